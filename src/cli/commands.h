@@ -1,0 +1,42 @@
+// The `rfx` subcommands. Each Add*Command adds its subcommand (flags only) to the app and
+// returns the function that runs it once parsed; that function calls a typed library
+// function. Nothing below src/cli knows of CLI11.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "rfx/config/config.h"
+
+namespace rfx::cli {
+
+using Runner = std::function<int()>;
+
+Runner AddDatasetCommand(CLI::App& app);  // rfx dataset preview
+Runner AddTrainCommand(CLI::App& app);    // rfx train
+Runner AddSweepCommand(CLI::App& app);    // rfx sweep
+Runner AddMergeCommand(CLI::App& app);    // rfx merge
+Runner AddFitCommand(CLI::App& app);      // rfx fit
+Runner AddProbeCommand(CLI::App& app);    // rfx probe forward|gradient
+Runner AddTheoryCommand(CLI::App& app);   // rfx theory
+Runner AddBenchCommand(CLI::App& app);    // rfx bench dataset|train|probe
+
+// `rfx bench` has one subcommand per area, each in its own file.
+Runner AddBenchDatasetCommand(CLI::App& bench);
+Runner AddBenchTrainCommand(CLI::App& bench);
+Runner AddBenchProbeCommand(CLI::App& bench);
+
+// --config F and repeated --set k=v, shared by every command that takes a config.
+struct ConfigArgs {
+  std::string file;               // empty: the embedded defaults only
+  std::vector<std::string> sets;  // "key=value", applied in order after the file
+};
+void AddConfigOptions(CLI::App* cmd, ConfigArgs* args);
+Config LoadConfig(const ConfigArgs& args);
+
+// Picks the runner of whichever of `subs` was parsed (for commands with subcommands).
+Runner Dispatch(CLI::App* parent, const std::vector<std::pair<CLI::App*, Runner>>& subs);
+
+}  // namespace rfx::cli

@@ -1,0 +1,380 @@
+#include "rfx/config/config.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "rfx/util/files.h"
+
+namespace rfx {
+
+extern const char* const kDefaultConfigYaml;
+
+namespace {
+
+enum class Kind { kBool, kInt, kDouble, kString };
+
+bool ParseInt(const std::string& s, long long* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0') return false;
+  if (out) *out = v;
+  return true;
+}
+
+bool ParseDouble(const std::string& s, double* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  if (errno != 0 || *end != '\0') return false;
+  if (out) *out = v;
+  return true;
+}
+
+bool ParseBool(const std::string& s, bool* out) {
+  if (s == "true" || s == "True" || s == "TRUE" || s == "yes" || s == "on") {
+    if (out) *out = true;
+    return true;
+  }
+  if (s == "false" || s == "False" || s == "FALSE" || s == "no" || s == "off") {
+    if (out) *out = false;
+    return true;
+  }
+  return false;
+}
+
+Kind KindOf(const YAML::Node& scalar) {
+  const std::string& s = scalar.Scalar();
+  if (ParseBool(s, nullptr)) return Kind::kBool;
+  if (ParseInt(s, nullptr)) return Kind::kInt;
+  if (ParseDouble(s, nullptr)) return Kind::kDouble;
+  return Kind::kString;
+}
+
+const char* KindName(Kind k) {
+  switch (k) {
+    case Kind::kBool: return "a boolean (true/false)";
+    case Kind::kInt: return "an integer";
+    case Kind::kDouble: return "a number";
+    case Kind::kString: return "a string";
+  }
+  return "?";
+}
+
+bool Fits(Kind k, const std::string& s) {
+  switch (k) {
+    case Kind::kBool: return ParseBool(s, nullptr);
+    case Kind::kInt: return ParseInt(s, nullptr);
+    case Kind::kDouble: return ParseDouble(s, nullptr);
+    case Kind::kString: return true;
+  }
+  return false;
+}
+
+std::string LineOf(const YAML::Node& node, const std::string& source) {
+  const YAML::Mark m = node.Mark();
+  if (m.line < 0) return source;
+  return source + " line " + std::to_string(m.line + 1);
+}
+
+std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string s;
+  for (size_t i = 0; i < parts.size(); ++i) s += (i ? sep : "") + parts[i];
+  return s;
+}
+
+std::string Describe(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "nothing";
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  if (n.IsSequence()) return "a list";
+  return "a mapping";
+}
+
+std::string Child(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+}  // namespace
+
+std::vector<std::string> SplitKey(const std::string& key) {
+  std::vector<std::string> parts;
+  std::string cur;
+  for (char c : key) {
+    if (c == '.') {
+      parts.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  parts.push_back(cur);
+  return parts;
+}
+
+Config::Config() {
+  defaults_ = YAML::Load(kDefaultConfigYaml);
+  root_ = YAML::Clone(defaults_);
+}
+
+Config::Config(const Config& other)
+    : root_(YAML::Clone(other.root_)), defaults_(other.defaults_), origin_(other.origin_) {}
+
+Config& Config::operator=(const Config& other) {
+  if (this != &other) {
+    root_ = YAML::Clone(other.root_);
+    defaults_ = other.defaults_;
+    origin_ = other.origin_;
+  }
+  return *this;
+}
+
+Config Config::Load(const std::string& file, const std::vector<std::string>& sets) {
+  Config c;
+  if (!file.empty()) c.MergeFile(file);
+  for (const auto& s : sets) c.ApplySet(s);
+  return c;
+}
+
+void Config::MergeFile(const std::string& path) {
+  if (!FileExists(path)) throw UsageError("config file '" + path + "' does not exist");
+  MergeYaml(ReadFile(path), path);
+}
+
+void Config::MergeYaml(const std::string& yaml_text, const std::string& source) {
+  YAML::Node user;
+  try {
+    user = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw UsageError(source + " line " + std::to_string(e.mark.line + 1) +
+                     ": not valid YAML: " + e.msg);
+  }
+  if (!user.IsDefined() || user.IsNull()) return;  // an empty file changes nothing
+  if (!user.IsMap()) {
+    throw UsageError(source + ": the top level must be a mapping of sections (dataset, net, "
+                              "init, train, sweep, theory), got " + Describe(user));
+  }
+  MergeNode(defaults_, root_, user, "", source);
+}
+
+bool Config::IsFreeForm(const std::string& key) const {
+  YAML::Node d = YAML::Clone(defaults_);
+  for (const auto& part : SplitKey(key)) {
+    if (!d.IsMap()) return false;
+    d.reset(d[part]);
+    if (!d.IsDefined()) return false;
+  }
+  return d.IsMap() && d.size() == 0;
+}
+
+void Config::MergeNode(const YAML::Node& defaults, YAML::Node target, const YAML::Node& user,
+                       const std::string& prefix, const std::string& source) {
+  std::vector<std::string> known;
+  for (const auto& kv : defaults) known.push_back(kv.first.as<std::string>());
+  for (const auto& kv : user) {
+    const std::string name = kv.first.as<std::string>();
+    const std::string key = Child(prefix, name);
+    const YAML::Node d = defaults[name];
+    if (!d.IsDefined()) {
+      throw ConfigError(key,
+                        "unknown key; known keys " +
+                            (prefix.empty() ? std::string("at the top level")
+                                            : "under '" + prefix + "'") +
+                            ": " + Join(known, ", "),
+                        LineOf(kv.first, source));
+    }
+    const YAML::Node& v = kv.second;
+    const std::string where = LineOf(v.IsDefined() && !v.IsNull() ? v : kv.first, source);
+    if (d.IsMap() && d.size() > 0) {
+      if (!v.IsMap()) {
+        throw ConfigError(key, "expected a mapping of keys, got " + Describe(v), where);
+      }
+      YAML::Node sub = target[name];
+      MergeNode(d, sub, v, key, source);
+      continue;
+    }
+    if (d.IsMap()) {  // free-form
+      if (!v.IsMap()) throw ConfigError(key, "expected a mapping, got " + Describe(v), where);
+      for (const auto& c : v) {
+        origin_[Child(key, c.first.as<std::string>())] = LineOf(c.second, source);
+      }
+    } else if (d.IsSequence()) {
+      if (!v.IsSequence()) throw ConfigError(key, "expected a list, got " + Describe(v), where);
+    } else if (d.IsScalar()) {
+      if (!v.IsScalar()) {
+        throw ConfigError(key, "expected " + std::string(KindName(KindOf(d))) + ", got " +
+                                   Describe(v), where);
+      }
+      const Kind k = KindOf(d);
+      if (!Fits(k, v.Scalar())) {
+        throw ConfigError(key, "expected " + std::string(KindName(k)) + ", got " + Describe(v),
+                          where);
+      }
+    }
+    target[name] = YAML::Clone(v);
+    origin_[key] = where;
+  }
+}
+
+void Config::ApplySet(const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw UsageError("--set '" + assignment + "' is not of the form key=value (e.g. "
+                     "--set train.steps=500)");
+  }
+  const std::string key = assignment.substr(0, eq);
+  const std::string text = assignment.substr(eq + 1);
+  if (text.empty()) throw ConfigError(key, "--set gives no value (write key=value)", "--set");
+  YAML::Node value;
+  try {
+    value = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(key, "value '" + text + "' is not valid YAML: " + e.msg, "--set");
+  }
+  Set(key, value, "--set");
+}
+
+void Config::Set(const std::string& key, const YAML::Node& value, const std::string& origin) {
+  // Walk the defaults to find where the key lives; a free-form map takes the rest as one key.
+  const std::vector<std::string> parts = SplitKey(key);
+  YAML::Node d = YAML::Clone(defaults_);
+  std::string prefix;
+  size_t i = 0;
+  for (; i < parts.size(); ++i) {
+    if (d.IsMap() && d.size() == 0 && i > 0) break;  // free-form below here
+    if (!d.IsMap() || !d[parts[i]].IsDefined()) {
+      std::vector<std::string> known;
+      if (d.IsMap()) {
+        for (const auto& kv : d) known.push_back(kv.first.as<std::string>());
+      }
+      throw ConfigError(key,
+                        "unknown key" +
+                            (known.empty() ? std::string()
+                                           : "; known keys " +
+                                                 (prefix.empty() ? std::string("at the top level")
+                                                                 : "under '" + prefix + "'") +
+                                                 ": " + Join(known, ", ")),
+                        origin);
+    }
+    d.reset(d[parts[i]]);
+    prefix = Child(prefix, parts[i]);
+  }
+  if (i < parts.size()) {
+    // Inside a free-form map: the rest of the path is one key, any value goes.
+    std::string rest;
+    for (size_t j = i; j < parts.size(); ++j) rest += (j > i ? "." : "") + parts[j];
+    YAML::Node target = root_;
+    for (size_t j = 0; j < i; ++j) target.reset(target[parts[j]]);
+    target[rest] = YAML::Clone(value);
+    origin_[key] = origin;
+    return;
+  }
+  // Build a one-key user document and merge it, so the same checks apply.
+  YAML::Node doc(YAML::NodeType::Map);
+  YAML::Node cur = doc;
+  for (size_t j = 0; j + 1 < parts.size(); ++j) {
+    cur[parts[j]] = YAML::Node(YAML::NodeType::Map);
+    cur.reset(cur[parts[j]]);
+  }
+  cur[parts.back()] = value;
+  try {
+    MergeNode(defaults_, root_, doc, "", origin);
+  } catch (const ConfigError& e) {
+    throw e.At(origin);  // a --set has no file line
+  }
+  origin_[key] = origin;
+}
+
+bool Config::Has(const std::string& key) const {
+  YAML::Node n = YAML::Clone(root_);
+  const auto parts = SplitKey(key);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (!n.IsMap()) return false;
+    // Free-form maps may hold dotted keys: try the rest as one key first.
+    std::string rest;
+    for (size_t j = i; j < parts.size(); ++j) rest += (j > i ? "." : "") + parts[j];
+    if (i + 1 < parts.size() && n[rest].IsDefined()) return true;
+    n.reset(n[parts[i]]);
+    if (!n.IsDefined()) return false;
+  }
+  return true;
+}
+
+YAML::Node Config::Get(const std::string& key) const {
+  YAML::Node n = YAML::Clone(root_);
+  const auto parts = SplitKey(key);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string rest;
+    for (size_t j = i; j < parts.size(); ++j) rest += (j > i ? "." : "") + parts[j];
+    if (n.IsMap() && i + 1 < parts.size() && n[rest].IsDefined()) return n[rest];
+    if (!n.IsMap() || !n[parts[i]].IsDefined()) {
+      throw ConfigError(key, "unknown key", "");
+    }
+    n.reset(n[parts[i]]);
+  }
+  return n;
+}
+
+int64_t Config::GetInt(const std::string& key) const {
+  const YAML::Node n = Get(key);
+  long long v = 0;
+  if (!n.IsScalar() || !ParseInt(n.Scalar(), &v)) Fail(key, "expected an integer, got " + Describe(n));
+  return v;
+}
+
+double Config::GetDouble(const std::string& key) const {
+  const YAML::Node n = Get(key);
+  double v = 0;
+  if (!n.IsScalar() || !ParseDouble(n.Scalar(), &v)) Fail(key, "expected a number, got " + Describe(n));
+  return v;
+}
+
+bool Config::GetBool(const std::string& key) const {
+  const YAML::Node n = Get(key);
+  bool v = false;
+  if (!n.IsScalar() || !ParseBool(n.Scalar(), &v)) {
+    Fail(key, "expected a boolean (true/false), got " + Describe(n));
+  }
+  return v;
+}
+
+std::string Config::GetString(const std::string& key) const {
+  const YAML::Node n = Get(key);
+  if (!n.IsScalar()) Fail(key, "expected a string, got " + Describe(n));
+  return n.Scalar();
+}
+
+std::string Config::Where(const std::string& key) const {
+  auto it = origin_.find(key);
+  if (it != origin_.end()) return it->second;
+  // A key inside a subtree set as a whole: report the nearest set ancestor.
+  std::string k = key;
+  while (true) {
+    const size_t dot = k.rfind('.');
+    if (dot == std::string::npos) break;
+    k = k.substr(0, dot);
+    it = origin_.find(k);
+    if (it != origin_.end()) return it->second;
+  }
+  return "default";
+}
+
+void Config::Fail(const std::string& key, const std::string& problem) const {
+  throw ConfigError(key, problem, Where(key));
+}
+
+void Config::Rethrow(const ConfigError& e) const {
+  if (!e.where().empty()) throw e;
+  throw e.At(Where(e.key()));
+}
+
+std::string Config::Dump() const {
+  YAML::Emitter out;
+  out << root_;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace rfx
