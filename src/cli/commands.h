@@ -28,10 +28,11 @@ Runner AddBenchDatasetCommand(CLI::App& bench);
 Runner AddBenchTrainCommand(CLI::App& bench);
 Runner AddBenchProbeCommand(CLI::App& bench);
 
-// --config F and repeated --set k=v, shared by every command that takes a config.
+// --config F (repeatable: merged in order, e.g. a profile then an experiment) and repeated
+// --set k=v, shared by every command that takes a config.
 struct ConfigArgs {
-  std::string file;               // empty: the embedded defaults only
-  std::vector<std::string> sets;  // "key=value", applied in order after the file
+  std::vector<std::string> files;  // none: the embedded defaults only
+  std::vector<std::string> sets;   // "key=value", applied in order after the files
 };
 void AddConfigOptions(CLI::App* cmd, ConfigArgs* args);
 Config LoadConfig(const ConfigArgs& args);
