@@ -1,0 +1,196 @@
+#include "rfx/nn/init.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/nn.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "rfx/util/error.h"
+
+namespace rfx::nn {
+
+namespace {
+
+const std::vector<std::string> kSchemes = {"xavier", "constant", "shifted", "decomposed",
+                                           "circular"};
+
+constexpr double kPi = 3.14159265358979323846;
+
+// Draws on the CPU in float32 from `gen`, so every device gets the same values.
+at::Tensor Uniform(at::IntArrayRef shape, double bound, at::Generator& gen) {
+  return at::empty(shape, at::kFloat).uniform_(-bound, bound, gen);
+}
+
+at::Tensor Normal(at::IntArrayRef shape, at::Generator& gen) {
+  return at::empty(shape, at::kFloat).normal_(0.0, 1.0, gen);
+}
+
+void Assign(at::Tensor param, const at::Tensor& value) {
+  torch::NoGradGuard no_grad;
+  param.copy_(value);
+}
+
+at::Tensor Xavier(const at::Tensor& weight, at::Generator& gen) {
+  const int64_t rf = weight.numel() / (weight.size(0) * weight.size(1));
+  const double fan_in = static_cast<double>(weight.size(1) * rf);
+  const double fan_out = static_cast<double>(weight.size(0) * rf);
+  return Uniform(weight.sizes(), std::sqrt(6.0 / (fan_in + fan_out)), gen);
+}
+
+void ResetBatchNorm(torch::nn::Module& module) {
+  for (auto& m : module.modules(/*include_self=*/true)) {
+    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+      torch::NoGradGuard no_grad;
+      bn->weight.fill_(1.0);
+      bn->bias.zero_();
+      bn->running_mean.zero_();
+      bn->running_var.fill_(1.0);
+    }
+  }
+}
+
+void InitResNet(FcnResNet50Impl& net, const InitOptions& options, at::Generator& gen) {
+  for (auto& m : net.modules(/*include_self=*/false)) {
+    if (auto* conv = m->as<torch::nn::Conv2d>()) {
+      if (options.scheme == "constant") {
+        Assign(conv->weight, at::full(conv->weight.sizes(), options.value, at::kDouble));
+      } else {
+        Assign(conv->weight, Xavier(conv->weight, gen));
+      }
+      if (conv->bias.defined()) Assign(conv->bias, at::zeros(conv->bias.sizes()));
+    }
+  }
+  ResetBatchNorm(net);
+}
+
+void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
+  const std::string& scheme = options.scheme;
+  const int n = net.depth();
+  const int64_t k = net.options().kernel;
+  const int64_t c = k / 2;
+  if (scheme == "decomposed" && k != 3) {
+    throw ConfigError("init.scheme", "value 'decomposed' needs net.kernel 3 (net.kernel is " +
+                                         std::to_string(k) + ")");
+  }
+  std::array<std::vector<Step>, 16> rays;
+  if (scheme == "circular") rays = CircularRaySteps(n);
+  for (int i = 0; i < n; ++i) {
+    torch::nn::Conv2d& conv = net.conv[i];
+    const at::Tensor& w = conv->weight;
+    const int64_t out = w.size(0), in = w.size(1);
+    at::Tensor value;
+    if (scheme == "xavier") {
+      value = Xavier(w, gen);
+    } else if (scheme == "constant") {
+      value = at::full(w.sizes(), options.value, at::kDouble);
+    } else if (scheme == "shifted") {
+      const double std = std::sqrt(6.0 / static_cast<double>(in * k + out * k));
+      value = Normal(w.sizes(), gen) * std;
+      value.narrow(2, 1, k - 1).mul_(0.01);
+    } else if (scheme == "decomposed") {
+      value = (DecomposedKernel(i + 1, n, at::kDouble) / static_cast<double>(in))
+                  .expand({out, in, 3, 3})
+                  .clone();
+    } else {  // circular
+      value = Xavier(w, gen);
+      auto v = value.accessor<float, 4>();
+      if (i < n - 1) {
+        for (int64_t ch = 0; ch < out; ++ch) {
+          const Step s = rays[ch % 16][i];
+          v[ch][i == 0 ? 0 : ch][c + s.dy][c + s.dx] += 0.2f;
+        }
+      } else {
+        for (int64_t o = 0; o < out; ++o) {
+          for (int64_t ch = 0; ch < in; ++ch) {
+            const Step s = rays[ch % 16][i];
+            v[o][ch][c + s.dy][c + s.dx] += 0.2f;
+            v[o][ch][c][c] = 1.0f;
+          }
+        }
+      }
+    }
+    Assign(conv->weight, value);
+    Assign(conv->bias, at::zeros(conv->bias.sizes()));
+  }
+  const bool zero_skips = scheme == "constant" || scheme == "decomposed";
+  for (auto& s : net.skip) {
+    const double v = zero_skips ? 0.0 : 0.9 / static_cast<double>(s->weight.size(1));
+    torch::NoGradGuard no_grad;
+    s->weight.fill_(v);
+  }
+}
+
+}  // namespace
+
+void InitOptions::validate() const {
+  if (std::find(kSchemes.begin(), kSchemes.end(), scheme) == kSchemes.end()) {
+    std::string allowed;
+    for (const auto& s : kSchemes) allowed += (allowed.empty() ? "" : ", ") + s;
+    throw ConfigError("init.scheme", "value '" + scheme + "' is not allowed; allowed: " + allowed);
+  }
+  if (!std::isfinite(value)) {
+    throw ConfigError("init.value", "value is not finite; allowed: any finite number");
+  }
+}
+
+InitOptions InitOptions::FromConfig(const Config& config) {
+  InitOptions o;
+  try {
+    o.scheme = config.GetString("init.scheme");
+    o.value = config.GetDouble("init.value");
+    o.validate();
+  } catch (const ConfigError& e) {
+    config.Rethrow(e);
+  }
+  return o;
+}
+
+void InitNet(Net& net, const InitOptions& options, uint64_t seed) {
+  options.validate();
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  if (auto* fcn = dynamic_cast<FcnImpl*>(&net)) {
+    InitFcn(*fcn, options, gen);
+    return;
+  }
+  if (auto* resnet = dynamic_cast<FcnResNet50Impl*>(&net)) {
+    if (options.scheme != "xavier" && options.scheme != "constant") {
+      throw ConfigError("init.scheme", "value '" + options.scheme +
+                                           "' needs net.arch fcn; fcn_resnet50 allows: xavier, "
+                                           "constant");
+    }
+    InitResNet(*resnet, options, gen);
+    return;
+  }
+  throw std::invalid_argument("InitNet: unknown net type");
+}
+
+at::Tensor DecomposedKernel(int k, int n, c10::ScalarType dtype) {
+  const double phi = 2.0 * kPi / (2.0 * n + 1.0);
+  const double b = -2.0 * std::cos(k * phi);
+  at::Tensor row = at::tensor(std::vector<double>{1.0, b, 1.0}, at::kDouble);
+  return at::outer(row, row).to(dtype);
+}
+
+Step CircularRayEnd(int ray, int steps) {
+  const double a = 2.0 * kPi * ray / 16.0;
+  const double dx = std::cos(a), dy = std::sin(a);
+  const double m = std::max(std::abs(dx), std::abs(dy));
+  return {static_cast<int>(std::lround(steps * dx / m)),
+          static_cast<int>(std::lround(steps * dy / m))};
+}
+
+std::array<std::vector<Step>, 16> CircularRaySteps(int steps) {
+  std::array<std::vector<Step>, 16> rays;
+  for (int r = 0; r < 16; ++r) {
+    Step prev;
+    for (int j = 1; j <= steps; ++j) {
+      const Step p = CircularRayEnd(r, j);
+      rays[r].push_back({p.dx - prev.dx, p.dy - prev.dy});
+      prev = p;
+    }
+  }
+  return rays;
+}
+
+}  // namespace rfx::nn

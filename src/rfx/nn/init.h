@@ -1,0 +1,66 @@
+// Initialisation schemes (DESIGN §1.3), applied to a built net, seeded: the same (net, options,
+// seed) gives the same weights on every run and device (values are drawn on the CPU from a
+// private generator, then copied into the parameters; the global torch RNG is not touched).
+#pragma once
+#include <ATen/ATen.h>
+#include <c10/core/ScalarType.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rfx/config/config.h"
+#include "rfx/nn/net.h"
+
+namespace rfx::nn {
+
+// `init.*` keys.
+struct InitOptions {
+  std::string scheme =
+      "xavier";         // init.scheme: xavier | constant | shifted | decomposed | circular
+  double value = 0.01;  // init.value: every conv weight under `constant`
+
+  void validate() const;
+  static InitOptions FromConfig(const Config& config);
+};
+
+// Applies `options.scheme` to `net` (an Fcn or FcnResNet50), seeded by `seed`.
+//
+// Every scheme: biases 0; BatchNorm γ = 1, β = 0, running mean 0, running var 1; input-skip
+// 1×1 convs 0.9/n_in (their paper value), except where said otherwise below.
+//  xavier     conv weights xavier-uniform: U(±sqrt(6/(fan_in + fan_out))), fans = channels·k².
+//  constant   every conv weight = value; biases 0; skip weights 0. With a non-negative
+//             activation (relu) and a non-negative input nothing is clipped: the net is linear.
+//  shifted    fcn only. weights N(0,1)·sqrt(6/(in·k + out·k)) (fans over one kernel row);
+//             every row but the top one (rows 2 … k) scaled by 0.01, so each layer mostly pulls
+//             from the row above.
+//  decomposed fcn only, kernel 3. Layer k = 1 … N (N = depth) gets, for every (out, in)
+//             channel pair, DecomposedKernel(k, N) / n_in (n_in = the layer's input channels).
+//             With equal input channels each layer then applies exactly the kernel, so the
+//             composite of the N layers (no activation) is the all-ones (2N+1)² box: bounded.
+//             Skip weights 0.
+//  circular   fcn only. xavier, plus, with rays = CircularRaySteps(N): for channel c (ray
+//             c mod 16), layer k < N−1 gets an extra tap of 0.2 at (K/2 + dy, K/2 + dx) of its
+//             kernel [c, c] ([c, 0] for the first layer), (dx, dy) = rays[c mod 16][k]; the last
+//             layer (2 outputs) gets, for both outputs o and every input c, the tap 0.2 of step
+//             N−1 of ray c in kernel [o, c], and centre taps [o, c] = 1. Meant for the dot
+//             variant, whose dot can be in any direction.
+void InitNet(Net& net, const InitOptions& options, uint64_t seed);
+
+// The decomposed scheme's 3×3 kernel of layer k (1 … n) of n layers, computed in double and
+// returned in `dtype`: the outer product of [1, −2cos kφ, 1] with itself, φ = 2π/(2n+1).
+at::Tensor DecomposedKernel(int k, int n, c10::ScalarType dtype = at::kDouble);
+
+// The 16 rays of the circular scheme, ray i at angle 2πi/16 (x right, y down), each rasterised
+// (DDA along the major axis) into `steps` unit steps (dx, dy) ∈ {−1,0,1}²; the steps of ray i sum
+// to CircularRayEnd(i, steps).
+struct Step {
+  int dx = 0, dy = 0;
+};
+std::array<std::vector<Step>, 16> CircularRaySteps(int steps);
+// End point of ray i after `steps` steps: the point at Chebyshev radius `steps` in the ray's
+// direction, rounded (half away from zero).
+Step CircularRayEnd(int ray, int steps);
+
+}  // namespace rfx::nn

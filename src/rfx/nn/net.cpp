@@ -1,0 +1,294 @@
+#include "rfx/nn/net.h"
+
+#include <torch/serialize.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "rfx/util/error.h"
+#include "rfx/util/files.h"
+
+namespace rfx::nn {
+
+namespace {
+
+const std::vector<std::string> kArchs = {"fcn", "fcn_resnet50"};
+const std::vector<std::string> kSkips = {"none", "input", "residual"};
+const std::vector<std::string> kActivations = {"relu", "gelu", "elu", "selu", "tanh"};
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s;
+}
+
+void CheckChoice(const std::string& key, const std::string& value,
+                 const std::vector<std::string>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+    throw ConfigError(key, "value '" + value + "' is not allowed; allowed: " + Join(allowed));
+  }
+}
+
+void CheckMin(const std::string& key, int64_t value, int64_t min) {
+  if (value < min) {
+    throw ConfigError(key, "value " + std::to_string(value) +
+                               " is too small; allowed: >= " + std::to_string(min));
+  }
+}
+
+torch::nn::Conv2d MakeConv(int64_t in, int64_t out, int64_t k, bool bias, int64_t stride = 1,
+                           int64_t padding = -1, int64_t dilation = 1) {
+  if (padding < 0) padding = k / 2;
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k)
+                               .stride(stride)
+                               .padding(padding)
+                               .dilation(dilation)
+                               .bias(bias));
+}
+
+}  // namespace
+
+void NetOptions::validate() const {
+  CheckChoice("net.arch", arch, kArchs);
+  CheckMin("net.depth", depth, 1);
+  CheckMin("net.width", width, 1);
+  CheckMin("net.kernel", kernel, 1);
+  if (kernel % 2 == 0) {
+    throw ConfigError("net.kernel", "value " + std::to_string(kernel) +
+                                        " is even; allowed: odd sizes >= 1 ('same' padding)");
+  }
+  CheckChoice("net.skip", skip, kSkips);
+  CheckMin("net.skip_step", skip_step, 1);
+  CheckChoice("net.activation", activation, kActivations);
+}
+
+NetOptions NetOptions::FromConfig(const Config& config) {
+  NetOptions o;
+  try {
+    o.arch = config.GetString("net.arch");
+    o.depth = static_cast<int>(config.GetInt("net.depth"));
+    o.width = static_cast<int>(config.GetInt("net.width"));
+    o.kernel = static_cast<int>(config.GetInt("net.kernel"));
+    o.skip = config.GetString("net.skip");
+    o.skip_step = static_cast<int>(config.GetInt("net.skip_step"));
+    o.activation = config.GetString("net.activation");
+    o.validate();
+  } catch (const ConfigError& e) {
+    config.Rethrow(e);
+  }
+  return o;
+}
+
+at::Tensor Activate(const at::Tensor& x, const std::string& activation) {
+  if (activation == "relu") return at::relu(x);
+  if (activation == "gelu") return at::gelu(x);
+  if (activation == "elu") return at::elu(x);
+  if (activation == "selu") return at::selu(x);
+  if (activation == "tanh") return at::tanh(x);
+  throw ConfigError("net.activation",
+                    "value '" + activation + "' is not allowed; allowed: " + Join(kActivations));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fcn
+
+FcnImpl::FcnImpl(const NetOptions& options) : options_(options) {
+  options_.validate();
+  const int n = options_.depth, w = options_.width, k = options_.kernel;
+  std::vector<int64_t> chans(n + 1, w);
+  chans[0] = 1;
+  chans[n] = 2;
+  torch::nn::ModuleList convs;
+  for (int i = 0; i < n; ++i) {
+    conv.push_back(MakeConv(chans[i], chans[i + 1], k, /*bias=*/true));
+    convs->push_back(conv.back());
+  }
+  register_module("convs", convs);
+  if (options_.skip == "input") {
+    for (int i = 0; i < n; i += options_.skip_step) skip_at.push_back(i);
+    std::vector<int64_t> ins;
+    for (int i : skip_at) ins.push_back(chans[i]);
+    ins.push_back(2);
+    torch::nn::ModuleList skips;
+    for (size_t j = 0; j + 1 < ins.size(); ++j) {
+      skip.push_back(MakeConv(ins[j], ins[j + 1], 1, /*bias=*/false));
+      skips->push_back(skip.back());
+      torch::NoGradGuard no_grad;
+      skip.back()->weight.fill_(0.9 / static_cast<double>(ins[j]));
+    }
+    register_module("skips", skips);
+  }
+}
+
+at::Tensor FcnImpl::forward(const at::Tensor& x) { return forward_observed(x, nullptr); }
+
+at::Tensor FcnImpl::forward_observed(const at::Tensor& input,
+                                     const std::function<void(int, const at::Tensor&)>& observe) {
+  const int n = options_.depth;
+  at::Tensor h = input;
+  if (options_.skip == "input") {
+    at::Tensor s = input;
+    size_t j = 0;  // next skip conv
+    for (int i = 0; i < n; ++i) {
+      const bool at_skip = j < skip.size() && skip_at[j] == i;
+      h = conv[i]->forward(at_skip && i > 0 ? h + s : h);
+      if (at_skip) s = skip[j++]->forward(s);
+      h = i == n - 1 ? h + s : activate(h);
+      if (observe) observe(i, h);
+    }
+    return h;
+  }
+  if (options_.skip == "residual") {
+    const int step = options_.skip_step;
+    at::Tensor block_in;
+    for (int i = 0; i < n; ++i) {
+      if (i == 0 || i == n - 1) {
+        h = conv[i]->forward(h);
+        if (i != n - 1) h = activate(h);
+      } else {
+        const int pos = (i - 1) % step;
+        if (pos == 0) block_in = h;
+        h = conv[i]->forward(h);
+        if (pos == step - 1 || i == n - 2) h = h + block_in;
+        h = activate(h);
+      }
+      if (observe) observe(i, h);
+    }
+    return h;
+  }
+  for (int i = 0; i < n; ++i) {
+    h = conv[i]->forward(h);
+    if (i != n - 1) h = activate(h);
+    if (observe) observe(i, h);
+  }
+  return h;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FCN-ResNet50
+
+BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
+                               bool with_downsample) {
+  conv1 = register_module("conv1", MakeConv(inplanes, planes, 1, false, 1, 0));
+  bn1 = register_module("bn1", torch::nn::BatchNorm2d(planes));
+  conv2 = register_module("conv2", MakeConv(planes, planes, 3, false, stride, dilation, dilation));
+  bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
+  conv3 = register_module("conv3", MakeConv(planes, planes * 4, 1, false, 1, 0));
+  bn3 = register_module("bn3", torch::nn::BatchNorm2d(planes * 4));
+  if (with_downsample) {
+    downsample = register_module(
+        "downsample", torch::nn::Sequential(MakeConv(inplanes, planes * 4, 1, false, stride, 0),
+                                            torch::nn::BatchNorm2d(planes * 4)));
+  }
+}
+
+at::Tensor BottleneckImpl::forward(const at::Tensor& x) {
+  at::Tensor out = at::relu(bn1->forward(conv1->forward(x)));
+  out = at::relu(bn2->forward(conv2->forward(out)));
+  out = bn3->forward(conv3->forward(out));
+  const at::Tensor identity = downsample ? downsample->forward(x) : x;
+  return at::relu(out + identity);
+}
+
+namespace {
+
+// torchvision's ResNet._make_layer with replace_stride_with_dilation.
+torch::nn::Sequential MakeLayer(int64_t* inplanes, int64_t* dilation, int64_t planes, int blocks,
+                                int64_t stride, bool dilate) {
+  const int64_t previous_dilation = *dilation;
+  if (dilate) {
+    *dilation *= stride;
+    stride = 1;
+  }
+  torch::nn::Sequential layer;
+  const bool down = stride != 1 || *inplanes != planes * 4;
+  layer->push_back(Bottleneck(*inplanes, planes, stride, previous_dilation, down));
+  *inplanes = planes * 4;
+  for (int b = 1; b < blocks; ++b) {
+    layer->push_back(Bottleneck(*inplanes, planes, 1, *dilation, false));
+  }
+  return layer;
+}
+
+}  // namespace
+
+FcnResNet50Impl::FcnResNet50Impl(const NetOptions& options) : options_(options) {
+  options_.arch = "fcn_resnet50";
+  conv1 = register_module("conv1", MakeConv(1, 64, 7, false, 2, 3));
+  bn1 = register_module("bn1", torch::nn::BatchNorm2d(64));
+  int64_t inplanes = 64, dilation = 1;
+  layer1 = register_module("layer1", MakeLayer(&inplanes, &dilation, 64, 3, 1, false));
+  layer2 = register_module("layer2", MakeLayer(&inplanes, &dilation, 128, 4, 2, false));
+  layer3 = register_module("layer3", MakeLayer(&inplanes, &dilation, 256, 6, 2, true));
+  layer4 = register_module("layer4", MakeLayer(&inplanes, &dilation, 512, 3, 2, true));
+  head = register_module(
+      "head", torch::nn::Sequential(MakeConv(2048, 512, 3, false, 1, 1),
+                                    torch::nn::BatchNorm2d(512), torch::nn::ReLU(),
+                                    torch::nn::Dropout(0.1), MakeConv(512, 2, 1, true, 1, 0)));
+}
+
+at::Tensor FcnResNet50Impl::forward(const at::Tensor& x) {
+  at::Tensor h = at::relu(bn1->forward(conv1->forward(x)));
+  h = at::max_pool2d(h, {3, 3}, {2, 2}, {1, 1});
+  h = layer4->forward(layer3->forward(layer2->forward(layer1->forward(h))));
+  h = head->forward(h);
+  namespace F = torch::nn::functional;
+  return F::interpolate(h, F::InterpolateFuncOptions()
+                               .size(std::vector<int64_t>{x.size(2), x.size(3)})
+                               .mode(torch::kBilinear)
+                               .align_corners(false));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+NetPtr BuildNet(const NetOptions& options) {
+  options.validate();
+  if (options.arch == "fcn_resnet50") return std::make_shared<FcnResNet50Impl>(options);
+  return std::make_shared<FcnImpl>(options);
+}
+
+int64_t CountParameters(const torch::nn::Module& net) {
+  int64_t n = 0;
+  for (const auto& p : net.parameters()) {
+    if (p.requires_grad()) n += p.numel();
+  }
+  return n;
+}
+
+void SaveNet(const Net& net, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  net.save(archive);
+  // Write next to the target and rename, so a crash leaves the old file or the new one.
+  const std::string tmp = path + ".tmp";
+  archive.save_to(tmp);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    throw std::runtime_error("cannot rename " + tmp + " to " + path);
+  }
+}
+
+void LoadNet(Net& net, const std::string& path, c10::Device device) {
+  if (!FileExists(path)) throw std::runtime_error("no model file " + path);
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path, device);
+    net.load(archive);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("cannot load " + path + " into a net of arch " + net.options().arch +
+                             ": " + e.what_without_backtrace());
+  }
+  net.to(device);
+}
+
+LoadedRun LoadRun(const std::string& dir, c10::Device device) {
+  const std::string config_path = dir + "/config.yaml";
+  if (!FileExists(config_path)) {
+    throw UsageError("'" + dir + "' is not a run directory: " + config_path + " is missing");
+  }
+  LoadedRun run{Config::Load(config_path), nullptr};
+  run.net = BuildNet(NetOptions::FromConfig(run.config));
+  LoadNet(*run.net, dir + "/model.pt", device);
+  run.net->eval();
+  return run;
+}
+
+}  // namespace rfx::nn
