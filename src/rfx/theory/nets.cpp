@@ -1,0 +1,335 @@
+// The named nets of `rfx theory` and the YAML layer list.
+#include <algorithm>
+#include <set>
+
+#include "rfx/theory/theory.h"
+#include "rfx/util/error.h"
+
+namespace rfx::theory {
+
+std::vector<std::string> NetNames() {
+  return {"fcn", "fcn_resnet50", "vgg16", "alexnet", "resnet18", "resnet34", "resnet50"};
+}
+
+Graph Vgg16() {
+  // torchvision vgg16 "D": 3×3 convs (padding 1), 2×2/2 max pools; features to pool5.
+  const int convs[5] = {2, 2, 3, 3, 3};
+  Graph g;
+  for (int b = 0; b < 5; ++b) {
+    for (int c = 0; c < convs[b]; ++c) {
+      g.Conv("conv" + std::to_string(b + 1) + "_" + std::to_string(c + 1), 3, 1, 1);
+    }
+    g.MaxPool("pool" + std::to_string(b + 1), 2, 2);
+  }
+  return g;
+}
+
+Graph AlexNet() {
+  // torchvision alexnet.features: conv 11/4 p2, pool 3/2, conv 5 p2, pool 3/2, 3× conv 3 p1,
+  // pool 3/2.
+  Graph g;
+  g.Conv("conv1", 11, 4, 2);
+  g.MaxPool("pool1", 3, 2);
+  g.Conv("conv2", 5, 1, 2);
+  g.MaxPool("pool2", 3, 2);
+  g.Conv("conv3", 3, 1, 1);
+  g.Conv("conv4", 3, 1, 1);
+  g.Conv("conv5", 3, 1, 1);
+  g.MaxPool("pool5", 3, 2);
+  return g;
+}
+
+namespace {
+
+// torchvision's ResNet body (conv1 … layer4). `dilate[i]` replaces the stride of layer i+2
+// by dilation (replace_stride_with_dilation).
+void ResNetBody(Graph& g, bool bottleneck, const int blocks[4], const bool dilate[3]) {
+  g.Conv("conv1", 7, 2, 3);
+  g.MaxPool("maxpool", 3, 2, 1);
+  const int expansion = bottleneck ? 4 : 1;
+  int inplanes = 64, dilation = 1;
+  for (int stage = 0; stage < 4; ++stage) {
+    const int planes = 64 << stage;
+    int stride = stage == 0 ? 1 : 2;
+    const int previous_dilation = dilation;
+    if (stage > 0 && dilate[stage - 1]) {
+      dilation *= stride;
+      stride = 1;
+    }
+    for (int b = 0; b < blocks[stage]; ++b) {
+      const std::string p = "layer" + std::to_string(stage + 1) + "." + std::to_string(b) + ".";
+      const int s = b == 0 ? stride : 1;
+      const int d = b == 0 ? previous_dilation : dilation;
+      const int x = g.last();
+      if (bottleneck) {
+        g.Conv(p + "conv1", 1);
+        g.Conv(p + "conv2", 3, s, d, d);
+        g.Conv(p + "conv3", 1);
+      } else {
+        g.Conv(p + "conv1", 3, s, 1);
+        g.Conv(p + "conv2", 3, 1, 1);
+      }
+      const int main = g.last();
+      int shortcut = x;
+      if (b == 0 && (s != 1 || inplanes != planes * expansion)) {
+        shortcut = g.Conv(p + "downsample", 1, s, 0, 1, x);
+      }
+      g.Add(p + "add", {main, shortcut});
+    }
+    inplanes = planes * expansion;
+  }
+}
+
+}  // namespace
+
+Graph ResNet(int depth) {
+  const int basic18[4] = {2, 2, 2, 2}, basic34[4] = {3, 4, 6, 3}, bottle50[4] = {3, 4, 6, 3};
+  const bool none[3] = {false, false, false};
+  Graph g;
+  switch (depth) {
+    case 18:
+      ResNetBody(g, false, basic18, none);
+      break;
+    case 34:
+      ResNetBody(g, false, basic34, none);
+      break;
+    case 50:
+      ResNetBody(g, true, bottle50, none);
+      break;
+    default:
+      throw UsageError("ResNet depth " + std::to_string(depth) +
+                       " is not known; allowed: 18, 34, 50");
+  }
+  return g;
+}
+
+Graph FcnResNet50() {
+  // torchvision fcn_resnet50: ResNet-50 with layer3/4 dilated, FCN head (3×3 p1, 1×1), then
+  // bilinear upsampling to the input size.
+  const int blocks[4] = {3, 4, 6, 3};
+  const bool dilate[3] = {false, true, true};
+  Graph g;
+  ResNetBody(g, true, blocks, dilate);
+  g.Conv("head.0", 3, 1, 1);
+  g.Conv("head.4", 1);
+  g.UpsampleTo("upsample", 0, true);
+  return g;
+}
+
+Graph Fcn(int depth, int kernel, const std::string& skip, int skip_step) {
+  if (depth < 1) throw UsageError("fcn depth must be >= 1, got " + std::to_string(depth));
+  if (kernel < 1 || kernel % 2 == 0) {
+    throw UsageError("fcn kernel must be odd and >= 1, got " + std::to_string(kernel));
+  }
+  if (skip_step < 1) throw UsageError("fcn skip_step must be >= 1");
+  Graph g;
+  const int pad = kernel / 2;
+  auto name = [](int i) { return "conv" + std::to_string(i); };
+  if (skip == "input") {
+    // Mirrors nn::Fcn: skip points i % skip_step == 0; at i > 0 the layer reads h + s; after
+    // layer i at a skip point s = skip_j(s) (1×1); the output is conv_last(...) + s.
+    int h = 0, s = 0, j = 0;
+    for (int i = 0; i < depth; ++i) {
+      const bool at = i % skip_step == 0;
+      if (at && i > 0) h = g.Add("add" + std::to_string(i), {h, s});
+      h = g.Conv(name(i), kernel, 1, pad, 1, h);
+      if (at) s = g.Conv("skip" + std::to_string(j++), 1, 1, 0, 1, s);
+    }
+    g.Add("output", {h, s});
+    return g;
+  }
+  if (skip == "residual") {
+    // Mirrors nn::Fcn: layers 1 … depth−2 in blocks of skip_step with an identity shortcut.
+    g.Conv(name(0), kernel, 1, pad);
+    int block_in = g.last(), in_block = 0;
+    for (int i = 1; i < depth - 1; ++i) {
+      g.Conv(name(i), kernel, 1, pad);
+      if (++in_block == skip_step || i == depth - 2) {
+        g.Add("add" + std::to_string(i), {g.last(), block_in});
+        block_in = g.last();
+        in_block = 0;
+      }
+    }
+    if (depth > 1) g.Conv(name(depth - 1), kernel, 1, pad);
+    return g;
+  }
+  if (skip != "none") {
+    throw UsageError("fcn skip '" + skip + "' is not known; allowed: none, input, residual");
+  }
+  for (int i = 0; i < depth; ++i) g.Conv(name(i), kernel, 1, pad);
+  return g;
+}
+
+Graph BuildNet(const std::string& name, const Config& config) {
+  if (name == "vgg16") return Vgg16();
+  if (name == "alexnet") return AlexNet();
+  if (name == "resnet18") return ResNet(18);
+  if (name == "resnet34") return ResNet(34);
+  if (name == "resnet50") return ResNet(50);
+  if (name == "fcn_resnet50") return FcnResNet50();
+  if (name == "fcn") {
+    const int64_t depth = config.GetInt("net.depth"), kernel = config.GetInt("net.kernel");
+    const int64_t step = config.GetInt("net.skip_step");
+    const std::string skip = config.GetString("net.skip");
+    if (depth < 1 || depth > 100000) config.Fail("net.depth", "must be in 1 … 100000");
+    if (kernel < 1 || kernel % 2 == 0) config.Fail("net.kernel", "must be odd and >= 1");
+    if (step < 1) config.Fail("net.skip_step", "must be >= 1");
+    if (skip != "none" && skip != "input" && skip != "residual") {
+      config.Fail("net.skip", "value '" + skip + "' is not known; allowed: none, input, residual");
+    }
+    return Fcn(static_cast<int>(depth), static_cast<int>(kernel), skip, static_cast<int>(step));
+  }
+  std::string allowed;
+  for (const auto& n : NetNames()) allowed += (allowed.empty() ? "" : ", ") + n;
+  throw UsageError("--net '" + name + "' is not known; allowed: " + allowed);
+}
+
+namespace {
+
+const char* kItemHelp =
+    "allowed items: {conv: {k, s, p, d}}, {maxpool: {k, s, p, ceil}}, {avgpool: {k, s, p, ceil}}, "
+    "{upsample: {factor, mode: nearest|bilinear}}, {residual: [items]} or "
+    "{residual: {body: [items], shortcut: [items]}}";
+
+int IntField(const YAML::Node& m, const char* key, int fallback, const std::string& where,
+             const Config& config) {
+  const YAML::Node v = m[key];
+  if (!v) return fallback;
+  try {
+    return v.as<int>();
+  } catch (const YAML::Exception&) {
+    config.Fail("theory.layers", where + "." + key + ": expected an integer, got '" +
+                                     (v.IsScalar() ? v.Scalar() : "?") + "'");
+  }
+}
+
+void AddItems(Graph& g, const YAML::Node& list, const std::string& where, const Config& config,
+              int* counter);
+
+void AddItem(Graph& g, const YAML::Node& item, const std::string& where, const Config& config,
+             int* counter) {
+  if (!item.IsMap() || item.size() != 1) {
+    config.Fail("theory.layers", where + ": expected a one-key mapping; " + kItemHelp);
+  }
+  const std::string kind = item.begin()->first.as<std::string>();
+  const YAML::Node body = item.begin()->second;
+  const std::string label = kind + std::to_string(++*counter);
+  if (kind == "residual") {
+    const int x = g.last();
+    // (reset(), not operator=: assigning a YAML::Node writes through to the node it refers to)
+    YAML::Node main_list, short_list;
+    main_list.reset(body);
+    if (body.IsMap()) {
+      for (auto it = body.begin(); it != body.end(); ++it) {
+        const std::string k = it->first.as<std::string>();
+        if (k != "body" && k != "shortcut") {
+          config.Fail("theory.layers",
+                      where + ".residual: unknown key '" + k + "'; allowed: body, shortcut");
+        }
+      }
+      main_list.reset(body["body"]);
+      short_list.reset(body["shortcut"]);
+    }
+    if (!main_list || !main_list.IsSequence()) {
+      config.Fail("theory.layers",
+                  where + ".residual: expected a list of items (or {body, shortcut})");
+    }
+    AddItems(g, main_list, where + ".residual", config, counter);
+    const int main = g.last();
+    int shortcut = x;
+    if (short_list && short_list.IsSequence() && short_list.size() > 0) {
+      // The shortcut branch starts again from x.
+      Graph& gg = g;
+      for (size_t i = 0; i < short_list.size(); ++i) {
+        const int from = i == 0 ? x : gg.last();
+        Graph tmp;  // parse one item, then re-push it reading `from`
+        int c = *counter;
+        AddItem(tmp, short_list[i], where + ".shortcut[" + std::to_string(i) + "]", config, &c);
+        *counter = c;
+        if (tmp.layers().size() != 2) {
+          config.Fail("theory.layers", where + ".shortcut[" + std::to_string(i) +
+                                           "]: a shortcut holds plain layers only (no residual)");
+        }
+        Layer l = tmp.layers()[1];
+        l.inputs = {from};
+        gg.Push(l);
+      }
+      shortcut = gg.last();
+    }
+    g.Add("add" + std::to_string(*counter), {main, shortcut});
+    return;
+  }
+  if (!body.IsMap()) config.Fail("theory.layers", where + "." + kind + ": expected a mapping");
+  std::string name = label;
+  if (body["name"]) name = body["name"].as<std::string>();
+  static const std::set<std::string> kWindowKeys = {"k", "s", "p", "d", "ceil", "name"};
+  static const std::set<std::string> kUpKeys = {"factor", "mode", "name"};
+  const bool windowed = kind == "conv" || kind == "maxpool" || kind == "avgpool" || kind == "pool";
+  if (!windowed && kind != "upsample") {
+    config.Fail("theory.layers", where + ": unknown layer '" + kind + "'; " + kItemHelp);
+  }
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    const std::string k = it->first.as<std::string>();
+    const auto& keys = windowed ? kWindowKeys : kUpKeys;
+    if (!keys.count(k)) {
+      std::string allowed;
+      for (const auto& a : keys) allowed += (allowed.empty() ? "" : ", ") + a;
+      config.Fail("theory.layers",
+                  where + "." + kind + ": unknown key '" + k + "'; allowed: " + allowed);
+    }
+  }
+  try {
+    if (windowed) {
+      const int k = IntField(body, "k", 0, where, config);
+      if (k < 1) config.Fail("theory.layers", where + "." + kind + ".k: required, >= 1");
+      const int s = IntField(body, "s", kind == "conv" ? 1 : k, where, config);
+      const int p = IntField(body, "p", 0, where, config);
+      const int d = IntField(body, "d", 1, where, config);
+      const bool ceil_mode = body["ceil"] ? body["ceil"].as<bool>() : false;
+      if (kind == "conv") {
+        g.Conv(name, k, s, p, d);
+      } else {
+        Layer l;
+        l.name = name;
+        l.op = kind == "avgpool" ? Op::kAvgPool : Op::kMaxPool;
+        l.k = k, l.s = s, l.p = p, l.d = d, l.ceil_mode = ceil_mode;
+        g.Push(l);
+      }
+    } else {
+      const double factor = body["factor"] ? body["factor"].as<double>() : 2.0;
+      const std::string mode = body["mode"] ? body["mode"].as<std::string>() : "nearest";
+      if (mode != "nearest" && mode != "bilinear") {
+        config.Fail("theory.layers", where + ".upsample.mode: '" + mode +
+                                         "' is not known; allowed: nearest, bilinear");
+      }
+      g.Upsample(name, factor, mode == "bilinear");
+    }
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const UsageError& e) {
+    config.Fail("theory.layers", where + ": " + e.what());
+  } catch (const YAML::Exception& e) {
+    config.Fail("theory.layers", where + ": " + e.what());
+  }
+}
+
+void AddItems(Graph& g, const YAML::Node& list, const std::string& where, const Config& config,
+              int* counter) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    AddItem(g, list[i], where + "[" + std::to_string(i) + "]", config, counter);
+  }
+}
+
+}  // namespace
+
+Graph FromLayerList(const YAML::Node& list, const Config& config) {
+  if (!list.IsSequence() || list.size() == 0) {
+    config.Fail("theory.layers", std::string("expected a non-empty list; ") + kItemHelp);
+  }
+  Graph g;
+  int counter = 0;
+  AddItems(g, list, "theory.layers", config, &counter);
+  return g;
+}
+
+}  // namespace rfx::theory
