@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace rfx {
@@ -27,6 +28,11 @@ struct DatasetOptions {
 
   // Throws ConfigError naming the key, the value and the allowed range.
   void validate() const;
+  // The allowed range of `distance` for the other options: from the smallest gap that keeps the
+  // diaeresis (or dot) off the letter (7 px at glyph_scale 1) to the largest that keeps it on
+  // the canvas (image_size/2 - 1 for "e", image_size/2 - 4 for "dot" at glyph_scale 1).
+  int min_distance() const;
+  int max_distance() const;
   // Reads `dataset.*` and validates (errors carry the key's file line).
   static DatasetOptions FromConfig(const Config& config);
 };
@@ -51,6 +57,10 @@ class Generator {
   // Returns the label.
   int Fill(uint64_t stream, uint64_t index, float* image, float* target) const;
   Sample Make(uint64_t stream, uint64_t index) const;
+  // The label of sample `index` of `stream` without drawing it.
+  int Label(uint64_t stream, uint64_t index) const;
+  // The centre of the letter (and of the target spot), px: (image_size/2, image_size/2).
+  int centre() const { return options_.image_size / 2; }
 
  private:
   DatasetOptions options_;

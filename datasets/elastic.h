@@ -1,0 +1,78 @@
+// The elastic augmentation's random displacement fields and the cubic sampler (DESIGN §1.1),
+// written for speed: a counter-based hash makes the uniform noise (so a sample's field is a
+// pure function of its key), a running-sum box blur with reflect-101 borders (cv::blur's
+// default) smooths it, and the fields stay integers until they are scaled.
+// Light header (no OpenCV, no torch) so the hot loops compile without the PCH.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace rfx::data::detail {
+
+// 32 well-mixed bits for counter `i` under `key` (the noise generator; vectorisable).
+uint32_t HashWord(uint64_t key, uint32_t i);
+
+// The raw fields of one sample on an n×n grid (canvas plus margin): for each axis, the 2·k×k box
+// sum (reflect-101 borders) of integer noise uniform over the odd values in [-65535, 65535]
+// (i.e. uniform(-1,1) in steps of 2/65536, times 65535); `max_abs` is the largest |sum|. The
+// displacement in px is raw · amplitude / max_abs: uniform field, box blur, divided by its
+// max, times the amplitude; the blur's 1/k² cancels in the division.
+struct RawField {
+  int n = 0;
+  std::vector<int32_t> x, y;  // n*n, row-major
+  int32_t max_abs_x = 1, max_abs_y = 1;
+};
+
+// Computes the raw fields for `key`. `field` is reused as scratch (no allocation once sized).
+void MakeRawField(uint64_t key, int n, int kernel, RawField* field);
+
+// The displacement in px of one axis: raw · amplitude / max_abs (|value| <= amplitude, with
+// equality at the largest |raw|).
+struct Displacement {
+  int n = 0;
+  std::vector<float> dx, dy;  // n*n
+};
+Displacement MakeDisplacement(uint64_t key, int n, int kernel, double amplitude);
+
+// Keys' cubic convolution weights (a = -0.75, as OpenCV's INTER_CUBIC) for fraction t in [0,1).
+inline void CubicWeights(float t, float w[4]) {
+  constexpr float A = -0.75f;
+  const float t1 = t + 1.0f, u = 1.0f - t;
+  w[0] = ((A * t1 - 5.0f * A) * t1 + 8.0f * A) * t1 - 4.0f * A;
+  w[1] = ((A + 2.0f) * t - (A + 3.0f)) * t * t + 1.0f;
+  w[2] = ((A + 2.0f) * u - (A + 3.0f)) * u * u + 1.0f;
+  w[3] = 1.0f - w[0] - w[1] - w[2];
+}
+
+// A float image with a zero border of `pad` px on every side, so cubic taps never need bounds
+// checks: pixel (x, y) of the w×h content is data[(y + pad) * stride + x + pad].
+struct PaddedImage {
+  int w = 0, h = 0, pad = 0, stride = 0;
+  std::vector<float> data;
+  void Reset(int width, int height, int border) {
+    w = width, h = height, pad = border, stride = width + 2 * border;
+    data.assign(static_cast<size_t>(stride) * (height + 2 * border), 0.0f);
+  }
+  float* row(int y) { return data.data() + static_cast<size_t>(y + pad) * stride + pad; }
+  const float* row(int y) const {
+    return data.data() + static_cast<size_t>(y + pad) * stride + pad;
+  }
+};
+
+// A rectangle of output pixels [x0, x1) × [y0, y1).
+struct Box {
+  int x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  bool empty() const { return x1 <= x0 || y1 <= y0; }
+};
+
+// For every output pixel (x, y) in `box` of an out_w-wide image, adds the cubic sample of `src`
+// at (x + ox + dx, y + oy + dy), where dx/dy come from the raw field at grid cell
+// (x + gx, y + gy) times `scale_x`/`scale_y` (field == nullptr: no displacement). Source
+// positions outside src's content read 0 (they must stay within its zero border).
+void AddCubicSamples(const PaddedImage& src, double ox, double oy, const RawField* field, int gx,
+                     int gy, float scale_x, float scale_y, const Box& box, float* out, int out_w);
+
+// Clamps out[box] to [0, 1] (cubic interpolation overshoots; ink is at most 1).
+void ClampBox(const Box& box, float* out, int out_w);
+
+}  // namespace rfx::data::detail
