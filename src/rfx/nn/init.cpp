@@ -73,6 +73,7 @@ void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
     throw ConfigError("init.scheme", "value 'decomposed' needs net.kernel 3 (net.kernel is " +
                                          std::to_string(k) + ")");
   }
+  const std::vector<int> order = DecomposedOrder(n);
   std::array<std::vector<Step>, 16> rays;
   if (scheme == "circular") rays = CircularRaySteps(n);
   for (int i = 0; i < n; ++i) {
@@ -89,7 +90,7 @@ void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
       value = Normal(w.sizes(), gen) * std;
       value.narrow(2, 1, k - 1).mul_(0.01);
     } else if (scheme == "decomposed") {
-      value = (DecomposedKernel(i + 1, n, at::kDouble) / static_cast<double>(in))
+      value = (DecomposedKernel(order[i], n, at::kDouble) / static_cast<double>(in))
                   .expand({out, in, 3, 3})
                   .clone();
     } else {  // circular
@@ -170,6 +171,15 @@ at::Tensor DecomposedKernel(int k, int n, c10::ScalarType dtype) {
   const double b = -2.0 * std::cos(k * phi);
   at::Tensor row = at::tensor(std::vector<double>{1.0, b, 1.0}, at::kDouble);
   return at::outer(row, row).to(dtype);
+}
+
+std::vector<int> DecomposedOrder(int n) {
+  std::vector<int> order;
+  for (int lo = 1, hi = n; lo <= hi; ++lo, --hi) {
+    order.push_back(lo);
+    if (hi != lo) order.push_back(hi);
+  }
+  return order;
 }
 
 Step CircularRayEnd(int ray, int steps) {

@@ -120,11 +120,22 @@ FcnImpl::FcnImpl(const NetOptions& options) : options_(options) {
   }
 }
 
-at::Tensor FcnImpl::forward(const at::Tensor& x) { return forward_observed(x, nullptr); }
+at::Tensor FcnImpl::forward(const at::Tensor& x) { return Run(x, nullptr, true); }
 
-at::Tensor FcnImpl::forward_observed(const at::Tensor& input,
+at::Tensor FcnImpl::forward_linear(const at::Tensor& x) { return Run(x, nullptr, false); }
+
+at::Tensor FcnImpl::forward_observed(const at::Tensor& x,
                                      const std::function<void(int, const at::Tensor&)>& observe) {
+  return Run(x, observe, true);
+}
+
+at::Tensor FcnImpl::Run(const at::Tensor& input,
+                        const std::function<void(int, const at::Tensor&)>& observe,
+                        bool activations) {
   const int n = options_.depth;
+  auto activate = [&](const at::Tensor& t) {
+    return activations ? Activate(t, options_.activation) : t;
+  };
   at::Tensor h = input;
   if (options_.skip == "input") {
     at::Tensor s = input;

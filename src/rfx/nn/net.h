@@ -72,6 +72,9 @@ class FcnImpl : public Net {
   // net's output). For probes that look inside the net layer by layer.
   at::Tensor forward_observed(const at::Tensor& x,
                               const std::function<void(int, const at::Tensor&)>& observe);
+  // forward() with every activation replaced by the identity (skips and residual adds kept):
+  // the linear part of the net, e.g. to compose the decomposed scheme's kernels exactly.
+  at::Tensor forward_linear(const at::Tensor& x);
   // The net's activation (options().activation).
   at::Tensor activate(const at::Tensor& x) const { return Activate(x, options_.activation); }
 
@@ -85,6 +88,8 @@ class FcnImpl : public Net {
   std::vector<int> skip_at;             // skip = input: layers i with i % skip_step == 0
 
  private:
+  at::Tensor Run(const at::Tensor& x, const std::function<void(int, const at::Tensor&)>& observe,
+                 bool activations);
   NetOptions options_;
 };
 TORCH_MODULE(Fcn);

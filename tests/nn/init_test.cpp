@@ -1,0 +1,224 @@
+#include "rfx/nn/init.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "seeded_test.h"
+
+namespace rfx::nn {
+namespace {
+
+class InitTest : public test::SeededTest {
+ protected:
+  void SetUp() override {
+    test::SeededTest::SetUp();
+    at::set_num_threads(1);
+  }
+};
+
+std::shared_ptr<FcnImpl> MakeFcn(int depth, const std::string& skip = "input", int width = 16) {
+  NetOptions o;
+  o.depth = depth;
+  o.skip = skip;
+  o.width = width;
+  return std::dynamic_pointer_cast<FcnImpl>(BuildNet(o));
+}
+
+InitOptions Scheme(const std::string& s) {
+  InitOptions o;
+  o.scheme = s;
+  return o;
+}
+
+TEST_F(InitTest, SameSeedSameWeightsOtherSeedOtherWeights) {
+  for (const std::string s : {"xavier", "shifted", "circular"}) {
+    auto a = MakeFcn(6), b = MakeFcn(6), c = MakeFcn(6);
+    InitNet(*a, Scheme(s), 7);
+    torch::manual_seed(123);  // the global RNG plays no part
+    InitNet(*b, Scheme(s), 7);
+    InitNet(*c, Scheme(s), 8);
+    for (int i = 0; i < 6; ++i) {
+      EXPECT_TRUE(torch::equal(a->conv[i]->weight, b->conv[i]->weight)) << s << i;
+      EXPECT_FALSE(torch::equal(a->conv[i]->weight, c->conv[i]->weight)) << s << i;
+    }
+  }
+}
+
+TEST_F(InitTest, XavierBoundsAndZeroBiases) {
+  auto net = MakeFcn(4);
+  InitNet(*net, Scheme("xavier"), 1);
+  for (int i = 0; i < 4; ++i) {
+    const at::Tensor w = net->conv[i]->weight;
+    const double bound = std::sqrt(6.0 / ((w.size(0) + w.size(1)) * 9.0));
+    EXPECT_LE(w.abs().max().item<double>(), bound);
+    EXPECT_GT(w.abs().max().item<double>(), 0.8 * bound);
+    EXPECT_EQ(net->conv[i]->bias.abs().max().item<float>(), 0.0f);
+  }
+  EXPECT_FLOAT_EQ(net->skip[0]->weight.min().item<float>(), 0.9f);
+}
+
+// constant: weights 0.01, biases 0, skips 0 → with ReLU the net is linear on non-negative
+// inputs: f(a·x) = a·f(x) and f(x + y) = f(x) + f(y). Xavier with its mixed signs is not.
+TEST_F(InitTest, ConstantMakesTheNetLinear) {
+  for (const std::string skip : {"input", "none", "residual"}) {
+    auto net = MakeFcn(8, skip);
+    InitNet(*net, Scheme("constant"), 0);
+    for (auto& s : net->skip) EXPECT_EQ(s->weight.abs().max().item<float>(), 0.0f);
+    const at::Tensor x = torch::rand({1, 1, 20, 20}), y = torch::rand({1, 1, 20, 20});
+    const at::Tensor fx = net->forward(x), fy = net->forward(y);
+    EXPECT_GT(fx.abs().max().item<float>(), 0.0f);
+    for (double a : {0.5, 3.0, 40.0}) {
+      EXPECT_TRUE(torch::allclose(net->forward(x * a), fx * a, 1e-4, 1e-12)) << skip << a;
+    }
+    EXPECT_TRUE(torch::allclose(net->forward(x + y), fx + fy, 1e-4, 1e-12)) << skip;
+    EXPECT_TRUE(torch::allclose(net->forward(x), net->forward_linear(x), 1e-5, 1e-12));
+  }
+  auto xavier = MakeFcn(8, "none");
+  InitNet(*xavier, Scheme("xavier"), 0);
+  const at::Tensor x = torch::rand({1, 1, 20, 20}), y = torch::rand({1, 1, 20, 20});
+  EXPECT_FALSE(
+      torch::allclose(xavier->forward(x + y), xavier->forward(x) + xavier->forward(y), 1e-3, 1e-6));
+  // FCN-ResNet50 under constant: every conv weight the value, BN the identity affine.
+  NetOptions o;
+  o.arch = "fcn_resnet50";
+  NetPtr r = BuildNet(o);
+  InitOptions c = Scheme("constant");
+  c.value = 0.02;
+  InitNet(*r, c, 0);
+  for (const auto& p : r->named_parameters()) {
+    const std::string& name = p.key();
+    if (p.value().dim() == 4) {
+      EXPECT_FLOAT_EQ(p.value().min().item<float>(), 0.02f) << name;
+      EXPECT_FLOAT_EQ(p.value().max().item<float>(), 0.02f) << name;
+    }
+  }
+  EXPECT_THROW(InitNet(*r, Scheme("shifted"), 0), ConfigError);
+}
+
+TEST_F(InitTest, ShiftedKernelsPullFromTheRowAbove) {
+  auto net = MakeFcn(6);
+  InitNet(*net, Scheme("shifted"), 2);
+  for (int i = 0; i < 6; ++i) {
+    const at::Tensor w = net->conv[i]->weight;
+    const double top = w.select(2, 0).abs().mean().item<double>();
+    const double rest = w.narrow(2, 1, 2).abs().mean().item<double>();
+    EXPECT_GT(top, 30 * rest) << "layer " << i;
+    // N(0,1)·sqrt(6/(in·3 + out·3)) on the top row: its RMS is that scale.
+    const double scale = std::sqrt(6.0 / (3.0 * (w.size(0) + w.size(1))));
+    const double rms = w.select(2, 0).pow(2).mean().sqrt().item<double>();
+    if (w.size(0) * w.size(1) >= 32) {
+      EXPECT_NEAR(rms / scale, 1.0, 0.25) << "layer " << i;
+    }
+  }
+  // So an impulse moves up: the response of a net at a pixel comes mostly from above it.
+}
+
+// Composes the N layers of a decomposed-init fcn (no activation) on an impulse.
+at::Tensor Compose(int n, at::ScalarType dtype) {
+  auto net = MakeFcn(n, "none");
+  net->to(dtype);
+  InitNet(*net, Scheme("decomposed"), 0);
+  const int64_t s = 2 * n + 3;
+  at::Tensor x = torch::zeros({1, 1, s, s}, torch::TensorOptions().dtype(dtype));
+  x[0][0][s / 2][s / 2] = 1.0;
+  torch::NoGradGuard g;
+  return net->forward_linear(x).to(at::kDouble);
+}
+
+at::Tensor Box(int n) {
+  at::Tensor box = torch::zeros({2 * n + 3, 2 * n + 3}, torch::kDouble);
+  box.narrow(0, 1, 2 * n + 1).narrow(1, 1, 2 * n + 1).fill_(1.0);
+  return box;
+}
+
+TEST_F(InitTest, DecomposedComposesToTheBoxInFloat64) {
+  for (int n = 1; n <= 10; ++n) {
+    const at::Tensor out = Compose(n, at::kDouble);
+    for (int c = 0; c < 2; ++c) {
+      const double err = (out[0][c] - Box(n)).abs().max().item<double>();
+      EXPECT_LT(err, 1e-9) << "N = " << n;
+    }
+  }
+  // The factors are exactly DESIGN's kernels, once each.
+  const std::vector<int> order = DecomposedOrder(7);
+  EXPECT_EQ(order, (std::vector<int>{1, 7, 2, 6, 3, 5, 4}));
+  const at::Tensor k = DecomposedKernel(2, 3);
+  const double b = -2 * std::cos(2 * 2 * M_PI / 7);
+  EXPECT_DOUBLE_EQ(k[0][0].item<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(k[0][1].item<double>(), b);
+  EXPECT_DOUBLE_EQ(k[1][1].item<double>(), b * b);
+  auto net = MakeFcn(3, "none", 4);
+  InitNet(*net, Scheme("decomposed"), 0);
+  EXPECT_TRUE(torch::allclose(net->conv[1]->weight[2][3].to(at::kDouble),
+                              DecomposedKernel(3, 3) / 4.0, 1e-6, 1e-7));
+}
+
+TEST_F(InitTest, DecomposedBreaksDownInFloat32ByDepth16) {
+  double worst = 0;
+  for (int n = 1; n <= 16; ++n) {
+    worst = std::max(worst, (Compose(n, at::kFloat)[0][0] - Box(n)).abs().max().item<double>());
+  }
+  EXPECT_GT(worst, 0.01);
+  // …and not at depth 4, where float32 still holds.
+  EXPECT_LT((Compose(4, at::kFloat)[0][0] - Box(4)).abs().max().item<double>(), 1e-3);
+}
+
+TEST_F(InitTest, CircularRaysSumToTheirEndPoints) {
+  for (int n : {1, 2, 5, 12, 31}) {
+    const auto rays = CircularRaySteps(n);
+    for (int r = 0; r < 16; ++r) {
+      ASSERT_EQ(static_cast<int>(rays[r].size()), n);
+      int x = 0, y = 0;
+      for (const Step& s : rays[r]) {
+        EXPECT_LE(std::abs(s.dx), 1);
+        EXPECT_LE(std::abs(s.dy), 1);
+        EXPECT_TRUE(s.dx != 0 || s.dy != 0);
+        x += s.dx;
+        y += s.dy;
+      }
+      const Step end = CircularRayEnd(r, n);
+      EXPECT_EQ(x, end.dx) << "ray " << r << " n " << n;
+      EXPECT_EQ(y, end.dy) << "ray " << r << " n " << n;
+      EXPECT_EQ(std::max(std::abs(end.dx), std::abs(end.dy)), n);  // Chebyshev radius n
+      const double a = 2 * M_PI * r / 16;                          // and in the ray's direction
+      const double diff = std::remainder(std::atan2(end.dy, end.dx) - a, 2 * M_PI);
+      EXPECT_LE(std::abs(diff), std::atan(1.0 / n) + 1e-9) << "ray " << r << " n " << n;
+    }
+  }
+  EXPECT_EQ(CircularRayEnd(0, 5).dx, 5);
+  EXPECT_EQ(CircularRayEnd(0, 5).dy, 0);
+  EXPECT_EQ(CircularRayEnd(4, 5).dy, 5);
+  EXPECT_EQ(CircularRayEnd(2, 5).dx, 5);
+  EXPECT_EQ(CircularRayEnd(2, 5).dy, 5);
+}
+
+TEST_F(InitTest, CircularAddsTheRayTapsOnTopOfXavier) {
+  const int n = 5;
+  auto circ = MakeFcn(n), xav = MakeFcn(n);
+  InitNet(*circ, Scheme("circular"), 4);
+  InitNet(*xav, Scheme("xavier"), 4);
+  const auto rays = CircularRaySteps(n);
+  for (int i = 0; i < n; ++i) {
+    const at::Tensor diff = circ->conv[i]->weight - xav->conv[i]->weight;
+    at::Tensor expected = torch::zeros_like(diff);
+    for (int64_t o = 0; o < diff.size(0); ++o) {
+      for (int64_t c = 0; c < diff.size(1); ++c) {
+        if (i < n - 1) {
+          if (c != (i == 0 ? 0 : o)) continue;
+          const Step s = rays[o % 16][i];
+          expected[o][c][1 + s.dy][1 + s.dx] = 0.2;
+        } else {
+          const Step s = rays[c % 16][i];
+          expected[o][c][1 + s.dy][1 + s.dx] = 0.2;
+          expected[o][c][1][1] = 1.0 - xav->conv[i]->weight[o][c][1][1];
+        }
+      }
+    }
+    EXPECT_TRUE(torch::allclose(diff, expected, 1e-5, 1e-6)) << "layer " << i;
+  }
+}
+
+}  // namespace
+}  // namespace rfx::nn

@@ -1,0 +1,227 @@
+#include "rfx/nn/net.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "rfx/nn/init.h"
+#include "rfx/util/files.h"
+#include "seeded_test.h"
+
+namespace rfx::nn {
+namespace {
+
+class NetTest : public test::SeededTest {
+ protected:
+  void SetUp() override {
+    test::SeededTest::SetUp();
+    at::set_num_threads(1);
+  }
+};
+
+NetOptions Fcn(int depth, const std::string& skip = "input", int width = 16) {
+  NetOptions o;
+  o.depth = depth;
+  o.skip = skip;
+  o.width = width;
+  return o;
+}
+
+TEST_F(NetTest, DefaultOptionsAreValidAndMatchConfigDefaults) {
+  EXPECT_NO_THROW(NetOptions().validate());
+  EXPECT_NO_THROW(InitOptions().validate());
+  const NetOptions n = NetOptions::FromConfig(Config());
+  EXPECT_EQ(n.arch, "fcn");
+  EXPECT_EQ(n.depth, 16);
+  EXPECT_EQ(n.width, 16);
+  EXPECT_EQ(n.kernel, 3);
+  EXPECT_EQ(n.skip, "input");
+  EXPECT_EQ(n.skip_step, 4);
+  EXPECT_EQ(n.activation, "relu");
+  const InitOptions i = InitOptions::FromConfig(Config());
+  EXPECT_EQ(i.scheme, "xavier");
+  EXPECT_DOUBLE_EQ(i.value, 0.01);
+}
+
+TEST_F(NetTest, BadValuesNameTheKey) {
+  auto key_of = [](const std::vector<std::string>& sets) {
+    try {
+      NetOptions::FromConfig(Config::Load("", sets));
+      InitOptions::FromConfig(Config::Load("", sets));
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("--set"), std::string::npos) << e.what();
+      return e.key();
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(key_of({"net.arch=vgg"}), "net.arch");
+  EXPECT_EQ(key_of({"net.depth=0"}), "net.depth");
+  EXPECT_EQ(key_of({"net.width=0"}), "net.width");
+  EXPECT_EQ(key_of({"net.kernel=4"}), "net.kernel");
+  EXPECT_EQ(key_of({"net.skip=dense"}), "net.skip");
+  EXPECT_EQ(key_of({"net.skip_step=0"}), "net.skip_step");
+  EXPECT_EQ(key_of({"net.activation=swish"}), "net.activation");
+  EXPECT_EQ(key_of({"init.scheme=he"}), "init.scheme");
+}
+
+TEST_F(NetTest, FcnShapesAndParameterCounts) {
+  for (const std::string skip : {"none", "input", "residual"}) {
+    for (int depth : {1, 2, 5, 16}) {
+      NetPtr net = BuildNet(Fcn(depth, skip));
+      const at::Tensor y = net->forward(torch::rand({2, 1, 24, 20}));
+      EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, 2, 24, 20})) << skip << depth;
+    }
+  }
+  // depth 16, width 16, 3×3: 1→16 (160), 14 × 16→16 (2320), 16→2 (290).
+  const int64_t convs = 160 + 14 * 2320 + 290;
+  EXPECT_EQ(CountParameters(*BuildNet(Fcn(16, "none"))), convs);
+  EXPECT_EQ(CountParameters(*BuildNet(Fcn(16, "residual"))), convs);
+  // input skips at layers 0, 4, 8, 12: 1→16, 16→16, 16→16, 16→2 (1×1, no bias).
+  EXPECT_EQ(CountParameters(*BuildNet(Fcn(16, "input"))), convs + 16 + 256 + 256 + 32);
+  // depth 1: one 1→2 conv and one 1→2 skip.
+  EXPECT_EQ(CountParameters(*BuildNet(Fcn(1, "input"))), 2 * 9 + 2 + 2);
+  auto fcn = std::dynamic_pointer_cast<FcnImpl>(BuildNet(Fcn(16)));
+  ASSERT_TRUE(fcn);
+  EXPECT_EQ(fcn->conv.size(), 16u);
+  EXPECT_EQ(fcn->skip_at, (std::vector<int>{0, 4, 8, 12}));
+  EXPECT_NEAR(fcn->skip[0]->weight[5][0][0][0].item<float>(), 0.9f, 1e-7);
+  EXPECT_NEAR(fcn->skip[1]->weight[0][0][0][0].item<float>(), 0.9f / 16, 1e-7);
+  EXPECT_EQ(fcn->named_parameters().contains("convs.3.weight"), true);
+  EXPECT_EQ(fcn->named_parameters().contains("skips.3.weight"), true);
+}
+
+// The input-skip semantics of pyref.py's FCN, written out by hand for depth 6, step 4
+// (skip points 0 and 4): x1 = r(c0(x)); s1 = k0(x); x2..x4 = r(c_i(…)); x5 = r(c4(x4 + s1));
+// s2 = k1(s1); out = c5(x5) + s2.
+TEST_F(NetTest, InputSkipMatchesThePapersWiring) {
+  auto fcn = std::dynamic_pointer_cast<FcnImpl>(BuildNet(Fcn(6, "input", 4)));
+  InitNet(*fcn, InitOptions(), 3);
+  {
+    torch::NoGradGuard g;
+    for (auto& s : fcn->skip) s->weight.uniform_(-1, 1);  // not the constant start
+  }
+  const at::Tensor x = torch::rand({1, 1, 12, 12});
+  at::Tensor h = torch::relu(fcn->conv[0]->forward(x));
+  const at::Tensor s1 = fcn->skip[0]->forward(x);
+  for (int i = 1; i < 4; ++i) h = torch::relu(fcn->conv[i]->forward(h));
+  h = torch::relu(fcn->conv[4]->forward(h + s1));
+  const at::Tensor expected = fcn->conv[5]->forward(h) + fcn->skip[1]->forward(s1);
+  EXPECT_TRUE(torch::allclose(fcn->forward(x), expected, 1e-5, 1e-6));
+  std::vector<int> seen;
+  at::Tensor last;
+  const at::Tensor out = fcn->forward_observed(x, [&](int i, const at::Tensor& t) {
+    seen.push_back(i);
+    last = t;
+  });
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 3, 4, 5}));
+  EXPECT_TRUE(torch::equal(last, out));
+}
+
+TEST_F(NetTest, ResidualBlocksWithZeroInnerLayersPassTheirInputThrough) {
+  // depth 6, step 2: layer 0, blocks {1,2} and {3,4}, layer 5. Zero weights and biases inside
+  // the blocks: each block returns relu(0 + input) = its input, so the net is c5(r(c0(x))).
+  NetOptions o = Fcn(6, "residual", 4);
+  o.skip_step = 2;
+  auto fcn = std::dynamic_pointer_cast<FcnImpl>(BuildNet(o));
+  InitNet(*fcn, InitOptions(), 1);
+  {
+    torch::NoGradGuard g;
+    for (int i = 1; i <= 4; ++i) {
+      fcn->conv[i]->weight.zero_();
+      fcn->conv[i]->bias.zero_();
+    }
+  }
+  const at::Tensor x = torch::rand({1, 1, 10, 10});
+  const at::Tensor expected = fcn->conv[5]->forward(torch::relu(fcn->conv[0]->forward(x)));
+  EXPECT_TRUE(torch::allclose(fcn->forward(x), expected, 1e-6, 1e-7));
+  // With skip none the same zeroed net outputs only the last layer's bias.
+  NetOptions plain = o;
+  plain.skip = "none";
+  auto p = std::dynamic_pointer_cast<FcnImpl>(BuildNet(plain));
+  {
+    torch::NoGradGuard g;
+    for (auto& c : p->conv) c->weight.zero_();
+  }
+  const at::Tensor y = p->forward(x);
+  EXPECT_FLOAT_EQ((y.select(1, 0) - p->conv[5]->bias[0]).abs().max().item<float>(), 0.0f);
+}
+
+TEST_F(NetTest, EveryActivationRuns) {
+  const at::Tensor x = torch::linspace(-2, 2, 9);
+  EXPECT_TRUE(torch::equal(Activate(x, "relu"), torch::relu(x)));
+  EXPECT_TRUE(torch::equal(Activate(x, "tanh"), torch::tanh(x)));
+  EXPECT_TRUE(torch::allclose(Activate(x, "elu"), torch::elu(x)));
+  EXPECT_TRUE(torch::allclose(Activate(x, "selu"), torch::selu(x)));
+  EXPECT_TRUE(torch::allclose(Activate(x, "gelu"), torch::gelu(x)));
+  EXPECT_LT(Activate(x, "gelu")[0].item<float>(), 0.0f);
+  EXPECT_THROW(Activate(x, "swish"), ConfigError);
+  for (const std::string a : {"gelu", "elu", "selu", "tanh"}) {
+    NetOptions o = Fcn(3);
+    o.activation = a;
+    EXPECT_EQ(BuildNet(o)->forward(torch::rand({1, 1, 8, 8})).size(1), 2);
+  }
+}
+
+TEST_F(NetTest, FcnResNet50HasTorchvisionsLayoutAndParameterCount) {
+  NetOptions o;
+  o.arch = "fcn_resnet50";
+  NetPtr net = BuildNet(o);
+  EXPECT_EQ(CountParameters(*net), 32940994);
+  auto r = std::dynamic_pointer_cast<FcnResNet50Impl>(net);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->conv1->weight.sizes(), (std::vector<int64_t>{64, 1, 7, 7}));
+  EXPECT_EQ(r->layer1->size(), 3u);
+  EXPECT_EQ(r->layer2->size(), 4u);
+  EXPECT_EQ(r->layer3->size(), 6u);
+  EXPECT_EQ(r->layer4->size(), 3u);
+  // Dilation instead of stride in layers 3 and 4 (first block keeps the previous dilation).
+  auto block = [](torch::nn::Sequential s, size_t i) {
+    return s[i]->as<BottleneckImpl>()->conv2->options;
+  };
+  EXPECT_EQ(block(r->layer2, 0).stride()->at(0), 2);
+  EXPECT_EQ(block(r->layer3, 0).stride()->at(0), 1);
+  EXPECT_EQ(block(r->layer3, 0).dilation()->at(0), 1);
+  EXPECT_EQ(block(r->layer3, 1).dilation()->at(0), 2);
+  EXPECT_EQ(block(r->layer4, 0).dilation()->at(0), 2);
+  EXPECT_EQ(block(r->layer4, 2).dilation()->at(0), 4);
+  net->eval();
+  torch::NoGradGuard g;
+  const at::Tensor y = net->forward(torch::rand({1, 1, 40, 56}));
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{1, 2, 40, 56}));
+  // Output stride 8: the head sees ceil(40/8) × ceil(56/8).
+  at::Tensor h = torch::max_pool2d(r->conv1->forward(torch::rand({1, 1, 40, 56})), 3, 2, 1);
+  h = r->layer4->forward(r->layer3->forward(r->layer2->forward(r->layer1->forward(h))));
+  EXPECT_EQ(h.sizes(), (std::vector<int64_t>{1, 2048, 5, 7}));
+}
+
+TEST_F(NetTest, SaveAndLoadRoundTrip) {
+  test::TempDir dir;
+  NetPtr a = BuildNet(Fcn(5));
+  InitNet(*a, InitOptions(), 1);
+  SaveNet(*a, dir / "model.pt");
+  NetPtr b = BuildNet(Fcn(5));
+  InitNet(*b, InitOptions(), 2);
+  const at::Tensor x = torch::rand({1, 1, 16, 16});
+  EXPECT_FALSE(torch::equal(a->forward(x), b->forward(x)));
+  LoadNet(*b, dir / "model.pt");
+  EXPECT_TRUE(torch::equal(a->forward(x), b->forward(x)));
+  // A net of another shape does not fit: an error naming the file.
+  NetPtr c = BuildNet(Fcn(6));
+  try {
+    LoadNet(*c, dir / "model.pt");
+    FAIL() << "loaded a depth-5 model into a depth-6 net";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.pt"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(LoadNet(*c, dir / "missing.pt"), std::runtime_error);
+  // A run directory: config.yaml + model.pt.
+  Config config = Config::Load("", {"net.depth=5"});
+  WriteFileAtomic(dir / "config.yaml", config.Dump());
+  LoadedRun run = LoadRun(dir.path());
+  EXPECT_EQ(run.net->options().depth, 5);
+  EXPECT_FALSE(run.net->is_training());
+  EXPECT_TRUE(torch::equal(a->forward(x), run.net->forward(x)));
+  EXPECT_THROW(LoadRun(dir / "nowhere"), UsageError);
+}
+
+}  // namespace
+}  // namespace rfx::nn
