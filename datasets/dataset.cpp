@@ -142,11 +142,15 @@ void DatasetOptions::validate() const {
   }
   const int lo = min_distance(), hi = max_distance();
   if (lo > hi) {
+    // The largest scale that fits, to 0.01.
+    DatasetOptions probe = *this;
+    probe.glyph_scale = 0.01;
+    while (probe.min_distance() <= probe.max_distance()) probe.glyph_scale += 0.01;
     throw ConfigError("dataset.glyph_scale",
-                      "value " + Num(glyph_scale) + " does not fit a glyph and its " +
+                      "value " + Num(glyph_scale) + " does not fit the letter and its " +
                           (kind == "dot" ? "dot" : "diaeresis") + " on a " +
-                          std::to_string(image_size) +
-                          "² canvas; use a smaller scale or a larger canvas");
+                          std::to_string(image_size) + "² canvas; allowed (0, " +
+                          Num(probe.glyph_scale - 0.01) + "] at this image_size");
   }
   if (distance < lo || distance > hi) {
     const std::string what = kind == "dot" ? "the dot" : "the diaeresis";
@@ -216,9 +220,10 @@ cv::Mat RenderCanvas(const DatasetOptions& options, int label) {
 cv::Mat RenderDot(const DatasetOptions& options) {
   const Geometry g{options.glyph_scale};
   const int half = static_cast<int>(std::ceil(g.single_ax() + 2));
-  const int p = 2 * half + 1;
+  const int p = 2 * half + 2;
   cv::Mat img(p, p, CV_8U, cv::Scalar(0));
-  cv::ellipse(img, cv::Point(Fixed(half), Fixed(half)),
+  // Centred half a pixel right of a pixel centre, so the core is 4×3 px of ink.
+  cv::ellipse(img, cv::Point(Fixed(half + 0.5), Fixed(half)),
               cv::Size(Fixed(g.single_ax()), Fixed(g.single_ay())), 0, 0, 360, cv::Scalar(255),
               cv::FILLED, cv::LINE_AA, kShift);
   return ToFloat(img);
@@ -244,8 +249,8 @@ struct Generator::Impl {
   bool dot = false;
   detail::PaddedImage canvas[2];      // source per label (dot kind: both the letter)
   std::vector<detail::Box> boxes[2];  // output boxes that can receive ink, per label
-  detail::PaddedImage dot_patch;      // dot kind: the dot, centred on dot_centre
-  int dot_centre = 0;
+  detail::PaddedImage dot_patch;      // dot kind: the dot, centred on (dot_cx, dot_cy)
+  double dot_cx = 0, dot_cy = 0;
   detail::Box dot_ink;      // ink of the dot in patch coordinates
   double dot_range = 0;     // radians
   std::vector<float> spot;  // the target spot rows [spot_y0, spot_y1) × [x0, x1)
@@ -285,7 +290,8 @@ Generator::Generator(const DatasetOptions& options) : options_(options) {
   } else {
     cv::Mat d = detail::RenderDot(options_);
     ToPadded(d, pad, &im.dot_patch);
-    im.dot_centre = d.cols / 2;
+    im.dot_cx = d.cols / 2 - 0.5;
+    im.dot_cy = d.rows / 2 - 1;
     im.dot_ink = InkBox(d);
     im.dot_range = options_.dot_angle_range_deg * M_PI / 180.0;
   }
@@ -338,8 +344,10 @@ int Generator::Fill(uint64_t stream, uint64_t index, float* image, float* target
     const double theta = 1.5 * M_PI + im.dot_range * (detail::DotUOf(key) - 0.5);
     const double tx = im.centre + options_.distance * std::cos(theta);
     const double ty = im.centre + options_.distance * std::sin(theta);
-    // Output (x, y) reads the patch at (x - tx + dot_centre, y - ty + dot_centre).
-    const double ox = im.dot_centre - tx, oy = im.dot_centre - ty;
+    // Output (x, y) reads the patch at (x + ox, y + oy): the patch is pasted on the pixel grid
+    // (like a glyph drawn there, keeping its 4×3 shape), its dot centre within half a pixel of
+    // (tx, ty) per axis.
+    const double ox = std::round(im.dot_cx - tx), oy = std::round(im.dot_cy - ty);
     const int reach = m + 2;
     dot_box = {static_cast<int>(std::floor(im.dot_ink.x0 - ox)) - reach,
                static_cast<int>(std::floor(im.dot_ink.y0 - oy)) - reach,
