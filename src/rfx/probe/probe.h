@@ -1,0 +1,128 @@
+// Probes without training (DESIGN §1.5, §1.7): the forward-pass impulse estimate of the field
+// radius, scanned over depths in one incremental pass, and the gradient effective RF of Luo et
+// al. (2016) of a fresh or trained net.
+#pragma once
+#include <ATen/ATen.h>
+#include <c10/core/Device.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "rfx/config/config.h"
+#include "rfx/nn/net.h"
+#include "rfx/probe/metrics.h"
+
+namespace rfx::probe {
+
+// "3,5,8" | "A:B" | "A:B:STEP" → sorted unique depths >= 1. Throws UsageError naming `flag`.
+std::vector<int> ParseDepths(const std::string& spec, const std::string& flag = "--depths");
+
+// `rfx probe forward` options (the net itself comes from the config: net.*, init.*, train.*).
+struct ForwardOptions {
+  int size = 768;                 // --size: side S of the S×S impulse input (>= 3)
+  double level = 0.0012;          // --level: radius = first distance with profile < level, (0, 1)
+  std::vector<int> depths;        // --depths: fcn depths (empty: net.depth)
+  std::string dtype = "float32";  // --dtype: float32 | float64
+  std::string bn = "eval";        // --bn: fcn_resnet50 BatchNorm mode, eval | train (batch stats)
+  int channel = 0;                // --channel: output channel (0 | 1)
+  // One incremental pass over the depths when exact (see RunForward); false forces one fresh
+  // net per depth (the study's way, kept for comparison and the benchmark).
+  bool incremental = true;
+  void validate() const;  // UsageError naming the flag and what is allowed
+};
+
+struct DepthProfile {
+  int depth = 0;
+  int radius = 0;               // first distance with profile < level (profile.size(): clipped)
+  bool clipped = false;         // never fell below the level inside the input
+  std::vector<double> profile;  // |v|/max along the centre row, distance 0 … S−1−S/2
+};
+
+struct ForwardResult {
+  std::string arch, init, dtype, device;
+  std::string method;       // "incremental" | "fresh" | "single" (fcn_resnet50)
+  std::string method_note;  // why not incremental, when not
+  int size = 0;
+  double level = 0;
+  std::vector<DepthProfile> depths;
+  double wall_s = 0;
+  nlohmann::json ToJson() const;  // {radii: [{depth, radius, clipped}], method, …}
+};
+
+// The forward-pass estimate: impulse 1.0 at (S/2, S/2), weights from init.* (seed train.seed),
+// on train.device with train.threads, output channel `channel`, centre row from the centre out,
+// |v|/max. For net.arch = fcn the depths are scanned in one incremental pass when that is exact:
+// hidden layers are applied one after another and, at each requested depth D, the last layer of
+// a depth-D net (width→2, initialised as in a depth-D net) is applied as a read-out. That
+// requires the depth-D net's first D−1 layers to equal the scan's (checked on the weights) and
+// no skip path that changes the output (skip none, or input skips with zero weights as under
+// `constant`); otherwise (residual skips, the decomposed scheme) each depth is a fresh net,
+// and `method_note` says why. fcn_resnet50: one net, BN γ=1, β=0, eval or train mode.
+ForwardResult RunForward(const Config& config, const ForwardOptions& options);
+
+// The impulse response of `net` (already on its device and dtype): output channel `channel`,
+// S×S, as a CPU double map.
+Map ImpulseResponse(nn::Net& net, int size, int channel, c10::Device device, at::ScalarType dtype);
+
+// `rfx probe gradient` options.
+struct GradientOptions {
+  int samples = 16;               // --samples: inputs whose gradients are accumulated (>= 1)
+  int batch = 8;                  // --batch: inputs per backward pass (>= 1)
+  std::string input = "noise";    // --input: noise (uniform [0,1)) | task (dataset.* samples)
+  std::string agg = "abs";        // --agg: abs (|grad|) | relu (max(grad, 0)), per sample
+  std::string scale = "none";     // --scale: none | log (log10(x+1)) before the measures
+  int size = 0;                   // --size: input side for noise (0: dataset.image_size)
+  int channel = 0;                // --channel: output channel c of out[c, H/2, W/2]
+  double level = 0.0012;          // --level: radius threshold on the normalised centre row
+  std::string checkpoint;         // --checkpoint DIR: a trained run (DIR/config.yaml, model.pt)
+  std::string dtype = "float32";  // --dtype: float32 | float64
+  std::string bn = "eval";        // --bn: eval | train (fcn_resnet50)
+  void validate() const;
+};
+
+// Area-ratio fractions reported by the gradient probe.
+inline const std::vector<double>& AreaFractions() {
+  static const std::vector<double> t = {0.2, 0.3, 0.5, 0.99};
+  return t;
+}
+
+struct GradientResult {
+  Map map;  // accumulated, aggregated, scaled map (input-sized)
+  std::string agg, scale, input, source, device, dtype;
+  int samples = 0, channel = 0;
+  double level = 0;
+  int radius = 0;  // along the centre row from the centre, right
+  bool clipped = false;
+  GaussianFit fit;
+  std::vector<std::pair<double, double>> area_ratios;  // (t, ratio)
+  double wall_s = 0;
+  nlohmann::json ToJson() const;
+};
+
+// Σ over `inputs` (B×1×H×W, any device) of agg(∂ out[b, c, H/2, W/2] / ∂ input[b]) for `net`;
+// returns a CPU double H×W map (not scaled).
+Map GradientMap(nn::Net& net, const at::Tensor& inputs, int channel, const std::string& agg);
+
+// Fills in radius, σ fit and area ratios of `map` (after scaling) into `result`.
+void MeasureGradientMap(GradientResult& result);
+
+// The whole gradient probe: a fresh net from config (init.*, seed train.seed) or
+// options.checkpoint, inputs, accumulation, measures.
+GradientResult RunGradient(const Config& config, const GradientOptions& options);
+
+// PNG heatmap of a map (normalised to its max, OpenCV's inferno colour map, nearest-neighbour
+// enlarged so the short side is at least 256 px).
+void WriteHeatmapPng(const Map& map, const std::string& path);
+
+// `rfx bench probe`: the depth scan 1..max_depth at size², plain fcn with constant init,
+// incremental vs a fresh net per depth, in the same run.
+struct BenchOptions {
+  int max_depth = 192;
+  int size = 768;
+  int threads = 0;  // 0: all cores
+  std::string device = "auto";
+};
+nlohmann::json RunProbeBench(const BenchOptions& options);
+
+}  // namespace rfx::probe
