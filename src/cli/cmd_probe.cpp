@@ -1,11 +1,180 @@
-// Placeholder until the command is built: registers the name so the table is complete.
+// rfx probe forward|gradient: field estimates without training (impulse response, gradient ERF).
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
 #include "cli/commands.h"
+#include "rfx/probe/probe.h"
+#include "rfx/util/files.h"
 
 namespace rfx::cli {
 
+namespace {
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void EnsureParent(const std::string& file) {
+  const auto parent = std::filesystem::path(file).parent_path();
+  if (!parent.empty()) MakeDirs(parent.string());
+}
+
+Runner AddForward(CLI::App* probe) {
+  CLI::App* cmd = probe->add_subcommand(
+      "forward", "Impulse-response field radius per depth (constant init: the study's estimate)");
+  auto config = std::make_shared<ConfigArgs>();
+  auto o = std::make_shared<probe::ForwardOptions>();
+  auto depths = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  auto fresh = std::make_shared<bool>(false);
+  AddConfigOptions(cmd, config.get());
+  cmd->add_option("--size", o->size, "Side S of the S×S impulse input")->capture_default_str();
+  cmd->add_option("--level", o->level, "Radius = first distance where |v|/max < level")
+      ->capture_default_str();
+  cmd->add_option("--depths", *depths,
+                  "fcn depths: LIST (1,2,8) or A:B or A:B:STEP (default: net.depth)");
+  cmd->add_option("--dtype", o->dtype, "float32 | float64")->capture_default_str();
+  cmd->add_option("--bn", o->bn, "fcn_resnet50 BatchNorm: eval | train")->capture_default_str();
+  cmd->add_option("--channel", o->channel, "Output channel (0 | 1)")->capture_default_str();
+  cmd->add_flag("--fresh", *fresh, "One fresh net per depth instead of the incremental scan");
+  cmd->add_option(
+      "--out", *out,
+      "FILE.csv: the profiles; DIR: profiles.csv, radii.csv, forward.json, config.yaml");
+  cmd->add_flag("--json", *json, "Print JSON (radii: [{depth, radius}], method, ...)");
+  return [=]() -> int {
+    if (!depths->empty()) o->depths = probe::ParseDepths(*depths, "--depths");
+    o->incremental = !*fresh;
+    o->validate();
+    const Config c = LoadConfig(*config);
+    const probe::ForwardResult r = probe::RunForward(c, *o);
+    const nlohmann::json j = r.ToJson();
+    if (!out->empty()) {
+      std::vector<std::string> names;
+      std::vector<std::vector<double>> profiles;
+      for (const auto& d : r.depths) {
+        names.push_back("depth_" + std::to_string(d.depth));
+        profiles.push_back(d.profile);
+      }
+      if (EndsWith(*out, ".csv")) {
+        EnsureParent(*out);
+        probe::WriteProfilesCsv(names, profiles, *out);
+      } else {
+        MakeDirs(*out);
+        probe::WriteProfilesCsv(names, profiles, *out + "/profiles.csv");
+        std::string radii = "depth,radius,clipped\n";
+        for (const auto& d : r.depths) {
+          radii += std::to_string(d.depth) + "," + std::to_string(d.radius) + "," +
+                   (d.clipped ? "true" : "false") + "\n";
+        }
+        WriteFileAtomic(*out + "/radii.csv", radii);
+        WriteFileAtomic(*out + "/forward.json", j.dump(2) + "\n");
+        WriteFileAtomic(*out + "/config.yaml", c.Dump());
+      }
+    }
+    if (*json) {
+      std::cout << j.dump() << "\n";
+      return 0;
+    }
+    std::printf(
+        "forward estimate: %s, init %s, %s on %s, %d×%d impulse, level %g, %s%s%s (%.2f s)\n",
+        r.arch.c_str(), r.init.c_str(), r.dtype.c_str(), r.device.c_str(), r.size, r.size, r.level,
+        r.method.c_str(), r.method_note.empty() ? "" : ": ", r.method_note.c_str(), r.wall_s);
+    std::printf("%6s  %6s\n", "depth", "radius");
+    for (const auto& d : r.depths) {
+      std::printf("%6d  %6d%s\n", d.depth, d.radius,
+                  d.clipped ? "  (reaches the border: a lower bound)" : "");
+    }
+    return 0;
+  };
+}
+
+Runner AddGradient(CLI::App* probe) {
+  CLI::App* cmd = probe->add_subcommand(
+      "gradient", "Effective RF (Luo et al.): d out[c,H/2,W/2] / d input over --samples inputs");
+  auto config = std::make_shared<ConfigArgs>();
+  auto o = std::make_shared<probe::GradientOptions>();
+  auto out = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  AddConfigOptions(cmd, config.get());
+  cmd->add_option("--checkpoint", o->checkpoint,
+                  "Run directory of `rfx train` (config.yaml + model.pt); default: a fresh init");
+  cmd->add_option("--samples", o->samples, "Inputs to accumulate")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Inputs per backward pass")->capture_default_str();
+  cmd->add_option("--input", o->input, "noise (uniform [0,1)) | task (dataset samples)")
+      ->capture_default_str();
+  cmd->add_option("--agg", o->agg, "Per-sample aggregation: abs | relu")->capture_default_str();
+  cmd->add_option("--scale", o->scale, "none | log (log10(x+1))")->capture_default_str();
+  cmd->add_option("--size", o->size, "Noise input side (0: dataset.image_size)")
+      ->capture_default_str();
+  cmd->add_option("--channel", o->channel, "Output channel c")->capture_default_str();
+  cmd->add_option("--level", o->level, "Radius threshold on the normalised centre row")
+      ->capture_default_str();
+  cmd->add_option("--dtype", o->dtype, "float32 | float64")->capture_default_str();
+  cmd->add_option("--bn", o->bn, "fcn_resnet50 BatchNorm: eval | train")->capture_default_str();
+  cmd->add_option("--out", *out,
+                  "FILE.csv: the map (+ FILE.png); DIR: erf_map.csv, erf_map.png, erf.json, "
+                  "config.yaml")
+      ->required();
+  cmd->add_flag("--json", *json, "Print JSON (radius, sigma, area_ratio, agg, scale, ...)");
+  return [=]() -> int {
+    o->validate();
+    const Config c = LoadConfig(*config);
+    const probe::GradientResult r = probe::RunGradient(c, *o);
+    nlohmann::json j = r.ToJson();
+    std::string csv, png;
+    if (EndsWith(*out, ".csv")) {
+      EnsureParent(*out);
+      csv = *out;
+      png = out->substr(0, out->size() - 4) + ".png";
+    } else {
+      MakeDirs(*out);
+      csv = *out + "/erf_map.csv";
+      png = *out + "/erf_map.png";
+    }
+    j["map_csv"] = csv;
+    j["map_png"] = png;
+    probe::WriteMapCsv(r.map, csv);
+    probe::WriteHeatmapPng(r.map, png);
+    if (!EndsWith(*out, ".csv")) {
+      WriteFileAtomic(*out + "/erf.json", j.dump(2) + "\n");
+      WriteFileAtomic(*out + "/config.yaml", c.Dump());
+    }
+    if (*json) {
+      std::cout << j.dump() << "\n";
+      return 0;
+    }
+    std::printf(
+        "gradient ERF of %s: %d %s input(s), agg %s, scale %s, channel %d, %d×%d (%.2f s)\n",
+        r.source.c_str(), r.samples, r.input.c_str(), r.agg.c_str(), r.scale.c_str(), r.channel,
+        r.map.h, r.map.w, r.wall_s);
+    std::printf("radius at level %g: %d%s\n", r.level, r.radius,
+                r.clipped ? " (reaches the border: a lower bound)" : "");
+    std::printf("gaussian sigma (moments): x %.3f, y %.3f; centre (%.2f, %.2f)\n", r.fit.sigma_x,
+                r.fit.sigma_y, r.fit.mean_x, r.fit.mean_y);
+    for (const auto& [t, a] : r.area_ratios) {
+      std::printf("area ratio at t=%.2f: %.6f\n", t, a);
+    }
+    std::printf("map: %s, %s\n", csv.c_str(), png.c_str());
+    return 0;
+  };
+}
+
+}  // namespace
+
 Runner AddProbeCommand(CLI::App& app) {
-  app.add_subcommand("probe", "(not built yet)");
-  return []() -> int { throw std::runtime_error("'probe' is not built yet"); };
+  CLI::App* probe =
+      app.add_subcommand("probe", "Field probes without training: forward | gradient");
+  probe->require_subcommand(1);
+  std::vector<std::pair<CLI::App*, Runner>> subs;
+  Runner f = AddForward(probe);
+  subs.emplace_back(probe->get_subcommands({}).back(), f);
+  Runner g = AddGradient(probe);
+  subs.emplace_back(probe->get_subcommands({}).back(), g);
+  return Dispatch(probe, subs);
 }
 
 }  // namespace rfx::cli

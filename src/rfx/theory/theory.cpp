@@ -289,20 +289,23 @@ std::string FormatTable(const Table& t) {
   o << "net " << (t.net.empty() ? "(layers)" : t.net) << ", input " << t.input << "x" << t.input
     << ": RF " << Num(t.rf()) << " px, stride " << Num(t.stride()) << ", output " << t.rows.back().n
     << "x" << t.rows.back().n << "\n";
-  size_t wname = 5;
-  for (const Row& r : t.rows) wname = std::max(wname, r.name.size());
-  char buf[512];
-  std::snprintf(buf, sizeof buf, "%4s  %-*s  %-8s  %-14s  %6s  %8s  %8s  %8s  %8s  %s\n", "#",
-                static_cast<int>(wname), "layer", "op", "params", "n", "r", "r_min", "j", "start",
-                "");
+  size_t wname = 5, wparams = 6;
+  for (const Row& r : t.rows) {
+    wname = std::max(wname, r.name.size());
+    wparams = std::max(wparams, r.params.size());
+  }
+  char buf[1024];
+  std::snprintf(buf, sizeof buf, "%4s  %-*s  %-8s  %-*s  %6s  %8s  %8s  %8s  %8s\n", "#",
+                static_cast<int>(wname), "layer", "op", static_cast<int>(wparams), "params", "n",
+                "r", "r_min", "j", "start");
   o << buf;
   for (size_t i = 0; i < t.rows.size(); ++i) {
     const Row& r = t.rows[i];
-    std::snprintf(buf, sizeof buf, "%4zu  %-*s  %-8s  %-14s  %6lld  %8s  %8s  %8s  %8s  %s\n", i,
-                  static_cast<int>(wname), r.name.c_str(), OpName(r.op), r.params.c_str(),
-                  static_cast<long long>(r.n), Num(r.r).c_str(), Num(r.r_min).c_str(),
-                  Num(r.j).c_str(), Num(r.start).c_str(), Flags(r).c_str());
-    o << buf;
+    std::snprintf(buf, sizeof buf, "%4zu  %-*s  %-8s  %-*s  %6lld  %8s  %8s  %8s  %8s  ", i,
+                  static_cast<int>(wname), r.name.c_str(), OpName(r.op), static_cast<int>(wparams),
+                  r.params.c_str(), static_cast<long long>(r.n), Num(r.r).c_str(),
+                  Num(r.r_min).c_str(), Num(r.j).c_str(), Num(r.start).c_str());
+    o << buf << Flags(r) << "\n";
   }
   if (t.border >= 0) {
     o << "border layer: '" << t.rows[t.border].name << "' (from here on the smallest RF exceeds "

@@ -1,0 +1,86 @@
+// End-to-end: `rfx probe forward|gradient` and `rfx bench probe` through the real executable.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "rfx/util/files.h"
+#include "test_util.h"
+
+namespace rfx {
+namespace {
+
+const std::string kRfx = RFX_EXE;
+const std::string kSmall =
+    " --set train.device=cpu --set train.threads=1 --set net.skip=none --set net.width=4";
+
+TEST(ProbeCliTest, ForwardScanJsonAndCsv) {
+  test::TempDir dir;
+  const auto r = test::RunCommand(kRfx + " probe forward" + kSmall +
+                                  " --set init.scheme=constant --size 31 --depths 1:4 --level 0.2"
+                                  " --json --out " +
+                                  dir / "f");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["method"], "incremental");
+  ASSERT_EQ(j["radii"].size(), 4u);
+  // Constant init: the centre row is the trinomial row (depth 3: 7 6 3 1 → radius 3 at 0.2).
+  EXPECT_EQ(j["radii"][0]["radius"].get<int>(), 2);
+  EXPECT_EQ(j["radii"][2]["depth"].get<int>(), 3);
+  EXPECT_EQ(j["radii"][2]["radius"].get<int>(), 3);
+  const auto lines = ReadCompleteLines(dir / "f/profiles.csv");
+  ASSERT_EQ(lines.size(), 1u + 16u);  // header + distances 0..15
+  EXPECT_EQ(lines[0], "distance,depth_1,depth_2,depth_3,depth_4");
+  EXPECT_EQ(lines[1], "0,1,1,1,1");
+  EXPECT_TRUE(FileExists(dir / "f/radii.csv"));
+  EXPECT_TRUE(FileExists(dir / "f/config.yaml"));
+}
+
+TEST(ProbeCliTest, GradientWritesMapAndStatesItsChoices) {
+  test::TempDir dir;
+  const auto r = test::RunCommand(kRfx + " probe gradient" + kSmall +
+                                  " --set net.depth=3 --size 24 --samples 2 --agg relu"
+                                  " --scale log --json --out " +
+                                  dir / "g");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["agg"], "relu");
+  EXPECT_EQ(j["scale"], "log");
+  EXPECT_EQ(j["samples"].get<int>(), 2);
+  ASSERT_EQ(j["area_ratio"].size(), 4u);
+  EXPECT_LE(j["area_ratio"][3]["ratio"].get<double>(), 49.0 / 576 + 1e-9);  // 7×7 field
+  EXPECT_EQ(ReadCompleteLines(dir / "g/erf_map.csv").size(), 24u);
+  EXPECT_TRUE(FileExists(dir / "g/erf_map.png"));
+  EXPECT_TRUE(FileExists(dir / "g/erf.json"));
+}
+
+TEST(ProbeCliTest, BadFlagsExit2) {
+  test::TempDir dir;
+  auto r = test::RunCommand(kRfx + " probe forward --depths 0:3");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--depths"), std::string::npos) << r.err;
+  r = test::RunCommand(kRfx + " probe forward --dtype half");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("float64"), std::string::npos) << r.err;
+  r = test::RunCommand(kRfx + " probe gradient --agg sq --out " + dir / "x");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--agg 'sq'"), std::string::npos) << r.err;
+  r = test::RunCommand(kRfx + " probe forward --set train.device=cuda:7 --size 9");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("train.device"), std::string::npos) << r.err;
+}
+
+TEST(ProbeCliTest, BenchProbeReportsSpeedup) {
+  const auto r = test::RunCommand(kRfx +
+                                  " bench probe --max-depth 6 --size 24 --threads 1 "
+                                  "--device cpu --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["radii_match"].get<bool>());
+  EXPECT_EQ(j["incremental_method"], "incremental");
+  EXPECT_GT(j["incremental_s"].get<double>(), 0.0);
+  EXPECT_GT(j["fresh_s"].get<double>(), 0.0);
+  EXPECT_GT(j["speedup"].get<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace rfx

@@ -1,0 +1,72 @@
+// End-to-end: `rfx theory` through the real executable.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "rfx/util/files.h"
+#include "test_util.h"
+
+namespace rfx {
+namespace {
+
+const std::string kRfx = RFX_EXE;
+
+TEST(TheoryCliTest, Vgg16Json) {
+  const auto r = test::RunCommand(kRfx + " theory --net vgg16 --input 224 --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["rf"].get<int>(), 212);
+  EXPECT_EQ(j["stride"].get<int>(), 32);
+  EXPECT_EQ(j["layers"].back()["name"], "pool5");
+  EXPECT_EQ(j["layers"].back()["n"].get<int>(), 7);
+}
+
+TEST(TheoryCliTest, FcnFromSetAndTable) {
+  auto r = test::RunCommand(kRfx +
+                            " theory --set net.depth=5 --set net.skip=none --input 64 "
+                            "--format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["rf"].get<int>(), 11);
+  r = test::RunCommand(kRfx + " theory --net resnet18 --input 224");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("RF 435 px, stride 32"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("layer4.1.add"), std::string::npos);
+}
+
+TEST(TheoryCliTest, LayerListConfigAndDot) {
+  test::TempDir dir;
+  WriteFileAtomic(dir / "l.yaml",
+                  "theory:\n  layers:\n    - {conv: {k: 3, s: 2, p: 1}}\n"
+                  "    - {conv: {k: 3, d: 2, p: 2}}\n    - {maxpool: {k: 2}}\n");
+  auto r =
+      test::RunCommand(kRfx + " theory --config " + dir / "l.yaml" + " --input 8 --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["rf"].get<int>(), 3 + 2 * 2 * 2 + 1 * 2);  // 13
+  EXPECT_EQ(j["stride"].get<int>(), 4);
+  EXPECT_EQ(j["border"], "conv2");  // 11 > 8 from the second layer on
+  r = test::RunCommand(kRfx + " theory --config " + dir / "l.yaml" + " --input 8 --format dot");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("digraph", 0), 0u);
+  EXPECT_NE(r.out.find("BORDER LAYER"), std::string::npos);
+  EXPECT_NE(r.out.find("n2 -> n3"), std::string::npos);
+}
+
+TEST(TheoryCliTest, BadFlagsExit2NamingTheFlag) {
+  auto r = test::RunCommand(kRfx + " theory --net vgg19 --input 224");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--net 'vgg19'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("alexnet"), std::string::npos) << r.err;
+  r = test::RunCommand(kRfx + " theory --net vgg16 --input 0");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--input"), std::string::npos) << r.err;
+  r = test::RunCommand(kRfx + " theory --net vgg16 --input 224 --format svg");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("table, json, dot"), std::string::npos) << r.err;
+  r = test::RunCommand(kRfx + " theory --input 224");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--net"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace rfx
