@@ -1,0 +1,119 @@
+// Sweep planning (no training here): the `sweep.*` options, the cells of a grid, the searches of
+// threshold mode, the galloping/bisecting threshold search, and the worst-case number of
+// trainings a plan can cost.
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "rfx/config/config.h"
+
+namespace rfx::sweep {
+
+// One swept config key and its values, in the order they are tried.
+struct Axis {
+  std::string key;                 // a config key, e.g. "net.depth"
+  std::vector<YAML::Node> values;  // scalars, as they will be set on the cell config
+  // The value as text ("8"), for messages and CSV.
+  std::string Text(size_t i) const { return values[i].Scalar(); }
+};
+
+// `sweep.*` keys.
+struct SweepOptions {
+  std::string mode = "threshold";                   // sweep.mode: grid | threshold
+  std::vector<Axis> axes;                           // sweep.axes: key -> list | {from, to, step}
+  int repeats = 1;                                  // sweep.repeats (>= 1): seeds train.seed + r
+  std::string threshold_axis = "dataset.distance";  // sweep.threshold.axis (numeric, among axes)
+  double accuracy = 0.9;                            // sweep.threshold.accuracy in (0, 1]
+  void validate() const;
+  // Reads and checks sweep.* against `config` (every axis key must be a settable config key
+  // whose type accepts every value). Errors name the offending key, e.g. sweep.axes.net.depth.
+  static SweepOptions FromConfig(const Config& config);
+  bool threshold_mode() const { return mode == "threshold"; }
+};
+
+// A cell: one index into each axis (same order as SweepOptions::axes).
+using Cell = std::vector<int>;
+
+// One threshold search: the fixed indices of the outer axes (the threshold axis's entry is -1).
+struct Search {
+  Cell outer;
+  int chain = 0;     // searches in the same chain differ only in the chain axis
+  int position = 0;  // index of this search inside its chain (the chain axis's order)
+};
+
+class Plan {
+ public:
+  // `base` is the resolved config (sweep.* included); throws ConfigError for bad sweep.*.
+  explicit Plan(const Config& base);
+  Plan(const Config& base, SweepOptions options);
+
+  const SweepOptions& options() const { return options_; }
+  const std::vector<Axis>& axes() const { return options_.axes; }
+  const Config& base() const { return base_; }
+  // Index of the threshold axis in axes(); -1 in grid mode... (always set when it is an axis).
+  int threshold_axis_index() const { return threshold_index_; }
+  // The axis along which a deeper net's search starts from a shallower one's answer:
+  // net.depth when it is an outer axis, else the first outer axis; -1 if there is none.
+  int chain_axis_index() const { return chain_index_; }
+
+  // Every combination of axis values (first axis outermost).
+  std::vector<Cell> GridCells() const;
+  int64_t GridSize() const;
+  // The searches of threshold mode, chains consecutive, chain axis innermost.
+  std::vector<Search> Searches() const;
+
+  // The config a cell trains with: base + the axis values + train.seed + repeat; the sweep.*
+  // section reset to its defaults (so it does not change cells).
+  Config CellConfig(const Cell& cell, int repeat) const;
+  // The record key: FNV-1a of the dump of CellConfig with thread counts (which don't change a
+  // result) normalised.
+  std::string CellKey(const Cell& cell, int repeat) const;
+  // Seed used by a repeat.
+  uint64_t Seed(int repeat) const;
+
+  // Deterministic partition: item i belongs to shard (i mod count), shards counted from 1.
+  static bool InShard(int64_t item, int shard, int count) { return item % count == shard - 1; }
+
+ private:
+  Config base_;
+  SweepOptions options_;
+  Config cell_base_;  // base_ with sweep.* reset
+  Config key_base_;   // cell_base_ with the keys that don't change a result normalised
+  mutable std::unique_ptr<std::mutex> key_mu_ = std::make_unique<std::mutex>();
+  mutable std::map<std::pair<Cell, int>, std::string> key_cache_;
+  int threshold_index_ = -1;
+  int chain_index_ = -1;
+};
+
+// Finds the largest index t in [-1, m) with sees(i) true for all i <= t, assuming sees is
+// monotone (true up to t, false after). Gallops from `start` (clamped to [0, m)) outward in
+// steps 1, 2, 4, ... then bisects the bracket. -1 = sees nothing, m-1 = sees everything.
+// Each index is asked at most once.
+int FindThreshold(int m, int start, const std::function<bool(int)>& sees);
+
+// Number of distinct indices FindThreshold asks when the true answer is `t` and it starts at
+// `start`.
+int SearchCost(int m, int start, int t);
+
+// Worst-case number of cell evaluations of a chain of searches over `m` values, where the
+// searches are run in `groups` (consecutive sizes, summing to the chain length); every search
+// of a group starts one step past the answer t of the last search of the previous group (index
+// t + 1: "does the deeper net see one step further?"; the first group starts at index 0). Assumes
+// the answers do not decrease along the chain (a deeper net sees at least as far); `worst_any` (if
+// given) receives the bound without that assumption.
+int64_t ChainBound(int m, const std::vector<int>& groups, int64_t* worst_any = nullptr);
+
+// Values of an axis spec (a YAML list or {from, to, step}); throws ConfigError for `key`.
+std::vector<YAML::Node> AxisValues(const std::string& key, const YAML::Node& spec);
+
+// The number a scalar holds; false if it is not a number.
+bool ScalarNumber(const YAML::Node& n, double* out);
+
+}  // namespace rfx::sweep

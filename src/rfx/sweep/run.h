@@ -1,0 +1,106 @@
+// Running a sweep: grid or threshold search over the cells of a Plan, each cell evaluated by an
+// injectable Evaluator (tests use synthetic oracles; `rfx sweep` trains), results appended to the
+// store so that rerunning the same command resumes.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rfx/config/config.h"
+#include "rfx/sweep/plan.h"
+
+namespace rfx::sweep {
+
+// What one training gave.
+struct CellResult {
+  double accuracy = 0;
+  double loss = 0;
+  std::string status = "ok";  // ok | diverged | failed
+  int64_t steps = 0;
+  double wall_s = 0;
+  std::string device;
+  std::string message;
+};
+
+// Where and how a cell is evaluated.
+struct CellTask {
+  std::string key;       // the record key
+  std::string cell_dir;  // DIR/cells/<key>: the training's own files (if it keeps any)
+  int worker = 0;        // 0 .. workers-1
+};
+
+// Evaluates one cell (one training). `config` is the cell's resolved config, with the worker's
+// device and thread share already set. May throw ConfigError/UsageError (the sweep stops with
+// exit 2); any other failure should come back as status "failed".
+using Evaluator = std::function<CellResult(const Config& config, const CellTask& task)>;
+
+struct SweepRunOptions {
+  std::string out_dir;               // the sweep directory (required)
+  int shard = 1;                     // this process's shard, 1..shard_count
+  int shard_count = 1;               // 1 = no sharding (writes results.jsonl)
+  int workers = 1;                   // trainings at once
+  std::vector<std::string> devices;  // one per worker round-robin ("cuda:0", ...); empty = config
+  bool force_new = false;            // set aside results of a different config and start afresh
+  bool progress = true;              // bar on a TTY / lines otherwise, on stderr
+  const std::atomic<bool>* stop = nullptr;  // set to stop: unfinished cells are not recorded
+  void validate() const;
+};
+
+// Parses "I/N" (1 <= I <= N); throws UsageError naming --shard.
+void ParseShard(const std::string& text, int* shard, int* count);
+
+struct SearchResult {
+  nlohmann::json outer;         // the outer axis values, config key -> value
+  std::optional<double> value;  // the largest value seen (none: sees nothing)
+  std::string censored;         // "" | "below" | "above"
+  int cells = 0;                // cells the search asked for
+};
+
+struct SweepSummary {
+  int64_t trained = 0;                 // trainings run now
+  int64_t reused = 0;                  // cells found finished in the store
+  int64_t failed = 0;                  // trainings with status "failed"
+  std::vector<SearchResult> searches;  // threshold mode
+  bool interrupted = false;
+  std::string note;  // e.g. "config changed without changing cells"
+  std::string results_path;
+  std::string ToText() const;
+};
+
+// Runs (or resumes) the sweep of `config` (sweep.* included) into options.out_dir.
+SweepSummary RunSweep(const Config& config, const SweepRunOptions& options,
+                      const Evaluator& evaluate);
+
+// The plan of a sweep without running it.
+struct DryRun {
+  std::string mode;
+  int64_t grid_cells = 0;       // every combination
+  int64_t cells = 0;            // grid: cells of this shard
+  int64_t searches = 0;         // threshold: searches of this shard
+  int64_t trainings_bound = 0;  // upper bound of trainings (threshold: thresholds assumed not to
+                                // decrease along the chain axis)
+  int64_t trainings_bound_any = 0;  // threshold: bound without that assumption
+  int64_t grid_trainings = 0;       // trainings a full grid of this shard would take
+  double cell_s = -1;               // measured seconds per training (-1: not measured)
+  double estimate_s = -1;           // trainings_bound * cell_s / workers
+  int workers = 1;
+  nlohmann::json ToJson() const;
+  std::string ToText() const;
+};
+DryRun PlanDryRun(const Config& config, const SweepRunOptions& options);
+
+// Record JSON of a finished cell.
+nlohmann::json MakeRecord(const Plan& plan, const Cell& cell, int repeat, const CellResult& r);
+// A scalar YAML value as JSON (integer, number, boolean or string).
+nlohmann::json ScalarJson(const YAML::Node& n);
+
+// An Evaluator that runs `exe train --config CELL.yaml --out CELLDIR` in a child process (its
+// output in CELLDIR.log) and reads CELLDIR/result.json. A crash of the child is a "failed"
+// cell; exit code 2 (bad config) stops the sweep. The child dies with the sweep.
+Evaluator ChildProcessEvaluator(const std::string& exe, const std::atomic<bool>* stop = nullptr);
+
+}  // namespace rfx::sweep

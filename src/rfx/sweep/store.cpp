@@ -1,0 +1,323 @@
+#include "rfx/sweep/store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "rfx/sweep/plan.h"
+#include "rfx/util/error.h"
+#include "rfx/util/files.h"
+
+namespace rfx::sweep {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const char* const kResultFields[] = {"repeat", "accuracy", "loss", "status", "steps",
+                                     "wall_s", "device",   "seed", "message"};
+const std::vector<std::string> kIgnoredForCells = {"sweep.",          "train.threads",
+                                                   "dataset.threads", "dataset.prefetch",
+                                                   "train.log_every", "train.checkpoint_every"};
+
+void Flatten(const YAML::Node& n, const std::string& prefix,
+             std::map<std::string, std::string>* out) {
+  if (n.IsMap() && n.size() > 0) {
+    for (const auto& kv : n) {
+      const std::string k = kv.first.as<std::string>();
+      Flatten(kv.second, prefix.empty() ? k : prefix + "." + k, out);
+    }
+    return;
+  }
+  YAML::Emitter e;
+  e << YAML::Flow << n;
+  (*out)[prefix] = e.c_str();
+}
+
+bool Ignored(const std::string& key, const std::vector<std::string>& prefixes) {
+  for (const auto& p : prefixes) {
+    if (key == p || key.rfind(p, 0) == 0) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> AxisKeys(const Config& c) {
+  std::vector<std::string> keys;
+  const YAML::Node axes = c.Get("sweep.axes");
+  if (axes.IsMap()) {
+    for (const auto& kv : axes) keys.push_back(kv.first.as<std::string>());
+  }
+  return keys;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+std::string CsvField(const json& v) {
+  std::string s;
+  if (v.is_null()) return "";
+  if (v.is_string()) {
+    s = v.get<std::string>();
+  } else {
+    s = v.dump();
+  }
+  if (s.find_first_of(",\"\n") != std::string::npos) {
+    std::string q = "\"";
+    for (char c : s) q += (c == '"') ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string ResultsPath(const std::string& dir) { return dir + "/results.jsonl"; }
+std::string ShardPath(const std::string& dir, int shard, int count) {
+  return dir + "/shard-" + std::to_string(shard) + "-of-" + std::to_string(count) + ".jsonl";
+}
+std::string SweepConfigPath(const std::string& dir) { return dir + "/sweep.yaml"; }
+
+std::vector<json> ReadRecords(const std::string& path, int* skipped) {
+  std::vector<json> out;
+  if (skipped) *skipped = 0;
+  if (!FileExists(path)) return out;
+  for (const auto& line : ReadCompleteLines(path)) {
+    if (line.empty()) continue;
+    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("key") || !j["key"].is_string()) {
+      if (skipped) ++*skipped;
+      continue;
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::vector<std::string> RecordFiles(const std::string& dir) {
+  std::vector<std::string> files;
+  if (FileExists(ResultsPath(dir))) files.push_back(ResultsPath(dir));
+  std::vector<std::string> shards;
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) {
+    for (const auto& e : fs::directory_iterator(dir)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("shard-", 0) == 0 && name.size() > 6 &&
+          name.substr(name.size() - 6) == ".jsonl") {
+        shards.push_back(e.path().string());
+      }
+    }
+  }
+  std::sort(shards.begin(), shards.end());
+  files.insert(files.end(), shards.begin(), shards.end());
+  return files;
+}
+
+std::vector<json> ReadDirRecords(const std::string& dir) {
+  std::vector<json> out;
+  std::set<std::string> seen;
+  for (const auto& f : RecordFiles(dir)) {
+    for (auto& r : ReadRecords(f)) {
+      if (seen.insert(r["key"].get<std::string>()).second) out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+ResultStore::ResultStore(const std::string& dir, const std::string& out_path)
+    : dir_(dir), out_path_(out_path) {
+  MakeDirs(dir);
+  DropPartialLastLine(out_path_);
+  for (const auto& f : RecordFiles(dir)) {
+    for (auto& r : ReadRecords(f)) {
+      const std::string k = r["key"].get<std::string>();
+      records_.emplace(k, std::move(r));
+    }
+  }
+  // The output file may have another name pattern (a custom path): read it too.
+  for (auto& r : ReadRecords(out_path_)) {
+    const std::string k = r["key"].get<std::string>();
+    records_.emplace(k, std::move(r));
+  }
+}
+
+const json* ResultStore::Find(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = records_.find(key);
+  return it == records_.end() ? nullptr : &it->second;
+}
+
+bool ResultStore::Append(const json& record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string k = record.at("key").get<std::string>();
+  if (records_.count(k)) return false;
+  AppendLineDurable(out_path_, record.dump());
+  records_.emplace(k, record);
+  return true;
+}
+
+size_t ResultStore::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return records_.size();
+}
+
+std::vector<std::string> DiffConfigs(const Config& a, const Config& b,
+                                     const std::vector<std::string>& ignore_prefixes) {
+  std::map<std::string, std::string> fa, fb;
+  Flatten(a.root(), "", &fa);
+  Flatten(b.root(), "", &fb);
+  std::set<std::string> keys;
+  for (const auto& kv : fa) keys.insert(kv.first);
+  for (const auto& kv : fb) keys.insert(kv.first);
+  std::vector<std::string> diff;
+  for (const auto& k : keys) {
+    if (Ignored(k, ignore_prefixes)) continue;
+    auto ia = fa.find(k), ib = fb.find(k);
+    const std::string va = ia == fa.end() ? "(none)" : ia->second;
+    const std::string vb = ib == fb.end() ? "(none)" : ib->second;
+    if (va != vb) diff.push_back(k + ": " + va + " -> " + vb);
+  }
+  return diff;
+}
+
+namespace {
+
+// Why `stored` and `config` describe different cells ("" if they don't).
+std::string CellDifference(const Config& stored, const Config& config) {
+  const auto diff = DiffConfigs(stored, config, kIgnoredForCells);
+  if (!diff.empty()) return "changed " + Join(diff);
+  auto ka = AxisKeys(stored), kb = AxisKeys(config);
+  std::sort(ka.begin(), ka.end());
+  std::sort(kb.begin(), kb.end());
+  if (ka != kb) return "sweep axes changed from [" + Join(ka) + "] to [" + Join(kb) + "]";
+  return "";
+}
+
+}  // namespace
+
+std::string CheckAndStoreConfig(const std::string& dir, const Config& config, bool force_new) {
+  MakeDirs(dir);
+  const std::string path = SweepConfigPath(dir);
+  std::string note;
+  if (FileExists(path)) {
+    Config stored;
+    stored.MergeFile(path);
+    const std::string why = CellDifference(stored, config);
+    if (!why.empty()) {
+      if (!force_new) {
+        throw UsageError("the sweep in '" + dir + "' was run with another config (" + why +
+                         "); its results would not match. Use a new --out, or --force-new to "
+                         "set the old results aside and start afresh");
+      }
+      int n = 1;
+      while (FileExists(dir + "/superseded-" + std::to_string(n))) ++n;
+      const std::string old = dir + "/superseded-" + std::to_string(n);
+      MakeDirs(old);
+      for (const auto& f : RecordFiles(dir)) {
+        fs::rename(f, old + "/" + fs::path(f).filename().string());
+      }
+      fs::rename(path, old + "/sweep.yaml");
+      if (FileExists(dir + "/cells")) fs::rename(dir + "/cells", old + "/cells");
+      note = "--force-new: old results moved to " + old;
+    } else {
+      const auto diff = DiffConfigs(stored, config, {});
+      if (!diff.empty()) note = "config changed without changing cells (" + Join(diff) + ")";
+    }
+  }
+  WriteFileAtomic(path, config.Dump());
+  return note;
+}
+
+std::string RecordsCsv(const std::vector<json>& records,
+                       const std::vector<std::string>& axis_keys) {
+  std::vector<std::string> cols = {"key"};
+  std::set<std::string> known(std::begin(kResultFields), std::end(kResultFields));
+  known.insert("key");
+  std::vector<std::string> axes = axis_keys;
+  for (const auto& r : records) {  // axis columns not given (no sweep.yaml): from the records
+    for (auto it = r.begin(); it != r.end(); ++it) {
+      if (!known.count(it.key()) && std::find(axes.begin(), axes.end(), it.key()) == axes.end()) {
+        axes.push_back(it.key());
+      }
+    }
+  }
+  cols.insert(cols.end(), axes.begin(), axes.end());
+  cols.insert(cols.end(), std::begin(kResultFields), std::end(kResultFields));
+  std::string csv;
+  for (size_t i = 0; i < cols.size(); ++i) csv += (i ? "," : "") + cols[i];
+  csv += "\n";
+  for (const auto& r : records) {
+    for (size_t i = 0; i < cols.size(); ++i) {
+      if (i) csv += ",";
+      if (r.contains(cols[i])) csv += CsvField(r[cols[i]]);
+    }
+    csv += "\n";
+  }
+  return csv;
+}
+
+MergeReport Merge(const std::vector<std::string>& dirs) {
+  if (dirs.empty()) throw UsageError("rfx merge needs at least one directory");
+  for (const auto& d : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(d, ec)) throw UsageError("merge: '" + d + "' is not a directory");
+  }
+  const std::string dest = dirs[0];
+  // The cells of every directory must be the same sweep's.
+  std::string dest_config = FileExists(SweepConfigPath(dest)) ? SweepConfigPath(dest) : "";
+  for (const auto& d : dirs) {
+    if (!FileExists(SweepConfigPath(d))) continue;
+    if (dest_config.empty()) {
+      dest_config = SweepConfigPath(d);
+      continue;
+    }
+    Config a, b;
+    a.MergeFile(dest_config);
+    b.MergeFile(SweepConfigPath(d));
+    const std::string why = CellDifference(a, b);
+    if (!why.empty()) {
+      throw UsageError("merge: '" + d + "' holds another sweep than '" + dest + "' (" + why + ")");
+    }
+  }
+  MergeReport rep;
+  std::vector<json> merged;
+  std::set<std::string> seen;
+  size_t existing = 0;
+  auto take = [&](const std::string& file, bool is_dest_results) {
+    rep.sources.push_back(file);
+    for (auto& r : ReadRecords(file)) {
+      if (seen.insert(r["key"].get<std::string>()).second) {
+        merged.push_back(std::move(r));
+        if (is_dest_results) ++existing;
+      } else {
+        ++rep.duplicates;
+      }
+    }
+  };
+  if (FileExists(ResultsPath(dest))) take(ResultsPath(dest), true);
+  for (const auto& d : dirs) {
+    for (const auto& f : RecordFiles(d)) {
+      if (f == ResultsPath(dest)) continue;
+      take(f, false);
+    }
+  }
+  rep.records = merged.size();
+  rep.added = merged.size() - existing;
+  std::string text;
+  for (const auto& r : merged) text += r.dump() + "\n";
+  WriteFileAtomic(ResultsPath(dest), text);
+  std::vector<std::string> axis_keys;
+  if (!dest_config.empty()) {
+    Config c;
+    c.MergeFile(dest_config);
+    axis_keys = AxisKeys(c);
+    if (dest_config != SweepConfigPath(dest)) WriteFileAtomic(SweepConfigPath(dest), c.Dump());
+  }
+  WriteFileAtomic(dest + "/results.csv", RecordsCsv(merged, axis_keys));
+  return rep;
+}
+
+}  // namespace rfx::sweep

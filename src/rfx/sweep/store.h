@@ -1,0 +1,81 @@
+// The results store of a sweep directory: one JSON object per finished training, appended and
+// fsynced record by record (DIR/results.jsonl, or DIR/shard-I-of-N.jsonl for a shard), the
+// resolved sweep config (DIR/sweep.yaml), and merging shards into results.jsonl/results.csv.
+#pragma once
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "rfx/config/config.h"
+
+namespace rfx::sweep {
+
+// File names inside a sweep directory.
+std::string ResultsPath(const std::string& dir);                      // results.jsonl
+std::string ShardPath(const std::string& dir, int shard, int count);  // shard-I-of-N.jsonl
+std::string SweepConfigPath(const std::string& dir);                  // sweep.yaml
+
+// Reads the records of one .jsonl file: complete lines that parse as JSON objects with a
+// "key". A truncated last line (a crash mid-write) is skipped; `*skipped` counts bad lines.
+std::vector<nlohmann::json> ReadRecords(const std::string& path, int* skipped = nullptr);
+
+// Every record file of a directory: results.jsonl first, then shard-*.jsonl in name order.
+std::vector<std::string> RecordFiles(const std::string& dir);
+
+// Records of a directory, deduplicated by key (first wins), in file order.
+std::vector<nlohmann::json> ReadDirRecords(const std::string& dir);
+
+// Appends records to one file of a directory; knows every record already in the directory.
+class ResultStore {
+ public:
+  // Opens `dir` (created if missing) for appending to `out_path`. Cuts a truncated last line off
+  // `out_path` (its cell is retrained) and loads the records of every record file of `dir`.
+  ResultStore(const std::string& dir, const std::string& out_path);
+
+  // The finished record of `key`, or nullptr.
+  const nlohmann::json* Find(const std::string& key) const;
+  // Appends a record (must have "key") durably; ignored if the key is already there.
+  // Thread-safe. Returns false if it was a duplicate.
+  bool Append(const nlohmann::json& record);
+  size_t size() const;
+  const std::string& out_path() const { return out_path_; }
+
+ private:
+  std::string dir_, out_path_;
+  mutable std::mutex mu_;
+  std::map<std::string, nlohmann::json> records_;
+};
+
+// Keys of two resolved configs whose values differ (dotted paths), ignoring `ignore_prefixes`
+// (e.g. "sweep." or "train.threads").
+std::vector<std::string> DiffConfigs(const Config& a, const Config& b,
+                                     const std::vector<std::string>& ignore_prefixes);
+
+// Checks a directory's stored sweep.yaml against `config` and stores `config` there.
+// Refuses (UsageError naming the differing keys) when the cells would differ: any key outside
+// sweep.* that changes a result, or a different set of axis keys. Axis values, repeats, mode
+// and threshold settings may change (existing cells keep their keys). With `force_new`, old
+// record files are moved to DIR/superseded-<n>/ and the sweep starts afresh.
+// Returns a note describing what changed ("" if nothing).
+std::string CheckAndStoreConfig(const std::string& dir, const Config& config, bool force_new);
+
+struct MergeReport {
+  size_t records = 0;                // records in the merged results.jsonl
+  size_t added = 0;                  // new to results.jsonl in this merge
+  size_t duplicates = 0;             // records seen more than once (same key) and dropped
+  std::vector<std::string> sources;  // files read
+};
+
+// Merges the records of `dirs` (results.jsonl and shard files of each) into dirs[0]:
+// results.jsonl (deduplicated by key; existing records keep their order, new ones follow in
+// file order) and results.csv. Copies sweep.yaml into dirs[0] if it has none; refuses dirs whose
+// sweep.yaml describes other cells. Idempotent: merging again changes no byte.
+MergeReport Merge(const std::vector<std::string>& dirs);
+
+// CSV of records: key, the axis columns (in `axis_keys` order), then the result fields.
+std::string RecordsCsv(const std::vector<nlohmann::json>& records,
+                       const std::vector<std::string>& axis_keys);
+
+}  // namespace rfx::sweep

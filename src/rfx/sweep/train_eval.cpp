@@ -1,0 +1,58 @@
+#include "rfx/sweep/train_eval.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "rfx/train/train.h"
+
+namespace rfx::sweep {
+
+Evaluator InProcessEvaluator(const std::atomic<bool>* stop) {
+  return [stop](const Config& config, const CellTask& task) -> CellResult {
+    train::RunOptions run;
+    run.out_dir = task.cell_dir;
+    run.resume = false;
+    run.force = true;
+    run.progress = false;
+    run.stop = stop;
+    const train::TrainResult t = train::RunTraining(config, run);
+    CellResult r;
+    r.accuracy = t.accuracy;
+    r.loss = t.loss;
+    r.status = t.status;
+    r.steps = t.steps;
+    r.wall_s = t.wall_s;
+    r.device = t.device;
+    r.message = t.message;
+    return r;
+  };
+}
+
+double MeasureCellSeconds(const Config& config) {
+  const Plan plan(config);
+  const auto cells = plan.GridCells();
+  const int64_t steps = config.GetInt("train.steps");
+  std::vector<Cell> probe = {cells.front()};
+  if (cells.size() > 1) probe.push_back(cells.back());
+  double total = 0;
+  for (const Cell& cell : probe) {
+    auto timed = [&](int64_t n) {
+      Config c = plan.CellConfig(cell, 0);
+      c.Set("train.steps", YAML::Node(static_cast<long long>(n)), "--dry-run");
+      c.Set("train.checkpoint_every", YAML::Node(0), "--dry-run");
+      train::RunOptions run;
+      run.progress = false;
+      const auto t0 = std::chrono::steady_clock::now();
+      train::RunTraining(c, run);
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    const double t2 = timed(2), t8 = timed(8);
+    const double step = std::max(0.0, (t8 - t2) / 6.0);
+    const double fixed = std::max(0.0, t2 - 2 * step);
+    total += fixed + step * static_cast<double>(steps);
+  }
+  return total / static_cast<double>(probe.size());
+}
+
+}  // namespace rfx::sweep

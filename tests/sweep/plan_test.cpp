@@ -1,0 +1,226 @@
+#include "rfx/sweep/plan.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "rfx/util/error.h"
+
+namespace rfx::sweep {
+namespace {
+
+Config Sweep(const std::vector<std::string>& sets) {
+  std::vector<std::string> all = {"sweep.axes={}"};
+  all.insert(all.end(), sets.begin(), sets.end());
+  return Config::Load("", all);
+}
+
+TEST(SweepOptionsTest, DefaultsWithAnAxisAreValid) {
+  const Config c = Sweep({"sweep.axes.dataset.distance=[2,4,8]"});
+  const SweepOptions o = SweepOptions::FromConfig(c);
+  EXPECT_EQ(o.mode, "threshold");
+  ASSERT_EQ(o.axes.size(), 1u);
+  EXPECT_EQ(o.axes[0].key, "dataset.distance");
+  EXPECT_EQ(o.axes[0].values.size(), 3u);
+  EXPECT_NO_THROW(o.validate());
+}
+
+TEST(SweepOptionsTest, RangeExpandsInclusive) {
+  const Config c = Sweep({"sweep.axes.dataset.distance={from: 7, to: 48}",
+                          "sweep.axes.net.depth={from: 2, to: 10, step: 4}"});
+  const SweepOptions o = SweepOptions::FromConfig(c);
+  ASSERT_EQ(o.axes.size(), 2u);
+  EXPECT_EQ(o.axes[0].values.size(), 42u);
+  EXPECT_EQ(o.axes[0].Text(0), "7");
+  EXPECT_EQ(o.axes[0].Text(41), "48");
+  ASSERT_EQ(o.axes[1].values.size(), 3u);
+  EXPECT_EQ(o.axes[1].Text(2), "10");
+}
+
+// Each bad config names the offending key in a ConfigError (exit 2 in the CLI).
+void ExpectBad(const std::vector<std::string>& sets, const std::string& key,
+               const std::string& words) {
+  try {
+    SweepOptions::FromConfig(Sweep(sets));
+    ADD_FAILURE() << "no error for key " << key;
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key(), key) << e.what();
+    EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+  }
+}
+
+TEST(SweepOptionsTest, BadConfigsNameTheKey) {
+  ExpectBad({"sweep.axes.net.dept=[2,4]", "sweep.axes.dataset.distance=[1,2]"},
+            "sweep.axes.net.dept", "unknown key");
+  ExpectBad({"sweep.axes.net.depth=[]", "sweep.axes.dataset.distance=[1,2]"},
+            "sweep.axes.net.depth", "empty");
+  ExpectBad({"sweep.axes.dataset.distance={from: 9, to: 3}"}, "sweep.axes.dataset.distance",
+            "from 9 > to 3");
+  ExpectBad({"sweep.axes.net.depth=[2,4]"}, "sweep.threshold.axis", "not one of the sweep axes");
+  ExpectBad({"sweep.axes.net.depth=[2,x]", "sweep.mode=grid"}, "sweep.axes.net.depth",
+            "expected an integer");
+  ExpectBad({"sweep.axes.dataset.distance=[4,2]"}, "sweep.axes.dataset.distance", "increase");
+  ExpectBad({"sweep.axes.dataset.distance=[1]", "sweep.mode=random"}, "sweep.mode", "random");
+  ExpectBad({"sweep.axes.dataset.distance=[1]", "sweep.repeats=0"}, "sweep.repeats", ">= 1");
+  ExpectBad({}, "sweep.axes", "no axes");
+}
+
+TEST(PlanTest, GridSizeIsTheProductOfTheAxes) {
+  const Plan plan(Sweep({"sweep.mode=grid", "sweep.axes.net.depth=[2,4,6]",
+                         "sweep.axes.dataset.distance={from: 1, to: 16}",
+                         "sweep.axes.net.skip=[none, input]"}));
+  EXPECT_EQ(plan.GridSize(), 3 * 16 * 2);
+  const auto cells = plan.GridCells();
+  ASSERT_EQ(cells.size(), 96u);
+  std::set<Cell> distinct(cells.begin(), cells.end());
+  EXPECT_EQ(distinct.size(), 96u);
+  std::set<std::string> keys;
+  for (const auto& c : cells) keys.insert(plan.CellKey(c, 0));
+  EXPECT_EQ(keys.size(), 96u) << "every cell has its own key";
+}
+
+TEST(PlanTest, CellConfigSetsAxesAndSeed) {
+  const Plan plan(Sweep({"sweep.mode=grid", "sweep.axes.net.depth=[2,8]",
+                         "sweep.axes.dataset.distance=[3,5]", "train.seed=10", "sweep.repeats=2"}));
+  const Config c = plan.CellConfig({1, 0}, 1);
+  EXPECT_EQ(c.GetInt("net.depth"), 8);
+  EXPECT_EQ(c.GetInt("dataset.distance"), 3);
+  EXPECT_EQ(c.GetInt("train.seed"), 11);
+  EXPECT_EQ(c.GetString("sweep.mode"), "threshold") << "sweep section reset to defaults";
+  EXPECT_NE(plan.CellKey({1, 0}, 0), plan.CellKey({1, 0}, 1));
+}
+
+TEST(PlanTest, KeyIgnoresThreadsButNotResultKeys) {
+  const auto sets =
+      std::vector<std::string>{"sweep.axes.net.depth=[2,8]", "sweep.axes.dataset.distance=[3,5]"};
+  auto with = [&](const std::string& extra) {
+    auto s = sets;
+    s.push_back(extra);
+    return Plan(Sweep(s)).CellKey({0, 1}, 0);
+  };
+  const std::string base = Plan(Sweep(sets)).CellKey({0, 1}, 0);
+  EXPECT_EQ(with("train.threads=3"), base);
+  EXPECT_EQ(with("sweep.threshold.accuracy=0.8"), base);
+  EXPECT_EQ(with("sweep.axes.net.depth=[2,8,16]"), base) << "extending an axis keeps old keys";
+  EXPECT_NE(with("train.steps=10"), base);
+  EXPECT_NE(with("net.width=8"), base);
+}
+
+TEST(PlanTest, SearchesFormChainsAlongDepth) {
+  const Plan plan(Sweep({"sweep.axes.dataset.distance={from: 1, to: 16}",
+                         "sweep.axes.net.skip=[none, input]", "sweep.axes.net.depth=[2,4,6]"}));
+  EXPECT_EQ(plan.axes()[plan.chain_axis_index()].key, "net.depth");
+  const auto s = plan.Searches();
+  ASSERT_EQ(s.size(), 6u);
+  for (size_t i = 0; i < s.size(); ++i) {
+    EXPECT_EQ(s[i].chain, static_cast<int>(i / 3));
+    EXPECT_EQ(s[i].position, static_cast<int>(i % 3));
+    EXPECT_EQ(s[i].outer[0], -1);
+    EXPECT_EQ(s[i].outer[2], static_cast<int>(i % 3));
+    EXPECT_EQ(s[i].outer[1], static_cast<int>(i / 3));
+  }
+}
+
+TEST(PlanTest, ShardsPartitionExactly) {
+  const Plan plan(Sweep({"sweep.mode=grid", "sweep.axes.net.depth={from: 2, to: 12}",
+                         "sweep.axes.dataset.distance={from: 1, to: 7}"}));
+  const int64_t n = plan.GridSize();
+  for (int count : {1, 2, 3, 7, 100}) {
+    std::vector<int> owners(n, 0);
+    for (int shard = 1; shard <= count; ++shard) {
+      for (int64_t i = 0; i < n; ++i) owners[i] += Plan::InShard(i, shard, count) ? 1 : 0;
+    }
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(owners[i], 1) << "item " << i << " of " << count;
+  }
+}
+
+// ---- threshold search on a synthetic monotone oracle ----
+
+TEST(FindThresholdTest, ExactOnEveryOutcomeInLogarithmicEvaluations) {
+  for (int m : {1, 2, 3, 16, 42, 1000}) {
+    const int bound = 2 * static_cast<int>(std::ceil(std::log2(m + 1))) + 2;
+    for (int start : {0, m / 3, m - 1}) {
+      for (int t = -1; t < m; ++t) {
+        std::set<int> asked;
+        int calls = 0;
+        const int got = FindThreshold(m, start, [&](int i) {
+          EXPECT_GE(i, 0);
+          EXPECT_LT(i, m);
+          asked.insert(i);
+          ++calls;
+          return i <= t;
+        });
+        ASSERT_EQ(got, t) << "m " << m << " start " << start;
+        EXPECT_EQ(calls, static_cast<int>(asked.size())) << "no index asked twice";
+        EXPECT_LE(calls, bound) << "m " << m << " start " << start << " t " << t;
+      }
+    }
+  }
+}
+
+TEST(FindThresholdTest, SeesNothingAndSeesEverything) {
+  int calls = 0;
+  EXPECT_EQ(FindThreshold(42, 0, [&](int) { return ++calls, false; }), -1);
+  EXPECT_EQ(calls, 1) << "from the smallest value, one failure settles 'sees nothing'";
+  calls = 0;
+  EXPECT_EQ(FindThreshold(42, 20, [&](int) { return ++calls, true; }), 41);
+  EXPECT_LE(calls, 7);
+  calls = 0;
+  EXPECT_EQ(FindThreshold(42, 20, [&](int) { return ++calls, false; }), -1);
+  EXPECT_LE(calls, 7);
+  EXPECT_EQ(FindThreshold(0, 0, [](int) { return true; }), -1);
+}
+
+TEST(FindThresholdTest, StartingNearTheAnswerIsCheap) {
+  // A deeper net's search starts one step past the shallower one's answer (20): a small step
+  // costs few cells, far fewer than a search from scratch.
+  EXPECT_EQ(SearchCost(42, 21, 20), 2);  // same threshold
+  EXPECT_EQ(SearchCost(42, 21, 21), 2);  // one step further
+  EXPECT_EQ(SearchCost(42, 21, 22), 3);
+  EXPECT_LE(SearchCost(42, 21, 25), 7);
+  EXPECT_GT(SearchCost(42, 0, 21), 2 * SearchCost(42, 21, 21));
+}
+
+TEST(ChainBoundTest, MatchesBruteForceOnSmallCases) {
+  // Exhaustive worst case over every non-decreasing answer sequence.
+  for (int m : {1, 3, 5}) {
+    for (const std::vector<int>& groups :
+         {std::vector<int>{1, 1, 1}, std::vector<int>{2, 1}, std::vector<int>{1, 2, 1}}) {
+      int len = 0;
+      for (int g : groups) len += g;
+      int64_t worst = 0;
+      std::vector<int> t(len, -1);
+      while (true) {
+        // cost of this sequence
+        int64_t cost = 0;
+        int pos = 0, hint = -1;
+        for (int g : groups) {
+          for (int j = 0; j < g; ++j) cost += SearchCost(m, std::min(hint + 1, m - 1), t[pos + j]);
+          pos += g;
+          hint = t[pos - 1];
+        }
+        worst = std::max(worst, cost);
+        // next non-decreasing sequence in [-1, m)
+        int i = len - 1;
+        while (i >= 0 && t[i] == m - 1) --i;
+        if (i < 0) break;
+        ++t[i];
+        for (int j = i + 1; j < len; ++j) t[j] = t[i];
+      }
+      EXPECT_EQ(ChainBound(m, groups), worst) << "m " << m;
+    }
+  }
+}
+
+TEST(ChainBoundTest, PaperRangesCostAtMostAFifthOfTheGrid) {
+  // Depths 2..48 (47 searches), distances 7..48 (42 values): grid 1974 trainings.
+  int64_t any = 0;
+  const int64_t bound = ChainBound(42, std::vector<int>(47, 1), &any);
+  EXPECT_LE(bound * 5, 47 * 42) << bound;
+  EXPECT_GE(any, bound);
+}
+
+}  // namespace
+}  // namespace rfx::sweep

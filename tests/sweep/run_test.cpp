@@ -1,0 +1,245 @@
+#include "rfx/sweep/run.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "rfx/sweep/fit.h"
+#include "rfx/sweep/store.h"
+#include "rfx/util/files.h"
+#include "test_util.h"
+
+namespace rfx::sweep {
+namespace {
+
+using nlohmann::json;
+
+// A synthetic monotone oracle: a net of depth N sees up to round(2·√N) px.
+int TrueThreshold(int64_t depth) { return static_cast<int>(std::lround(2.0 * std::sqrt(depth))); }
+
+struct Oracle {
+  std::mutex mu;
+  std::multiset<std::string> trained;  // keys
+  int calls = 0;
+  Evaluator Make() {
+    return [this](const Config& c, const CellTask& task) {
+      CellResult r;
+      const bool sees = c.GetInt("dataset.distance") <= TrueThreshold(c.GetInt("net.depth"));
+      r.accuracy = sees ? 0.97 : 0.52;
+      r.loss = 0.01;
+      r.steps = c.GetInt("train.steps");
+      r.device = "synthetic";
+      std::lock_guard<std::mutex> lock(mu);
+      trained.insert(task.key);
+      ++calls;
+      return r;
+    };
+  }
+};
+
+Config SweepConfig(const std::string& mode, std::vector<std::string> extra = {}) {
+  std::vector<std::string> sets = {"sweep.mode=" + mode, "sweep.axes.net.depth=[2,4,8,16,32]",
+                                   "sweep.axes.dataset.distance={from: 1, to: 16}",
+                                   "train.steps=3"};
+  sets.insert(sets.end(), extra.begin(), extra.end());
+  return Config::Load("", sets);
+}
+
+SweepRunOptions Opts(const std::string& dir) {
+  SweepRunOptions o;
+  o.out_dir = dir;
+  o.progress = false;
+  return o;
+}
+
+TEST(RunSweepTest, GridTrainsEveryCellOnceAndResumesWithoutRetraining) {
+  test::TempDir dir;
+  Oracle oracle;
+  const Config c = SweepConfig("grid");
+  const SweepSummary s = RunSweep(c, Opts(dir.path()), oracle.Make());
+  EXPECT_EQ(s.trained, 5 * 16);
+  const auto recs = ReadRecords(ResultsPath(dir.path()));
+  ASSERT_EQ(recs.size(), 80u);
+  std::set<std::string> keys;
+  for (const auto& r : recs) {
+    keys.insert(r["key"].get<std::string>());
+    EXPECT_TRUE(r["net.depth"].is_number_integer());
+    for (const char* f : {"accuracy", "loss", "status", "steps", "wall_s", "device", "seed"}) {
+      EXPECT_TRUE(r.contains(f)) << f;
+    }
+  }
+  EXPECT_EQ(keys.size(), 80u);
+  const SweepSummary again = RunSweep(c, Opts(dir.path()), oracle.Make());
+  EXPECT_EQ(again.trained, 0);
+  EXPECT_EQ(again.reused, 80);
+  EXPECT_EQ(oracle.calls, 80);
+  // The grid's thresholds are the oracle's.
+  const DirFit fit = FitSweepDir(dir.path());
+  ASSERT_EQ(fit.groups.size(), 1u);
+  for (const auto& t : fit.groups[0].second.thresholds) {
+    ASSERT_TRUE(t.distance.has_value());
+    EXPECT_EQ(*t.distance, TrueThreshold(static_cast<int64_t>(t.depth))) << t.depth;
+  }
+}
+
+TEST(RunSweepTest, ThresholdFindsTheGridsThresholdsWithFewTrainings) {
+  test::TempDir dir;
+  Oracle oracle;
+  const SweepSummary s = RunSweep(SweepConfig("threshold"), Opts(dir.path()), oracle.Make());
+  ASSERT_EQ(s.searches.size(), 5u);
+  for (const auto& r : s.searches) {
+    ASSERT_TRUE(r.value.has_value());
+    EXPECT_EQ(*r.value, TrueThreshold(r.outer["net.depth"].get<int64_t>()));
+  }
+  EXPECT_LE(s.trained * 3, 80) << s.trained;
+  EXPECT_EQ(static_cast<int64_t>(ReadRecords(ResultsPath(dir.path())).size()), s.trained);
+  const DirFit fit = FitSweepDir(dir.path());
+  for (const auto& t : fit.groups[0].second.thresholds) {
+    EXPECT_EQ(*t.distance, TrueThreshold(static_cast<int64_t>(t.depth)));
+  }
+  // The dry run's bound holds.
+  const DryRun d = PlanDryRun(SweepConfig("threshold"), Opts(dir.path()));
+  EXPECT_EQ(d.searches, 5);
+  EXPECT_EQ(d.grid_trainings, 80);
+  EXPECT_LE(s.trained, d.trainings_bound);
+  const SweepSummary again = RunSweep(SweepConfig("threshold"), Opts(dir.path()), oracle.Make());
+  EXPECT_EQ(again.trained, 0);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(again.searches[i].value, s.searches[i].value);
+}
+
+TEST(RunSweepTest, SeesNothingAndSeesEverything) {
+  test::TempDir dir;
+  Oracle oracle;
+  // Depth 2 sees 3 px: distances 5..7 are never seen; depth 32 sees 11 px: all of them.
+  const Config c = Config::Load(
+      "", {"sweep.axes.net.depth=[2,32]", "sweep.axes.dataset.distance={from: 5, to: 7}"});
+  const SweepSummary s = RunSweep(c, Opts(dir.path()), oracle.Make());
+  ASSERT_EQ(s.searches.size(), 2u);
+  EXPECT_FALSE(s.searches[0].value.has_value());
+  EXPECT_EQ(s.searches[0].censored, "below");
+  EXPECT_EQ(s.searches[0].cells, 1);
+  EXPECT_EQ(*s.searches[1].value, 7);
+  EXPECT_EQ(s.searches[1].censored, "above");
+  const json j = FitSweepDir(dir.path()).ToJson();
+  EXPECT_TRUE(j["thresholds"][0]["distance"].is_null());
+  EXPECT_EQ(j["thresholds"][1]["censored"], "above");
+}
+
+TEST(RunSweepTest, RepeatsAverageAccuracy) {
+  test::TempDir dir;
+  // Seed 0 always sees, seed 1 never: the mean 0.5 is below 0.9, so nothing is seen.
+  Evaluator eval = [](const Config& c, const CellTask&) {
+    CellResult r;
+    r.accuracy = c.GetInt("train.seed") == 0 ? 1.0 : 0.0;
+    return r;
+  };
+  const Config c = Config::Load(
+      "", {"sweep.axes.net.depth=[2]", "sweep.axes.dataset.distance=[1,2,3]", "sweep.repeats=2"});
+  const SweepSummary s = RunSweep(c, Opts(dir.path()), eval);
+  EXPECT_EQ(s.searches[0].censored, "below");
+  EXPECT_EQ(s.trained, 2);
+  const auto recs = ReadRecords(ResultsPath(dir.path()));
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0]["seed"], 0);
+  EXPECT_EQ(recs[1]["seed"], 1);
+}
+
+TEST(RunSweepTest, ShardsPartitionTheWorkAndMergeToTheSameResults) {
+  for (const std::string mode : {"grid", "threshold"}) {
+    test::TempDir whole, sharded;
+    Oracle o1, o2;
+    const SweepSummary ref = RunSweep(SweepConfig(mode), Opts(whole.path()), o1.Make());
+    int64_t trained = 0;
+    for (int i = 1; i <= 3; ++i) {
+      SweepRunOptions so = Opts(sharded.path());
+      so.shard = i;
+      so.shard_count = 3;
+      trained += RunSweep(SweepConfig(mode), so, o2.Make()).trained;
+      EXPECT_TRUE(FileExists(ShardPath(sharded.path(), i, 3)));
+    }
+    EXPECT_FALSE(FileExists(ResultsPath(sharded.path())));
+    // Each cell trained once across the shards.
+    EXPECT_EQ(o2.trained.size(),
+              std::set<std::string>(o2.trained.begin(), o2.trained.end()).size());
+    if (mode == "grid") EXPECT_EQ(trained, ref.trained);
+    const MergeReport m = Merge({sharded.path()});
+    EXPECT_EQ(m.duplicates, 0u);
+    EXPECT_EQ(static_cast<int64_t>(m.records), trained);
+    const json a = FitSweepDir(whole.path()).ToJson(), b = FitSweepDir(sharded.path()).ToJson();
+    ASSERT_EQ(a["thresholds"].size(), b["thresholds"].size());
+    for (size_t i = 0; i < a["thresholds"].size(); ++i) {
+      EXPECT_EQ(a["thresholds"][i]["depth"], b["thresholds"][i]["depth"]);
+      EXPECT_EQ(a["thresholds"][i]["distance"], b["thresholds"][i]["distance"]) << mode;
+    }
+  }
+}
+
+TEST(RunSweepTest, WorkersFindTheSameThresholds) {
+  test::TempDir one, many;
+  Oracle o1, o3;
+  const SweepSummary a = RunSweep(SweepConfig("threshold"), Opts(one.path()), o1.Make());
+  SweepRunOptions opts = Opts(many.path());
+  opts.workers = 3;
+  const SweepSummary b = RunSweep(SweepConfig("threshold"), opts, o3.Make());
+  ASSERT_EQ(a.searches.size(), b.searches.size());
+  for (size_t i = 0; i < a.searches.size(); ++i)
+    EXPECT_EQ(a.searches[i].value, b.searches[i].value);
+  EXPECT_LE(b.trained, PlanDryRun(SweepConfig("threshold"), opts).trainings_bound);
+  // Each worker got its share of the threads.
+  SweepRunOptions g = Opts(many.path() + "/grid");
+  g.workers = 2;
+  std::atomic<int> bad{0};
+  RunSweep(SweepConfig("grid", {"sweep.axes.net.depth=[2,4]"}), g,
+           [&](const Config& c, const CellTask& task) {
+             if (c.GetInt("train.threads") < 1 || task.worker < 0 || task.worker > 1) ++bad;
+             return CellResult{};
+           });
+  EXPECT_EQ(bad, 0);
+}
+
+TEST(RunSweepTest, InterruptedSweepResumesWithoutLossOrDuplicates) {
+  test::TempDir dir;
+  std::atomic<bool> stop{false};
+  Oracle oracle;
+  Evaluator inner = oracle.Make();
+  int n = 0;
+  Evaluator eval = [&](const Config& c, const CellTask& t) {
+    if (++n == 10) stop = true;  // the 10th training is cut short
+    return inner(c, t);
+  };
+  SweepRunOptions o = Opts(dir.path());
+  o.stop = &stop;
+  const SweepSummary s1 = RunSweep(SweepConfig("grid"), o, eval);
+  EXPECT_TRUE(s1.interrupted);
+  EXPECT_EQ(s1.trained, 9);
+  EXPECT_EQ(ReadRecords(ResultsPath(dir.path())).size(), 9u);
+  stop = false;
+  const SweepSummary s2 = RunSweep(SweepConfig("grid"), o, eval);
+  EXPECT_FALSE(s2.interrupted);
+  EXPECT_EQ(s2.reused, 9);
+  EXPECT_EQ(s2.trained, 71);
+  const auto recs = ReadRecords(ResultsPath(dir.path()));
+  std::set<std::string> keys;
+  for (const auto& r : recs) keys.insert(r["key"].get<std::string>());
+  EXPECT_EQ(recs.size(), 80u);
+  EXPECT_EQ(keys.size(), 80u);
+}
+
+TEST(RunSweepTest, BadShardIsAUsageError) {
+  int i = 0, n = 0;
+  EXPECT_THROW(ParseShard("0/3", &i, &n), UsageError);
+  EXPECT_THROW(ParseShard("4/3", &i, &n), UsageError);
+  EXPECT_THROW(ParseShard("2", &i, &n), UsageError);
+  EXPECT_THROW(ParseShard("a/b", &i, &n), UsageError);
+  EXPECT_THROW(ParseShard("1/2x", &i, &n), UsageError);
+  ParseShard("2/3", &i, &n);
+  EXPECT_EQ(i, 2);
+  EXPECT_EQ(n, 3);
+}
+
+}  // namespace
+}  // namespace rfx::sweep

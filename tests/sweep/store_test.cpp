@@ -1,0 +1,145 @@
+#include "rfx/sweep/store.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "rfx/util/error.h"
+#include "rfx/util/files.h"
+#include "test_util.h"
+
+namespace rfx::sweep {
+namespace {
+
+using nlohmann::json;
+
+json Rec(const std::string& key, double acc) {
+  return {{"key", key}, {"accuracy", acc}, {"net.depth", 4}, {"status", "ok"}};
+}
+
+TEST(ResultStoreTest, AppendsAndFindsRecords) {
+  test::TempDir dir;
+  {
+    ResultStore s(dir.path(), ResultsPath(dir.path()));
+    EXPECT_EQ(s.size(), 0u);
+    EXPECT_TRUE(s.Append(Rec("a", 0.5)));
+    EXPECT_TRUE(s.Append(Rec("b", 0.9)));
+    EXPECT_FALSE(s.Append(Rec("a", 0.7))) << "a key is stored once";
+  }
+  ResultStore s(dir.path(), ResultsPath(dir.path()));
+  EXPECT_EQ(s.size(), 2u);
+  ASSERT_NE(s.Find("b"), nullptr);
+  EXPECT_DOUBLE_EQ((*s.Find("b"))["accuracy"].get<double>(), 0.9);
+  EXPECT_EQ(ReadCompleteLines(ResultsPath(dir.path())).size(), 2u);
+}
+
+TEST(ResultStoreTest, TruncatedLastLineIsIgnoredAndRewritten) {
+  test::TempDir dir;
+  const std::string path = ResultsPath(dir.path());
+  {
+    ResultStore s(dir.path(), path);
+    s.Append(Rec("a", 0.5));
+    s.Append(Rec("b", 0.6));
+  }
+  // A crash in the middle of writing record c.
+  const std::string partial = Rec("c", 0.7).dump();
+  {
+    std::ofstream f(path, std::ios::app);
+    f << partial.substr(0, partial.size() / 2);
+  }
+  int skipped = -1;
+  EXPECT_EQ(ReadRecords(path, &skipped).size(), 2u);
+  ResultStore s(dir.path(), path);
+  EXPECT_EQ(s.size(), 2u);
+  EXPECT_EQ(s.Find("c"), nullptr) << "the cut-off cell counts as not finished";
+  EXPECT_TRUE(s.Append(Rec("c", 0.7)));
+  const auto lines = ReadCompleteLines(path);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(json::parse(lines[2])["key"], "c");
+  EXPECT_EQ(ReadFile(path).back(), '\n');
+}
+
+TEST(ResultStoreTest, SeesRecordsOfEveryFileOfTheDirectory) {
+  test::TempDir dir;
+  AppendLineDurable(ShardPath(dir.path(), 1, 2), Rec("a", 0.1).dump());
+  AppendLineDurable(ResultsPath(dir.path()), Rec("b", 0.2).dump());
+  ResultStore s(dir.path(), ShardPath(dir.path(), 2, 2));
+  EXPECT_NE(s.Find("a"), nullptr);
+  EXPECT_NE(s.Find("b"), nullptr);
+  EXPECT_FALSE(s.Append(Rec("a", 0.3)));
+  EXPECT_FALSE(FileExists(ShardPath(dir.path(), 2, 2)));
+}
+
+TEST(MergeTest, DeduplicatesAndIsIdempotent) {
+  test::TempDir dir, other;
+  AppendLineDurable(ShardPath(dir.path(), 1, 2), Rec("a", 0.1).dump());
+  AppendLineDurable(ShardPath(dir.path(), 1, 2), Rec("b", 0.2).dump());
+  AppendLineDurable(ShardPath(dir.path(), 2, 2), Rec("c", 0.3).dump());
+  AppendLineDurable(ShardPath(dir.path(), 2, 2), Rec("a", 0.1).dump());  // a duplicate
+  AppendLineDurable(ShardPath(other.path(), 1, 1), Rec("d", 0.4).dump());
+  const MergeReport r1 = Merge({dir.path(), other.path()});
+  EXPECT_EQ(r1.records, 4u);
+  EXPECT_EQ(r1.added, 4u);
+  EXPECT_EQ(r1.duplicates, 1u);
+  const std::string jsonl = ReadFile(ResultsPath(dir.path()));
+  const std::string csv = ReadFile(dir / "results.csv");
+  const auto recs = ReadRecords(ResultsPath(dir.path()));
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_EQ(recs[0]["key"], "a");
+  EXPECT_EQ(recs[3]["key"], "d");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "key,net.depth,repeat,accuracy,loss,status,steps,wall_s,device,seed,message");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
+
+  const MergeReport r2 = Merge({dir.path(), other.path()});
+  EXPECT_EQ(r2.records, 4u);
+  EXPECT_EQ(r2.added, 0u);
+  EXPECT_EQ(ReadFile(ResultsPath(dir.path())), jsonl) << "merging twice changes nothing";
+  EXPECT_EQ(ReadFile(dir / "results.csv"), csv);
+}
+
+TEST(MergeTest, RefusesAnotherSweep) {
+  test::TempDir a, b;
+  Config ca = Config::Load("", {"sweep.axes.net.depth=[2]"});
+  Config cb = Config::Load("", {"sweep.axes.net.depth=[2]", "train.steps=7"});
+  CheckAndStoreConfig(a.path(), ca, false);
+  CheckAndStoreConfig(b.path(), cb, false);
+  try {
+    Merge({a.path(), b.path()});
+    ADD_FAILURE() << "merged two different sweeps";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.steps"), std::string::npos) << e.what();
+  }
+}
+
+TEST(StoredConfigTest, ChangedCellsAreRefusedUnlessForceNew) {
+  test::TempDir dir;
+  const Config c1 = Config::Load("", {"sweep.axes.net.depth=[2,4]", "train.steps=5"});
+  EXPECT_EQ(CheckAndStoreConfig(dir.path(), c1, false), "");
+  AppendLineDurable(ResultsPath(dir.path()), Rec("a", 0.1).dump());
+  // Same cells, other threads / more depths: fine.
+  const Config c2 =
+      Config::Load("", {"sweep.axes.net.depth=[2,4,8]", "train.steps=5", "train.threads=1"});
+  EXPECT_NE(CheckAndStoreConfig(dir.path(), c2, false), "");
+  // Other steps: every cell differs.
+  const Config c3 = Config::Load("", {"sweep.axes.net.depth=[2,4,8]", "train.steps=6"});
+  try {
+    CheckAndStoreConfig(dir.path(), c3, false);
+    ADD_FAILURE() << "accepted a config with other cells";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.steps: 5 -> 6"), std::string::npos) << e.what();
+  }
+  // Another axis set: refused too.
+  const Config c4 =
+      Config::Load("", {"sweep.axes.net.width=[2,4,8]", "train.steps=5", "train.threads=1"});
+  EXPECT_THROW(CheckAndStoreConfig(dir.path(), c4, false), UsageError);
+  // --force-new sets the old results aside.
+  const std::string note = CheckAndStoreConfig(dir.path(), c3, true);
+  EXPECT_NE(note.find("superseded-1"), std::string::npos) << note;
+  EXPECT_FALSE(FileExists(ResultsPath(dir.path())));
+  EXPECT_TRUE(FileExists(dir / "superseded-1/results.jsonl"));
+  EXPECT_EQ(CheckAndStoreConfig(dir.path(), c3, false), "");
+}
+
+}  // namespace
+}  // namespace rfx::sweep
