@@ -1,11 +1,44 @@
-// Placeholder until the command is built: registers the name so the table is complete.
+// rfx bench train: the median time of one training step of the fcn, its GFLOP/s and a measured
+// conv roofline (compare with `pyref.py step`, see bench/RESULTS.md).
+#include <cstdio>
+#include <iostream>
+
 #include "cli/commands.h"
+#include "rfx/train/bench.h"
 
 namespace rfx::cli {
 
 Runner AddBenchTrainCommand(CLI::App& bench) {
-  bench.add_subcommand("train", "(not built yet)");
-  return []() -> int { throw std::runtime_error("'train' is not built yet"); };
+  CLI::App* cmd = bench.add_subcommand(
+      "train", "Time one training step (Adam, MSE) of the fcn on a fixed batch");
+  auto o = std::make_shared<train::StepBenchOptions>();
+  auto json = std::make_shared<bool>(false);
+  auto contiguous = std::make_shared<bool>(false);
+  cmd->add_option("--depth", o->depth, "Conv layers")->capture_default_str();
+  cmd->add_option("--width", o->width, "Channels")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Samples per step")->capture_default_str();
+  cmd->add_option("--size", o->size, "Canvas side, px")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)")
+      ->capture_default_str();
+  cmd->add_option("--skip", o->skip, "none | input | residual")->capture_default_str();
+  cmd->add_option("--reps", o->reps, "Timed steps (median reported)")->capture_default_str();
+  cmd->add_option("--warmup", o->warmup, "Untimed steps first")->capture_default_str();
+  cmd->add_flag("--contiguous", *contiguous, "NCHW instead of the trainer's channels-last");
+  cmd->add_flag("--json", *json, "Print one JSON object");
+  return [o, json, contiguous]() -> int {
+    o->channels_last = !*contiguous;
+    const train::StepBenchResult r = train::RunStepBench(*o);
+    if (*json) {
+      std::cout << r.ToJson(*o).dump() << std::endl;
+    } else {
+      std::printf("step %.1f ms (median of %d, min %.1f)  %.2f GFLOP/step  %.2f GFLOP/s\n",
+                  r.step_ms, o->reps, r.step_ms_min, r.gflop_per_step, r.gflops);
+      std::printf(
+          "roofline: 3x3 conv forward %.2f GFLOP/s, 1024² matmul %.2f GFLOP/s (%d threads)\n",
+          r.conv_roofline_gflops, r.matmul_gflops, r.threads);
+    }
+    return 0;
+  };
 }
 
 }  // namespace rfx::cli

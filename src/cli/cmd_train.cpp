@@ -1,11 +1,59 @@
-// Placeholder until the command is built: registers the name so the table is complete.
+// rfx train: one training run (DESIGN §1.4) into a run directory.
+#include <csignal>
+#include <iostream>
+
 #include "cli/commands.h"
+#include "rfx/train/train.h"
 
 namespace rfx::cli {
 
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnStopSignal(int) { g_stop.store(true); }
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+}  // namespace
+
 Runner AddTrainCommand(CLI::App& app) {
-  app.add_subcommand("train", "(not built yet)");
-  return []() -> int { throw std::runtime_error("'train' is not built yet"); };
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train one net (net.*, init.*, dataset.*, train.*) and write a run directory");
+  auto config = std::make_shared<ConfigArgs>();
+  auto run = std::make_shared<train::RunOptions>();
+  AddConfigOptions(cmd, config.get());
+  cmd->add_option("--out", run->out_dir,
+                  "Run directory: config.yaml, metrics.jsonl, result.json, model.pt")
+      ->required();
+  cmd->add_flag("--resume", run->resume,
+                "Continue an interrupted run in --out from its checkpoint (a finished run is "
+                "returned as is)");
+  cmd->add_flag("--force", run->force, "Overwrite a run already in --out");
+  cmd->add_option("--stop-at", run->stop_at_step,
+                  "Stop (checkpoint, exit 1) once this step is done; continue with --resume");
+  return [config, run]() -> int {
+    if (run->resume && run->force) throw UsageError("--resume and --force exclude each other");
+    const Config c = LoadConfig(*config);
+    g_stop.store(false);
+    run->stop = &g_stop;
+    InstallStopHandlers();
+    const train::TrainResult r = train::RunTraining(c, *run);
+    std::cout << r.ToJson().dump() << std::endl;
+    if (r.status == "failed") {
+      std::cerr << "rfx: train " << r.status << ": " << r.message << "\n";
+      return 1;
+    }
+    if (r.status == "diverged") std::cerr << "rfx: train diverged: " << r.message << "\n";
+    return 0;
+  };
 }
 
 }  // namespace rfx::cli

@@ -288,6 +288,10 @@ void LoadNet(Net& net, const std::string& path, c10::Device device) {
                              ": " + e.what_without_backtrace());
   }
   net.to(device);
+  // A trainer may have saved channels-last parameters: hand out plain contiguous ones.
+  for (auto& p : net.parameters()) {
+    if (!p.is_contiguous()) p.set_data(p.contiguous());
+  }
 }
 
 LoadedRun LoadRun(const std::string& dir, c10::Device device) {

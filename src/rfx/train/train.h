@@ -1,12 +1,23 @@
 // Training one net on one data set (DESIGN §1.4): Adam, MSE, accuracy on fresh samples.
+//
+// Determinism: the weights are initialised by nn::InitNet with seed train.seed; training
+// step s (0-based) uses samples s·B … s·B+B−1 of the training stream of the data set with seed
+// dataset.seed + train.seed; evaluation uses samples 0 … eval_samples−1 of the disjoint
+// evaluation stream. So on the CPU a run is a pure function of its config (and of the thread
+// count), and a run interrupted and resumed from its checkpoint ends with the same weights as
+// an uninterrupted one.
 #pragma once
-#include <nlohmann/json.hpp>
+#include <ATen/ATen.h>
+#include <c10/core/Device.h>
 
 #include <atomic>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
+#include "datasets/dataset.h"
 #include "rfx/config/config.h"
+#include "rfx/nn/net.h"
 
 namespace rfx::train {
 
@@ -26,27 +37,61 @@ struct TrainOptions {
 };
 
 struct TrainResult {
-  double accuracy = 0;          // on eval_samples fresh samples (kEvalStream)
-  double loss = 0;              // mean training loss over the last log window
-  int64_t steps = 0;            // steps done
-  std::string status = "ok";    // "ok" | "diverged" | "failed"
+  double accuracy = 0;        // on eval_samples fresh samples (kEvalStream); 0 unless "ok"
+  double loss = 0;            // mean training loss over the last log window (NaN: diverged)
+  int64_t steps = 0;          // steps done (diverged: the step whose loss was not finite)
+  std::string status = "ok";  // "ok" | "diverged" | "failed"
   double wall_s = 0;
-  std::string device;           // "cpu", "cuda:0", ...
-  std::string message;          // why, when status is not "ok"
-  nlohmann::json ToJson() const;  // the result.json object
+  std::string device;             // "cpu", "cuda:0", ...
+  std::string message;            // why, when status is not "ok"
+  double train_accuracy = 0;      // accuracy on the training batches of the last log window
+  nlohmann::json ToJson() const;  // the result.json object (a non-finite loss is null)
+  static TrainResult FromJson(const nlohmann::json& j);
 };
 
 struct RunOptions {
-  std::string out_dir;          // empty: keep nothing on disk (sweeps may do this)
-  bool resume = false;          // continue from out_dir's checkpoint
-  bool force = false;           // overwrite a finished run in out_dir
-  bool progress = true;         // progress on stderr (a bar on a TTY, sparse lines otherwise)
+  std::string out_dir;   // empty: keep nothing on disk (sweeps may do this)
+  bool resume = false;   // continue from out_dir's checkpoint
+  bool force = false;    // overwrite a finished run in out_dir
+  bool progress = true;  // progress on stderr (a bar on a TTY, sparse lines otherwise)
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler: checkpoint and stop
+  int64_t stop_at_step = 0;  // > 0: stop as if signalled once this step is done (time-sliced
+                             // jobs: run N steps, then --resume in the next job)
 };
 
 // Trains the net described by `config` (net.*, init.*, dataset.*, train.*). With an out_dir
 // writes config.yaml, metrics.jsonl, result.json, model.pt (and a checkpoint). Bad config →
 // ConfigError; runtime trouble → status "failed"/"diverged" in the result.
+//
+// out_dir states: empty or missing → a fresh run. A finished run (result.json with status
+// "ok" or "diverged") → UsageError naming --force, unless `force` (start over) or `resume`
+// (returns the stored result, trains nothing). An unfinished run (checkpoint.pt without a
+// finished result.json: interrupted or crashed) → UsageError naming --resume and --force,
+// unless one of them is given; `resume` continues from the checkpoint (the config must equal
+// the stored config.yaml except train.device, train.threads, dataset.threads,
+// dataset.prefetch; else UsageError naming the first differing key). `resume` on an empty
+// directory starts a fresh run.
+//
+// Files in out_dir: config.yaml (the resolved config), metrics.jsonl (one line per log_every
+// steps: {"step", "loss", "train_accuracy"}), checkpoint.pt (every checkpoint_every steps, at
+// a stop and at the end: model, optimizer, step, RNG state, the current log window),
+// model.pt (at the end and at a stop; not when diverged), result.json (TrainResult::ToJson).
+//
+// A set `run.stop` (checked every step) checkpoints and returns status "failed" with a
+// message saying how to resume.
 TrainResult RunTraining(const Config& config, const RunOptions& run);
+
+// The accuracy rule of DESIGN §1.4. `output` is [B, 2, H, W]; for each channel, the mean over
+// the disc of radius `radius` px around (H/2, W/2); returns bool [B]: true (ё) where
+// mean_ё ≥ mean_е. On the output's device, no host sync.
+at::Tensor PredictYo(const at::Tensor& output, int radius = 2);
+
+// Accuracy of `net` on samples 0 … samples−1 of `stream` of `dataset`, in eval mode, batches of
+// `batch_size`, on `device` (the net must already be there). Restores the net's train/eval mode.
+double Evaluate(nn::Net& net, const data::DatasetOptions& dataset, int samples, c10::Device device,
+                uint64_t stream = data::kEvalStream, int batch_size = 32, int threads = 0);
+
+// The data-set options a run trains on: dataset.* with seed dataset.seed + train.seed.
+data::DatasetOptions RunDatasetOptions(const Config& config);
 
 }  // namespace rfx::train

@@ -1,0 +1,211 @@
+#include "rfx/train/train.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "rfx/util/files.h"
+#include "seeded_test.h"
+
+namespace rfx::train {
+namespace {
+
+class TrainTest : public test::SeededTest {};
+
+// A small, fast run: 32² canvas, distance 7, a CPU with one torch thread and one producer.
+Config Small(std::vector<std::string> sets) {
+  std::vector<std::string> all = {
+      "dataset.image_size=32", "dataset.distance=7",       "net.depth=4",     "train.steps=20",
+      "train.eval_samples=32", "train.device=cpu",         "train.threads=1", "dataset.threads=1",
+      "train.log_every=5",     "train.checkpoint_every=10"};
+  all.insert(all.end(), sets.begin(), sets.end());
+  return Config::Load("", all);
+}
+
+RunOptions Quiet(const std::string& dir = "") {
+  RunOptions r;
+  r.out_dir = dir;
+  r.progress = false;
+  return r;
+}
+
+std::vector<at::Tensor> Weights(const std::string& dir) {
+  nn::LoadedRun run = nn::LoadRun(dir);
+  std::vector<at::Tensor> w;
+  for (const auto& p : run.net->parameters()) w.push_back(p.detach().clone());
+  return w;
+}
+
+bool SameWeights(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!torch::equal(a[i], b[i])) return false;
+  }
+  return true;
+}
+
+TEST_F(TrainTest, DefaultOptionsAreValidAndThePapers) {
+  EXPECT_NO_THROW(TrainOptions().validate());
+  const TrainOptions o = TrainOptions::FromConfig(Config());
+  EXPECT_EQ(o.steps, 3000);
+  EXPECT_EQ(o.batch_size, 8);
+  EXPECT_DOUBLE_EQ(o.lr, 3e-4);
+  EXPECT_EQ(o.eval_samples, 256);
+  EXPECT_EQ(o.device, "auto");
+}
+
+TEST_F(TrainTest, BadValuesNameTheKey) {
+  auto key_of = [](const std::string& set) {
+    try {
+      RunTraining(Small({set}), Quiet());
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("--set"), std::string::npos) << e.what();
+      return e.key();
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(key_of("train.steps=0"), "train.steps");
+  EXPECT_EQ(key_of("train.lr=-1"), "train.lr");
+  EXPECT_EQ(key_of("train.batch_size=0"), "train.batch_size");
+  EXPECT_EQ(key_of("train.log_every=0"), "train.log_every");
+  EXPECT_EQ(key_of("train.device=tpu"), "train.device");
+  EXPECT_EQ(key_of("net.depth=0"), "net.depth");
+  EXPECT_EQ(key_of("init.scheme=he"), "init.scheme");
+  EXPECT_EQ(key_of("dataset.distance=2"), "dataset.distance");
+  if (!torch::cuda::is_available()) {
+    EXPECT_EQ(key_of("train.device=cuda"), "train.device");
+  }
+}
+
+TEST_F(TrainTest, PredictYoReadsTheDiscOfRadiusTwo) {
+  at::Tensor out = torch::zeros({4, 2, 9, 10});  // centre (4, 5)
+  out[0][1][4][5] = 1;                           // ё at the centre
+  out[1][0][6][5] = 1;                           // е at the disc's edge (dy = 2)
+  out[2][1][4][8] = 5;                           // ё outside the disc (dx = 3): ignored → tie
+  out[2][0][3][4] = 0.1;                         // е inside (dx = dy = −1)
+  out[3][0][2][4] = 5;                           // (dy, dx) = (−2, −1): outside; tie → ё
+  const at::Tensor yo = PredictYo(out);
+  EXPECT_EQ(yo[0].item<bool>(), true);
+  EXPECT_EQ(yo[1].item<bool>(), false);
+  EXPECT_EQ(yo[2].item<bool>(), false);
+  EXPECT_EQ(yo[3].item<bool>(), true);
+}
+
+TEST_F(TrainTest, WritesTheRunDirectoryAndIsDeterministic) {
+  test::TempDir a, b;
+  const TrainResult ra = RunTraining(Small({}), Quiet(a.path()));
+  const TrainResult rb = RunTraining(Small({}), Quiet(b.path()));
+  EXPECT_EQ(ra.status, "ok");
+  EXPECT_EQ(ra.steps, 20);
+  EXPECT_EQ(ra.device, "cpu");
+  EXPECT_GT(ra.wall_s, 0);
+  EXPECT_TRUE(std::isfinite(ra.loss));
+  for (const char* f : {"config.yaml", "metrics.jsonl", "result.json", "model.pt"}) {
+    EXPECT_TRUE(FileExists(a / f)) << f;
+  }
+  // The resolved config reloads to the same config.
+  EXPECT_EQ(Config::Load(a / "config.yaml").Dump(), Small({}).Dump());
+  const auto lines = ReadCompleteLines(a / "metrics.jsonl");
+  ASSERT_EQ(lines.size(), 4u);
+  const auto first = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(first["step"], 5);
+  EXPECT_TRUE(first.contains("loss"));
+  EXPECT_TRUE(first.contains("train_accuracy"));
+  const auto j = nlohmann::json::parse(ReadFile(a / "result.json"));
+  for (const char* k : {"accuracy", "loss", "steps", "status", "wall_s", "device"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  EXPECT_EQ(j["loss"].get<double>(), ra.loss);
+  // Same config → the same numbers, weights and metrics.
+  EXPECT_EQ(ra.accuracy, rb.accuracy);
+  EXPECT_EQ(ra.loss, rb.loss);
+  EXPECT_EQ(ReadFile(a / "metrics.jsonl"), ReadFile(b / "metrics.jsonl"));
+  EXPECT_TRUE(SameWeights(Weights(a.path()), Weights(b.path())));
+  // Another seed → other weights.
+  test::TempDir c;
+  RunTraining(Small({"train.seed=1"}), Quiet(c.path()));
+  EXPECT_FALSE(SameWeights(Weights(a.path()), Weights(c.path())));
+}
+
+TEST_F(TrainTest, InterruptedAndResumedEqualsUninterrupted) {
+  test::TempDir whole, parts;
+  const Config config = Small({"train.steps=30", "train.log_every=4", "train.checkpoint_every=8"});
+  const TrainResult full = RunTraining(config, Quiet(whole.path()));
+  RunOptions stop = Quiet(parts.path());
+  stop.stop_at_step = 13;  // between checkpoints and log lines
+  const TrainResult cut = RunTraining(config, stop);
+  EXPECT_EQ(cut.status, "failed");
+  EXPECT_EQ(cut.steps, 13);
+  EXPECT_NE(cut.message.find("--resume"), std::string::npos) << cut.message;
+  EXPECT_TRUE(FileExists(parts / "checkpoint.pt"));
+  // Unfinished: neither a plain rerun nor silence.
+  try {
+    RunTraining(config, Quiet(parts.path()));
+    FAIL() << "overwrote an unfinished run";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--resume"), std::string::npos) << e.what();
+  }
+  // A different config cannot resume it.
+  RunOptions resume = Quiet(parts.path());
+  resume.resume = true;
+  EXPECT_THROW(RunTraining(Small({"train.steps=30", "train.log_every=4", "train.checkpoint_every=8",
+                                  "train.lr=0.001"}),
+                           resume),
+               UsageError);
+  const TrainResult rest = RunTraining(config, resume);
+  EXPECT_EQ(rest.status, "ok");
+  EXPECT_EQ(rest.steps, 30);
+  EXPECT_EQ(rest.accuracy, full.accuracy);
+  EXPECT_EQ(rest.loss, full.loss);
+  EXPECT_EQ(ReadFile(whole / "metrics.jsonl"), ReadFile(parts / "metrics.jsonl"));
+  EXPECT_TRUE(SameWeights(Weights(whole.path()), Weights(parts.path())));
+  // Resuming a finished run returns it; rerunning it needs --force.
+  EXPECT_EQ(RunTraining(config, resume).wall_s, rest.wall_s);
+  try {
+    RunTraining(config, Quiet(parts.path()));
+    FAIL() << "overwrote a finished run";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--force"), std::string::npos) << e.what();
+  }
+  RunOptions force = Quiet(parts.path());
+  force.force = true;
+  EXPECT_EQ(RunTraining(config, force).status, "ok");
+}
+
+TEST_F(TrainTest, DivergenceStopsWithTheStep) {
+  test::TempDir dir;
+  const TrainResult r = RunTraining(
+      Small({"train.lr=1e6", "train.steps=200", "train.log_every=10"}), Quiet(dir.path()));
+  EXPECT_EQ(r.status, "diverged");
+  EXPECT_LT(r.steps, 200);
+  EXPECT_GE(r.steps, 1);
+  EXPECT_NE(r.message.find("step " + std::to_string(r.steps)), std::string::npos) << r.message;
+  const auto j = nlohmann::json::parse(ReadFile(dir / "result.json"));
+  EXPECT_EQ(j["status"], "diverged");
+  EXPECT_TRUE(j["loss"].is_null());
+  // The metrics stop before the diverged window.
+  for (const auto& line : ReadCompleteLines(dir / "metrics.jsonl")) {
+    EXPECT_LT(nlohmann::json::parse(line)["step"].get<int64_t>(), r.steps);
+  }
+}
+
+// The real thing, small: the diaeresis 7 px above the letter on a 32² canvas. Depth 8 (field
+// radius 8 + the skips) learns it; depth 1 (radius 1) cannot see it and stays near chance.
+TEST_F(TrainTest, LearnsWhatItsFieldCoversOnly) {
+  const std::vector<std::string> sets = {"train.steps=400", "train.lr=0.001",
+                                         "train.eval_samples=200", "train.log_every=100",
+                                         "train.threads=1"};
+  std::vector<std::string> deep = sets, shallow = sets;
+  deep.push_back("net.depth=8");
+  shallow.push_back("net.depth=1");
+  const TrainResult d = RunTraining(Small(deep), Quiet());
+  EXPECT_EQ(d.status, "ok");
+  EXPECT_GE(d.accuracy, 0.9);
+  const TrainResult s = RunTraining(Small(shallow), Quiet());
+  EXPECT_EQ(s.status, "ok");
+  EXPECT_LE(s.accuracy, 0.75);
+  std::printf("depth 8: accuracy %.3f (%.1f s); depth 1: %.3f (%.1f s)\n", d.accuracy, d.wall_s,
+              s.accuracy, s.wall_s);
+}
+
+}  // namespace
+}  // namespace rfx::train
