@@ -136,9 +136,9 @@ void DatasetOptions::validate() const {
     throw ConfigError("dataset.augment.amplitude",
                       "value " + Num(amplitude) + " is out of range; allowed 0..16 px");
   }
-  if (kernel < 1 || kernel > 31 || kernel % 2 == 0) {
+  if (kernel < 1 || kernel > 15 || kernel % 2 == 0) {
     throw ConfigError("dataset.augment.kernel",
-                      "value " + std::to_string(kernel) + " is not allowed; allowed odd 1..31");
+                      "value " + std::to_string(kernel) + " is not allowed; allowed odd 1..15");
   }
   const int lo = min_distance(), hi = max_distance();
   if (lo > hi) {

@@ -23,7 +23,7 @@ struct DatasetOptions {
   double glyph_scale = 1.0;          // dataset.glyph_scale: glyph size multiplier
   double dot_angle_range_deg = 360;  // dataset.dot_angle_range_deg: (0, 360]
   double amplitude = 1.2;            // dataset.augment.amplitude: max displacement, px (>= 0)
-  int kernel = 5;                    // dataset.augment.kernel: box blur side (odd, >= 1)
+  int kernel = 5;                    // dataset.augment.kernel: box blur side (odd, 1..15)
   uint64_t seed = 0;                 // dataset.seed
 
   // Throws ConfigError naming the key, the value and the allowed range.

@@ -12,16 +12,21 @@ namespace rfx::data::detail {
 // 32 well-mixed bits for counter `i` under `key` (the noise generator; vectorisable).
 uint32_t HashWord(uint64_t key, uint32_t i);
 
-// The raw fields of one sample on an n×n grid (canvas plus margin): for each axis, the 2·k×k box
-// sum (reflect-101 borders) of integer noise uniform over the odd values in [-65535, 65535]
-// (i.e. uniform(-1,1) in steps of 2/65536, times 65535); `max_abs` is the largest |sum|. The
-// displacement in px is raw · amplitude / max_abs: uniform field, box blur, divided by its
-// max, times the amplitude; the blur's 1/k² cancels in the division.
+// The raw fields of one sample on an n×n grid (canvas plus margin): for each axis, the k×k box
+// sum (reflect-101 borders, as cv::blur) of integer noise uniform over the odd values in
+// [-NoiseMax(k), NoiseMax(k)] (uniform(-1,1) in steps of 2/(NoiseMax+1), times NoiseMax); `max_abs`
+// is the largest |sum|. The displacement in px is raw · amplitude / max_abs: uniform field, box
+// blur, divided by its max, times the amplitude (the blur's 1/k² and the noise scale cancel).
+// 16-bit throughout: NoiseMax(k) = 2^b - 1 with b the most bits for which k² sums fit int16.
 struct RawField {
   int n = 0;
-  std::vector<int32_t> x, y;  // n*n, row-major
+  int stride = 0, offset = 0;  // value (row r, column c) at [r * stride + offset + c]
+  std::vector<int16_t> x, y;   // n rows of `stride` values (pads are 0)
   int32_t max_abs_x = 1, max_abs_y = 1;
+  int16_t X(int r, int c) const { return x[static_cast<size_t>(r) * stride + offset + c]; }
+  int16_t Y(int r, int c) const { return y[static_cast<size_t>(r) * stride + offset + c]; }
 };
+int NoiseMax(int kernel);
 
 // Computes the raw fields for `key`. `field` is reused as scratch (no allocation once sized).
 void MakeRawField(uint64_t key, int n, int kernel, RawField* field);

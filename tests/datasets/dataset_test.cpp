@@ -230,33 +230,47 @@ TEST(ElasticTest, DisplacementNeverExceedsTheAmplitudeAndReachesIt) {
 TEST(ElasticTest, FieldIsUniformNoiseBoxBlurredLikeCvBlur) {
   const int n = 40;
   const uint64_t key = 0x1234567890ABCDEFULL;
-  // The noise itself (kernel 1): odd integers in [-65535, 65535], mean 0, variance ~65535²/3.
+  // The noise is 16-bit: k² sums of it fit int16.
+  EXPECT_EQ(detail::NoiseMax(1), 32767);
+  EXPECT_EQ(detail::NoiseMax(5), 1023);
+  EXPECT_EQ(detail::NoiseMax(15), 127);
+  for (int k : {1, 3, 5, 7, 15}) EXPECT_LE(detail::NoiseMax(k) * k * k, 32767);
+  // The noise itself (kernel 1): odd integers in [-M, M], mean 0, variance ~M²/3.
   detail::RawField raw;
   detail::MakeRawField(key, n, 1, &raw);
-  double sum = 0, sq = 0;
-  for (int32_t v : raw.x) {
-    ASSERT_LE(std::abs(v), 65535);
-    ASSERT_EQ(std::abs(v) % 2, 1);
-    sum += v, sq += double(v) * v;
+  const double m = detail::NoiseMax(1);
+  for (bool is_x : {true, false}) {
+    double sum = 0, sq = 0;
+    for (int i = 0; i < n * n; ++i) {
+      const int16_t v = is_x ? raw.X(i / n, i % n) : raw.Y(i / n, i % n);
+      ASSERT_LE(std::abs(v), m);
+      ASSERT_EQ(std::abs(v) % 2, 1);
+      sum += v, sq += double(v) * v;
+    }
+    const double mean = sum / (n * n), var = sq / (n * n) - mean * mean;
+    EXPECT_NEAR(mean / m, 0, 0.05);
+    EXPECT_NEAR(var / (m * m), 1.0 / 3, 0.03);
   }
-  const double mean = sum / raw.x.size(), var = sq / raw.x.size() - mean * mean;
-  EXPECT_NEAR(mean / 65535, 0, 0.05);
-  EXPECT_NEAR(var / (65535.0 * 65535.0), 1.0 / 3, 0.03);
   // x and y are different fields.
   EXPECT_NE(raw.x, raw.y);
-  // Kernel k: cv::blur (reflect-101 borders) of that noise, times k².
-  for (int k : {3, 5, 7}) {
+  // Kernel k: cv::blur (reflect-101 borders) of that kernel's noise, times k². The noise of
+  // kernel k is the kernel-1 noise with fewer bits: recover it from the k = 1 field.
+  for (int k : {3, 5, 7, 15}) {
+    const int drop = 15 - static_cast<int>(std::log2(detail::NoiseMax(k) + 1));
     cv::Mat noise(n, n, CV_64F);
-    for (int i = 0; i < n * n; ++i) noise.at<double>(i / n, i % n) = raw.x[i];
+    for (int i = 0; i < n * n; ++i) {
+      const int u = (raw.X(i / n, i % n) + 32767) / 2;  // the 15-bit draw behind the k = 1 value
+      noise.at<double>(i / n, i % n) = 2 * (u >> drop) - detail::NoiseMax(k);
+    }
     cv::Mat blurred;
     cv::blur(noise, blurred, cv::Size(k, k));
     detail::RawField f;
     detail::MakeRawField(key, n, k, &f);
     int32_t max_abs = 0;
     for (int i = 0; i < n * n; ++i) {
-      ASSERT_NEAR(f.x[i], blurred.at<double>(i / n, i % n) * k * k, 1e-3)
+      ASSERT_NEAR(f.X(i / n, i % n), blurred.at<double>(i / n, i % n) * k * k, 1e-6)
           << "k " << k << " i " << i;
-      max_abs = std::max(max_abs, std::abs(f.x[i]));
+      max_abs = std::max<int32_t>(max_abs, std::abs(f.X(i / n, i % n)));
     }
     EXPECT_EQ(f.max_abs_x, max_abs);
   }
@@ -389,6 +403,7 @@ TEST(DatasetOptionsTest, EveryInvalidValueNamesKeyValueAndRange) {
       {[](DatasetOptions& o) { o.kernel = 4; }, "dataset.augment.kernel", "4"},
       {[](DatasetOptions& o) { o.kernel = 0; }, "dataset.augment.kernel", "0"},
       {[](DatasetOptions& o) { o.kernel = -3; }, "dataset.augment.kernel", "-3"},
+      {[](DatasetOptions& o) { o.kernel = 17; }, "dataset.augment.kernel", "17"},
       // The diaeresis would leave a 128² canvas (top row centre - 1 - 64 = -1).
       {[](DatasetOptions& o) { o.distance = 64; }, "dataset.distance", "64"},
       // ... or touch the letter.
