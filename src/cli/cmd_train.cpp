@@ -11,11 +11,11 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void OnStopSignal(int) { g_stop.store(true); }
+void OnTrainStopSignal(int) { g_stop.store(true); }
 
 void InstallStopHandlers() {
   struct sigaction sa {};
-  sa.sa_handler = OnStopSignal;
+  sa.sa_handler = OnTrainStopSignal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;
   sigaction(SIGINT, &sa, nullptr);
