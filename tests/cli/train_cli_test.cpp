@@ -1,0 +1,115 @@
+// End-to-end: `rfx train` and `rfx bench train` as a user runs them.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "test_util.h"
+
+namespace rfx {
+namespace {
+
+const std::string kExe = RFX_EXE;
+// A tiny CPU run: 32² canvas, 4 layers, 12 steps.
+const std::string kTiny =
+    " --set dataset.image_size=32 --set dataset.distance=7 --set net.depth=4"
+    " --set train.steps=12 --set train.eval_samples=16 --set train.log_every=4"
+    " --set train.device=cpu --set train.threads=1 --set dataset.threads=1";
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+TEST(TrainCli, WritesARunAndRefusesToOverwriteIt) {
+  test::TempDir dir;
+  const std::string out = dir / "run";
+  auto r = test::RunCommand(kExe + " train" + kTiny + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto printed = nlohmann::json::parse(r.out);
+  EXPECT_EQ(printed["status"], "ok");
+  const auto result = nlohmann::json::parse(Slurp(out + "/result.json"));
+  EXPECT_EQ(result["status"], "ok");
+  EXPECT_EQ(result["steps"], 12);
+  EXPECT_EQ(result["device"], "cpu");
+  EXPECT_GE(result["accuracy"].get<double>(), 0.0);
+  EXPECT_LE(result["accuracy"].get<double>(), 1.0);
+  EXPECT_NE(Slurp(out + "/config.yaml").find("image_size: 32"), std::string::npos);
+  EXPECT_EQ(test::RunCommand("wc -l < " + out + "/metrics.jsonl").out, "3\n");
+  EXPECT_FALSE(Slurp(out + "/model.pt").empty());
+  // Not a TTY: no progress bar redraws in the log.
+  EXPECT_EQ(r.err.find('\r'), std::string::npos);
+
+  r = test::RunCommand(kExe + " train" + kTiny + " --out " + out);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
+  r = test::RunCommand(kExe + " train" + kTiny + " --out " + out + " --force");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = test::RunCommand(kExe + " train" + kTiny + " --out " + out + " --force --resume");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(TrainCli, BadKeysValuesAndDevicesExitTwoNamingTheKey) {
+  test::TempDir dir;
+  for (const std::string set :
+       {"net.depht=3", "train.steps=0", "train.lr=fast", "net.activation=swish",
+        "train.device=cuda:7", "init.scheme=kaiming"}) {
+    const auto r =
+        test::RunCommand(kExe + " train" + kTiny + " --set " + set + " --out " + dir / "x");
+    EXPECT_EQ(r.exit_code, 2) << set << ": " << r.err;
+    const std::string key = set.substr(0, set.find('='));
+    EXPECT_NE(r.err.find(key), std::string::npos) << set << ": " << r.err;
+  }
+  const auto r = test::RunCommand(kExe + " train" + kTiny);  // no --out
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--out"), std::string::npos) << r.err;
+}
+
+TEST(TrainCli, SigintCheckpointsAndResumeContinues) {
+  test::TempDir dir;
+  const std::string out = dir / "run";
+  const std::string long_run = kTiny + " --set train.steps=100000 --set train.log_every=10";
+  auto r = test::RunCommand("timeout --preserve-status -s INT 5 " + kExe + " train" + long_run +
+                            " --out " + out);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+  auto result = nlohmann::json::parse(Slurp(out + "/result.json"));
+  EXPECT_EQ(result["status"], "failed");
+  const int64_t stopped = result["steps"].get<int64_t>();
+  EXPECT_GT(stopped, 0);
+  EXPECT_LT(stopped, 100000);
+  // An unfinished run is not silently redone.
+  r = test::RunCommand(kExe + " train" + long_run + " --out " + out);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+  // Resume it for 5 more steps.
+  r = test::RunCommand(kExe + " train" + long_run + " --out " + out + " --resume --stop-at " +
+                       std::to_string(stopped + 5));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  result = nlohmann::json::parse(Slurp(out + "/result.json"));
+  EXPECT_EQ(result["steps"].get<int64_t>(), stopped + 5);
+}
+
+TEST(TrainCli, BenchTrainPrintsStepTimeAndRate) {
+  const auto r = test::RunCommand(kExe +
+                                  " bench train --depth 3 --batch 2 --size 32 --threads 1 "
+                                  "--reps 3 --warmup 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["step_ms"].get<double>(), 0.0);
+  EXPECT_GT(j["gflops"].get<double>(), 0.0);
+  EXPECT_GT(j["conv_roofline_gflops"].get<double>(), 0.0);
+  EXPECT_EQ(j["threads"], 1);
+  // 3 layers (1→16, 16→16, 16→2) + skips (1→2 at layer 0) at 2×32×32, forward + backward.
+  const double f0 = 2.0 * 16 * 9 * 2048, f1 = 2.0 * 256 * 9 * 2048, f2 = 2.0 * 32 * 9 * 2048,
+               s0 = 2.0 * 2 * 2048;
+  EXPECT_NEAR(j["gflop_per_step"].get<double>(), (2 * f0 + 3 * f1 + 3 * f2 + 2 * s0) / 1e9, 1e-9);
+  EXPECT_EQ(test::RunCommand(kExe + " bench train --depth 0 --json").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace rfx
