@@ -70,9 +70,10 @@ detail::Box InkBox(const cv::Mat& img) {
   return b;
 }
 
-detail::Box Grow(detail::Box b, int by, int size) {
-  return {std::max(0, b.x0 - by), std::max(0, b.y0 - by), std::min(size, b.x1 + by),
-          std::min(size, b.y1 + by)};
+// Box b (end exclusive) grown by `below` before and `above` after, clipped to [0, size).
+detail::Box Grow(detail::Box b, int below, int above, int size) {
+  return {std::max(0, b.x0 - below), std::max(0, b.y0 - below), std::min(size, b.x1 + above),
+          std::min(size, b.y1 + above)};
 }
 
 bool Overlap(const detail::Box& a, const detail::Box& b) {
@@ -246,6 +247,7 @@ double DotUOf(uint64_t key) {
 
 struct Generator::Impl {
   int size = 0, margin = 0, n = 0, centre = 0;
+  int below = 0, above = 0;  // output pixels within this of source ink can be non-zero
   bool dot = false;
   detail::PaddedImage canvas[2];      // source per label (dot kind: both the letter)
   std::vector<detail::Box> boxes[2];  // output boxes that can receive ink, per label
@@ -266,22 +268,25 @@ Generator::Generator(const DatasetOptions& options) : options_(options) {
   im.n = im.size + 2 * im.margin;
   im.centre = im.size / 2;
   im.dot = options_.kind == "dot";
-  // Output pixels farther than this from source ink stay 0: displacement <= amplitude, and the
-  // cubic kernel reaches 2 px.
-  const int reach = im.margin + 2;
+  // Output pixels farther than this from source ink stay 0: output x reads source taps
+  // floor(x + d) - 1 .. floor(x + d) + 2 with |d| <= amplitude, i.e. x - ceil(a) - 1 .. x +
+  // floor(a) + 2, so ink at s reaches outputs s - floor(a) - 2 .. s + ceil(a) + 1.
+  im.below = static_cast<int>(std::floor(options_.amplitude)) + 2;
+  im.above = im.margin + 1;
+  const int below = im.below, above = im.above;
   const int pad = 2 * im.margin + 5;  // cubic taps of displaced reads near the boxes' edges
   cv::Mat canvas[2] = {detail::RenderCanvas(options_, 0), detail::RenderCanvas(options_, 1)};
   auto to_output = [&](detail::Box b) {
     return detail::Box{b.x0 - im.margin, b.y0 - im.margin, b.x1 - im.margin, b.y1 - im.margin};
   };
-  const detail::Box letter = Grow(to_output(InkBox(canvas[0])), reach, im.size);
+  const detail::Box letter = Grow(to_output(InkBox(canvas[0])), below, above, im.size);
   for (int label = 0; label < 2; ++label) {
     ToPadded(canvas[label], pad, &im.canvas[label]);
     im.boxes[label] = {letter};
   }
   if (!im.dot) {
     cv::Mat diff = canvas[1] - canvas[0];
-    const detail::Box marks = Grow(to_output(InkBox(diff)), reach, im.size);
+    const detail::Box marks = Grow(to_output(InkBox(diff)), below, above, im.size);
     if (Overlap(letter, marks)) {
       im.boxes[1] = {Union(letter, marks)};
     } else {
@@ -348,12 +353,11 @@ int Generator::Fill(uint64_t stream, uint64_t index, float* image, float* target
     // (like a glyph drawn there, keeping its 4×3 shape), its dot centre within half a pixel of
     // (tx, ty) per axis.
     const double ox = std::round(im.dot_cx - tx), oy = std::round(im.dot_cy - ty);
-    const int reach = m + 2;
-    dot_box = {static_cast<int>(std::floor(im.dot_ink.x0 - ox)) - reach,
-               static_cast<int>(std::floor(im.dot_ink.y0 - oy)) - reach,
-               static_cast<int>(std::ceil(im.dot_ink.x1 - ox)) + reach,
-               static_cast<int>(std::ceil(im.dot_ink.y1 - oy)) + reach};
-    dot_box = Grow(dot_box, 0, im.size);
+    // ox, oy are integers: the patch's ink box maps to output pixels exactly.
+    const detail::Box ink = {
+        im.dot_ink.x0 - static_cast<int>(ox), im.dot_ink.y0 - static_cast<int>(oy),
+        im.dot_ink.x1 - static_cast<int>(ox), im.dot_ink.y1 - static_cast<int>(oy)};
+    dot_box = Grow(ink, im.below, im.above, im.size);
     detail::AddCubicSamples(im.dot_patch, ox, oy, field, m, m, scale_x, scale_y, dot_box, image,
                             im.size);
   }

@@ -33,17 +33,23 @@ inline int Reflect101(int i, int n) {
   return i;
 }
 
-// Noise row `r` of both axes: word r*n + c gives x (low 16 bits) and y (high 16 bits), each
-// reduced to `bits` bits u and mapped to the odd value 2u - (2^bits - 1).
+// Noise row `r` of both axes: word r*ceil(n/2) + c gives 8 bits per value: bytes 0 and 1 go to x
+// (columns 2c, 2c + 1), bytes 2 and 3 to y; each byte is reduced to `bits` bits u and mapped to
+// the odd value 2u - (2^bits - 1). `nx`, `ny` hold n + 1 values (the last is spare).
 RFX_MULTIVERSION void NoiseRow(uint32_t lo, uint32_t hi, int r, int n, int bits,
                                int16_t* __restrict nx, int16_t* __restrict ny) {
-  const uint32_t base = static_cast<uint32_t>(r) * static_cast<uint32_t>(n);
-  const int drop = 16 - bits;
+  const int words = (n + 1) / 2;
+  const uint32_t base = static_cast<uint32_t>(r) * static_cast<uint32_t>(words);
+  const int drop = 8 - bits;
   const int32_t offset = (1 << bits) - 1;
-  for (int c = 0; c < n; ++c) {
+  for (int c = 0; c < words; ++c) {
     const uint32_t w = Hash32(lo, hi, base + static_cast<uint32_t>(c));
-    nx[c] = static_cast<int16_t>(static_cast<int32_t>(((w & 0xFFFFu) >> drop) * 2u) - offset);
-    ny[c] = static_cast<int16_t>(static_cast<int32_t>((w >> 16 >> drop) * 2u) - offset);
+    nx[2 * c] = static_cast<int16_t>(static_cast<int32_t>(((w & 0xFFu) >> drop) * 2u) - offset);
+    nx[2 * c + 1] =
+        static_cast<int16_t>(static_cast<int32_t>((((w >> 8) & 0xFFu) >> drop) * 2u) - offset);
+    ny[2 * c] =
+        static_cast<int16_t>(static_cast<int32_t>((((w >> 16) & 0xFFu) >> drop) * 2u) - offset);
+    ny[2 * c + 1] = static_cast<int16_t>(static_cast<int32_t>(((w >> 24) >> drop) * 2u) - offset);
   }
 }
 
@@ -104,7 +110,7 @@ uint32_t HashWord(uint64_t key, uint32_t i) {
 }
 
 int NoiseMax(int kernel) {
-  int bits = 15;
+  int bits = 8;
   while (bits > 1 && ((1 << bits) - 1) * kernel * kernel > 32767) --bits;
   return (1 << bits) - 1;
 }
@@ -115,8 +121,8 @@ void MakeRawField(uint64_t key, int n, int kernel, RawField* field) {
   const size_t cells = static_cast<size_t>(n) * n, padded = static_cast<size_t>(n) * stride;
   int bits = 0;
   while ((1 << bits) - 1 < NoiseMax(kernel)) ++bits;
-  s.nx.resize(cells);
-  s.ny.resize(cells);
+  s.nx.resize(cells + 1);  // NoiseRow may write one spare value past a row
+  s.ny.resize(cells + 1);
   s.vx.resize(padded);
   s.vy.resize(padded);
   field->n = n;

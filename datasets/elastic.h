@@ -17,7 +17,8 @@ uint32_t HashWord(uint64_t key, uint32_t i);
 // [-NoiseMax(k), NoiseMax(k)] (uniform(-1,1) in steps of 2/(NoiseMax+1), times NoiseMax); `max_abs`
 // is the largest |sum|. The displacement in px is raw · amplitude / max_abs: uniform field, box
 // blur, divided by its max, times the amplitude (the blur's 1/k² and the noise scale cancel).
-// 16-bit throughout: NoiseMax(k) = 2^b - 1 with b the most bits for which k² sums fit int16.
+// NoiseMax(k) = 2^b - 1 with b = 8 bits (b = 7 for k > 11 so the k² sums fit int16): 256 levels,
+// far finer than the blurred field needs (a sum of k² of them, then normalised).
 struct RawField {
   int n = 0;
   int stride = 0, offset = 0;  // value (row r, column c) at [r * stride + offset + c]
