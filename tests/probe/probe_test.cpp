@@ -83,25 +83,32 @@ TEST_F(ProbeTest, IncrementalScanEqualsAFreshNetPerDepth) {
   config_.ApplySet("net.skip=input");  // zero skip weights under constant
   config_.ApplySet("init.scheme=constant");
   config_.ApplySet("net.width=4");
-  ForwardOptions o;
-  o.size = 41;
-  o.depths = ParseDepths("1:9");
-  const ForwardResult inc = RunForward(config_, o);
-  o.incremental = false;
-  const ForwardResult fresh = RunForward(config_, o);
-  EXPECT_EQ(inc.method, "incremental");
-  EXPECT_EQ(fresh.method, "fresh");
-  ASSERT_EQ(inc.depths.size(), 9u);
-  ASSERT_EQ(fresh.depths.size(), 9u);
-  for (size_t k = 0; k < 9; ++k) {
-    EXPECT_EQ(inc.depths[k].depth, fresh.depths[k].depth);
-    EXPECT_EQ(inc.depths[k].radius, fresh.depths[k].radius);
-    for (size_t i = 0; i < inc.depths[k].profile.size(); ++i) {
-      EXPECT_NEAR(inc.depths[k].profile[i], fresh.depths[k].profile[i], 1e-6);
+  // Sizes where the scan's computed region stays inside the map (41, kernel 3) and where it
+  // reaches the border (15 and 23 with kernel 5), so both kinds of region edges are exercised.
+  for (const auto& [size, kernel] : std::vector<std::pair<int, int>>{{41, 3}, {15, 3}, {23, 5}}) {
+    SCOPED_TRACE("size " + std::to_string(size) + " kernel " + std::to_string(kernel));
+    config_.ApplySet("net.kernel=" + std::to_string(kernel));
+    ForwardOptions o;
+    o.size = size;
+    o.depths = ParseDepths("1:9");
+    const ForwardResult inc = RunForward(config_, o);
+    o.incremental = false;
+    const ForwardResult fresh = RunForward(config_, o);
+    EXPECT_EQ(inc.method, "incremental");
+    EXPECT_EQ(fresh.method, "fresh");
+    ASSERT_EQ(inc.depths.size(), 9u);
+    ASSERT_EQ(fresh.depths.size(), 9u);
+    for (size_t k = 0; k < 9; ++k) {
+      EXPECT_EQ(inc.depths[k].depth, fresh.depths[k].depth);
+      EXPECT_EQ(inc.depths[k].radius, fresh.depths[k].radius);
+      ASSERT_EQ(inc.depths[k].profile.size(), fresh.depths[k].profile.size());
+      for (size_t i = 0; i < inc.depths[k].profile.size(); ++i) {
+        EXPECT_NEAR(inc.depths[k].profile[i], fresh.depths[k].profile[i], 1e-6);
+      }
     }
+    // The radius grows with depth at the default level (√N-like, not linear).
+    EXPECT_LT(inc.depths[0].radius, inc.depths[8].radius);
   }
-  // The radius grows with depth at the default level (√N-like, not linear).
-  EXPECT_LT(inc.depths[0].radius, inc.depths[8].radius);
 }
 
 TEST_F(ProbeTest, XavierScanIsExactWhicheverMethod) {

@@ -104,10 +104,9 @@ at::Tensor Impulse(int size, c10::Device device, at::ScalarType dtype) {
   return x;
 }
 
-DepthProfile Profile(const at::Tensor& out, int channel, int depth, double level) {
-  const int64_t s = out.size(2), c = s / 2;
-  const at::Tensor row =
-      out[0][channel][c].slice(0, c, out.size(3)).abs().to(at::kCPU, at::kDouble).contiguous();
+// The profile of a centre-row tensor (values from the centre to the right edge).
+DepthProfile RowProfile(const at::Tensor& centre_row, int depth, double level) {
+  const at::Tensor row = centre_row.abs().to(at::kCPU, at::kDouble).contiguous();
   const double* p = row.data_ptr<double>();
   DepthProfile d;
   d.depth = depth;
@@ -115,6 +114,56 @@ DepthProfile Profile(const at::Tensor& out, int channel, int depth, double level
   d.radius = RadiusAtLevel(d.profile, level);
   d.clipped = d.radius >= static_cast<int>(d.profile.size());
   return d;
+}
+
+DepthProfile Profile(const at::Tensor& out, int channel, int depth, double level) {
+  const int64_t c = out.size(2) / 2;
+  return RowProfile(out[0][channel][c].slice(0, c, out.size(3)), depth, level);
+}
+
+// A rectangle [r0, r1] × [c0, c1] (inclusive, global coordinates) of an S×S activation map.
+// The incremental scan only computes what later read-outs can see: the read-out at depth D
+// needs rows centre ± p of the hidden state and columns from centre − p to the right edge, so
+// hidden layer i needs rows centre ± (M−1−i)·p (M = the deepest depth). Values are exact: a
+// side is zero-padded only where it is the map's real border.
+struct Region {
+  at::Tensor t;  // 1×C×(r1−r0+1)×(c1−c0+1)
+  int64_t r0 = 0, r1 = 0, c0 = 0, c1 = 0;
+};
+
+Region Crop(const Region& in, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  r0 = std::max(r0, in.r0), r1 = std::min(r1, in.r1);
+  c0 = std::max(c0, in.c0), c1 = std::min(c1, in.c1);
+  Region out;
+  out.t = in.t.slice(2, r0 - in.r0, r1 - in.r0 + 1).slice(3, c0 - in.c0, c1 - in.c0 + 1);
+  out.r0 = r0, out.r1 = r1, out.c0 = c0, out.c1 = c1;
+  return out;
+}
+
+// A stride-1 'same' conv (kernel 2p+1) on a region: the largest exactly computable region.
+Region ConvRegion(const Region& in, const at::Tensor& weight, const at::Tensor& bias, int64_t p,
+                  int64_t size) {
+  const int64_t top = in.r0 == 0 ? p : 0, bottom = in.r1 == size - 1 ? p : 0;
+  const int64_t left = in.c0 == 0 ? p : 0, right = in.c1 == size - 1 ? p : 0;
+  const at::Tensor padded = at::constant_pad_nd(in.t, {left, right, top, bottom}, 0);
+  Region out;
+  out.t = at::conv2d(padded, weight, bias);
+  out.r0 = in.r0 + p - top, out.r1 = in.r1 - p + bottom;
+  out.c0 = in.c0 + p - left, out.c1 = in.c1 - p + right;
+  return out;
+}
+
+// The read-out of output channel `channel` of `conv` (width→2) on the centre row only.
+DepthProfile ReadOut(const Region& h, const torch::nn::Conv2d& conv, int channel, int64_t p,
+                     int64_t size, int depth, double level) {
+  const int64_t c = size / 2;
+  const Region band = Crop(h, c - p, c + p, c - p, size - 1);
+  const at::Tensor w = conv->weight.slice(0, channel, channel + 1);
+  const at::Tensor b =
+      conv->bias.defined() ? conv->bias.slice(0, channel, channel + 1) : at::Tensor();
+  const Region out = ConvRegion(band, w, b, p, size);
+  return RowProfile(out.t[0][0][c - out.r0].slice(0, c - out.c0, out.c1 - out.c0 + 1), depth,
+                    level);
 }
 
 nn::FcnImpl& AsFcn(nn::NetPtr& net) {
@@ -207,13 +256,42 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
       obstacle = "input skips with non-zero weights under init.scheme " + init.scheme +
                  " change the output at every depth";
     }
-    at::Tensor h = x;  // the activated output of the last hidden layer applied (D−2)
-    int applied = 0;   // hidden layers applied to h
+    if (obstacle.empty() && init.scheme == "constant" && max_depth >= 2) {
+      // The constant shortcut below relies on the scheme being depth-independent: check it
+      // once on a depth-2 net (first layer and width→2 last layer).
+      nn::NetPtr two_ptr = net_of_depth(2);
+      nn::FcnImpl& two = AsFcn(two_ptr);
+      if (!SameConv(two.conv[0], deep.conv[0]) ||
+          !SameConv(two.conv[1], deep.conv[max_depth - 1])) {
+        obstacle = "init.scheme constant gave a depth-2 net other weights than the scan's";
+      }
+    }
+    const int64_t S = options.size, c = S / 2, p = net_options.kernel / 2;
+    auto needed = [&](const Region& r, int64_t layers_left) {
+      const int64_t reach = layers_left * p;
+      return Crop(r, c - reach, c + reach, c - reach, S - 1);
+    };
+    Region h;  // the activated output of the last hidden layer applied (layer D−2)
+    h.t = x;
+    h.r1 = h.c1 = S - 1;
+    h = needed(h, max_depth);
+    int applied = 0;  // hidden layers applied to h
     for (size_t k = 0; k < depths.size() && obstacle.empty(); ++k) {
       const int depth = depths[k];
       while (applied < depth - 1) {
-        h = deep.activate(deep.conv[applied]->forward(h));
+        const torch::nn::Conv2d& conv = deep.conv[applied];
+        h = ConvRegion(h, conv->weight, conv->bias, p, S);
+        h.t = deep.activate(h.t);
         ++applied;
+        h = needed(h, max_depth - applied);
+      }
+      if (init.scheme == "constant" && (depth >= 2 || max_depth == 1)) {
+        // Every conv weight is init.value, biases and skips 0, whatever the depth: the deep
+        // net's own last layer (width→2) is the last layer of a depth-D net, and its first D−1
+        // layers are the scan's. No per-depth net to build.
+        result.depths.push_back(
+            ReadOut(h, deep.conv[max_depth - 1], options.channel, p, S, depth, options.level));
+        continue;
       }
       nn::NetPtr net_ptr = net_of_depth(depth);
       nn::FcnImpl& net = AsFcn(net_ptr);
@@ -231,8 +309,8 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
         break;
       }
       // The read-out: the depth-D net's own last layer (width→2) on the scan's hidden state.
-      const at::Tensor out = net.conv[depth - 1]->forward(h);
-      result.depths.push_back(Profile(out, options.channel, depth, options.level));
+      result.depths.push_back(
+          ReadOut(h, net.conv[depth - 1], options.channel, p, S, depth, options.level));
     }
     if (obstacle.empty()) {
       result.method = "incremental";

@@ -1,4 +1,5 @@
 // The gradient effective receptive field (Luo et al. 2016; DESIGN §1.7) and the probe bench.
+#include <sys/resource.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -204,10 +205,21 @@ nlohmann::json RunProbeBench(const BenchOptions& options) {
   ForwardOptions f;
   f.size = options.size;
   for (int d = 1; d <= options.max_depth; ++d) f.depths.push_back(d);
+  // CPU seconds of the whole process (all intra-op threads): less sensitive than wall time to
+  // other jobs on a shared machine.
+  auto cpu_s = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  };
   f.incremental = true;
+  double c0 = cpu_s();
   const ForwardResult inc = RunForward(config, f);
+  const double inc_cpu = cpu_s() - c0;
   f.incremental = false;
+  c0 = cpu_s();
   const ForwardResult fresh = RunForward(config, f);
+  const double fresh_cpu = cpu_s() - c0;
   bool match = inc.depths.size() == fresh.depths.size();
   for (size_t i = 0; match && i < inc.depths.size(); ++i) {
     match = inc.depths[i].radius == fresh.depths[i].radius;
@@ -225,6 +237,9 @@ nlohmann::json RunProbeBench(const BenchOptions& options) {
   j["incremental_s"] = inc.wall_s;
   j["fresh_s"] = fresh.wall_s;
   j["speedup"] = inc.wall_s > 0 ? fresh.wall_s / inc.wall_s : 0.0;
+  j["incremental_cpu_s"] = inc_cpu;
+  j["fresh_cpu_s"] = fresh_cpu;
+  j["speedup_cpu"] = inc_cpu > 0 ? fresh_cpu / inc_cpu : 0.0;
   j["radii_match"] = match;
   j["radius_at_max_depth"] = inc.depths.back().radius;
   return j;

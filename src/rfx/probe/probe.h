@@ -54,7 +54,8 @@ struct ForwardResult {
 // on train.device with train.threads, output channel `channel`, centre row from the centre out,
 // |v|/max. For net.arch = fcn the depths are scanned in one incremental pass when that is exact:
 // hidden layers are applied one after another and, at each requested depth D, the last layer of
-// a depth-D net (width→2, initialised as in a depth-D net) is applied as a read-out. That
+// a depth-D net (width→2, initialised as in a depth-D net) is applied as a read-out (on the
+// centre row only; hidden layers only on the rows and columns later read-outs can see). That
 // requires the depth-D net's first D−1 layers to equal the scan's (checked on the weights) and
 // no skip path that changes the output (skip none, or input skips with zero weights as under
 // `constant`); otherwise (residual skips, the decomposed scheme) each depth is a fresh net,
