@@ -98,9 +98,9 @@ nlohmann::json MakeRecord(const Plan& plan, const Cell& cell, int repeat, const 
 // A scalar YAML value as JSON (integer, number, boolean or string).
 nlohmann::json ScalarJson(const YAML::Node& n);
 
-// An Evaluator that runs `exe train --config CELL.yaml --out CELLDIR` in a child process (its
-// output in CELLDIR.log) and reads CELLDIR/result.json. A crash of the child is a "failed"
-// cell; exit code 2 (bad config) stops the sweep. The child dies with the sweep.
+// An Evaluator that runs `exe train --config CELLDIR.yaml --out CELLDIR --resume` in a child
+// process (its output in CELLDIR.log) and reads CELLDIR/result.json. A crash of the child is a
+// "failed" cell; exit code 2 (bad config) stops the sweep. The child dies with the sweep.
 Evaluator ChildProcessEvaluator(const std::string& exe, const std::atomic<bool>* stop = nullptr);
 
 }  // namespace rfx::sweep

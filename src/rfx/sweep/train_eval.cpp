@@ -5,18 +5,29 @@
 #include <cmath>
 
 #include "rfx/train/train.h"
+#include "rfx/util/error.h"
 
 namespace rfx::sweep {
 
 Evaluator InProcessEvaluator(const std::atomic<bool>* stop) {
   return [stop](const Config& config, const CellTask& task) -> CellResult {
+    // Resume: a cell cut short by a crash continues from its checkpoint, and a cell that
+    // finished just before a crash (result.json, but no record yet) is not trained again.
     train::RunOptions run;
     run.out_dir = task.cell_dir;
-    run.resume = false;
-    run.force = true;
+    run.resume = true;
     run.progress = false;
     run.stop = stop;
-    const train::TrainResult t = train::RunTraining(config, run);
+    train::TrainResult t;
+    try {
+      t = train::RunTraining(config, run);
+    } catch (const UsageError& e) {
+      // Its files were made with other settings (e.g. train.log_every): start it over.
+      if (std::string(e.what()).find("cannot resume") == std::string::npos) throw;
+      run.resume = false;
+      run.force = true;
+      t = train::RunTraining(config, run);
+    }
     CellResult r;
     r.accuracy = t.accuracy;
     r.loss = t.loss;

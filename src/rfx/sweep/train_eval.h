@@ -9,7 +9,8 @@
 
 namespace rfx::sweep {
 
-// Trains each cell with RunTraining in this process (its files in the task's cell_dir).
+// Trains each cell with RunTraining in this process (its files in the task's cell_dir),
+// resuming a cell's own checkpoint if an earlier sweep was cut short.
 Evaluator InProcessEvaluator(const std::atomic<bool>* stop = nullptr);
 
 // Seconds one training of the plan costs, measured: short trainings (2 and 8 steps) of the
