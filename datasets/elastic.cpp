@@ -33,24 +33,25 @@ inline int Reflect101(int i, int n) {
   return i;
 }
 
-// Noise row `r` of both axes: word r*ceil(n/2) + c gives 8 bits per value: bytes 0 and 1 go to x
-// (columns 2c, 2c + 1), bytes 2 and 3 to y; each byte is reduced to `bits` bits u and mapped to
-// the odd value 2u - (2^bits - 1). `nx`, `ny` hold n + 1 values (the last is spare).
+// Noise row `r` of both axes from words r*W .. r*W + W - 1 (W = ceil(n/2)) taken as a stream of
+// bytes (memory order): bytes [0, n) are x's cells, [n, 2n) y's. Each byte is reduced to `bits`
+// bits u and mapped to the odd value 2u - (2^bits - 1). `words` is scratch for W words.
 RFX_MULTIVERSION void NoiseRow(uint32_t lo, uint32_t hi, int r, int n, int bits,
-                               int16_t* __restrict nx, int16_t* __restrict ny) {
-  const int words = (n + 1) / 2;
-  const uint32_t base = static_cast<uint32_t>(r) * static_cast<uint32_t>(words);
+                               uint32_t* __restrict words, int16_t* __restrict nx,
+                               int16_t* __restrict ny) {
+  const int count = (n + 1) / 2;
+  const uint32_t base = static_cast<uint32_t>(r) * static_cast<uint32_t>(count);
+  for (int c = 0; c < count; ++c) words[c] = Hash32(lo, hi, base + static_cast<uint32_t>(c));
+  const uint8_t* __restrict bytes = reinterpret_cast<const uint8_t*>(words);
   const int drop = 8 - bits;
-  const int32_t offset = (1 << bits) - 1;
-  for (int c = 0; c < words; ++c) {
-    const uint32_t w = Hash32(lo, hi, base + static_cast<uint32_t>(c));
-    nx[2 * c] = static_cast<int16_t>(static_cast<int32_t>(((w & 0xFFu) >> drop) * 2u) - offset);
-    nx[2 * c + 1] =
-        static_cast<int16_t>(static_cast<int32_t>((((w >> 8) & 0xFFu) >> drop) * 2u) - offset);
-    ny[2 * c] =
-        static_cast<int16_t>(static_cast<int32_t>((((w >> 16) & 0xFFu) >> drop) * 2u) - offset);
-    ny[2 * c + 1] = static_cast<int16_t>(static_cast<int32_t>(((w >> 24) >> drop) * 2u) - offset);
+  const int offset = (1 << bits) - 1;
+  if (drop == 0) {  // 8 bits (kernels up to 11): a plain widening
+    for (int i = 0; i < n; ++i) nx[i] = static_cast<int16_t>(2 * bytes[i] - 255);
+    for (int i = 0; i < n; ++i) ny[i] = static_cast<int16_t>(2 * bytes[n + i] - 255);
+    return;
   }
+  for (int i = 0; i < n; ++i) nx[i] = static_cast<int16_t>(2 * (bytes[i] >> drop) - offset);
+  for (int i = 0; i < n; ++i) ny[i] = static_cast<int16_t>(2 * (bytes[n + i] >> drop) - offset);
 }
 
 // dst = prev + add - sub over a row (the vertical running sum; exact modulo 2^16 and the final
@@ -101,6 +102,7 @@ RFX_MULTIVERSION int32_t MaxAbs(const int16_t* __restrict v, int total) {
 // Per-thread scratch: the noise of both axes and their vertical sums.
 struct Scratch {
   std::vector<int16_t> nx, ny, vx, vy;
+  std::vector<uint32_t> words;
 };
 
 }  // namespace
@@ -121,8 +123,9 @@ void MakeRawField(uint64_t key, int n, int kernel, RawField* field) {
   const size_t cells = static_cast<size_t>(n) * n, padded = static_cast<size_t>(n) * stride;
   int bits = 0;
   while ((1 << bits) - 1 < NoiseMax(kernel)) ++bits;
-  s.nx.resize(cells + 1);  // NoiseRow may write one spare value past a row
-  s.ny.resize(cells + 1);
+  s.nx.resize(cells);
+  s.ny.resize(cells);
+  s.words.resize(static_cast<size_t>(n + 1) / 2);
   s.vx.resize(padded);
   s.vy.resize(padded);
   field->n = n;
@@ -141,7 +144,7 @@ void MakeRawField(uint64_t key, int n, int kernel, RawField* field) {
   int made = 0;
   auto make_until = [&](int r) {
     for (; made <= std::min(r, n - 1); ++made) {
-      NoiseRow(lo, hi, made, n, bits, noise(s.nx, made), noise(s.ny, made));
+      NoiseRow(lo, hi, made, n, bits, s.words.data(), noise(s.nx, made), noise(s.ny, made));
     }
   };
   // Vertical running sums (reflect-101), each row then padded with h reflected values per side.
@@ -153,12 +156,15 @@ void MakeRawField(uint64_t key, int n, int kernel, RawField* field) {
   }
   for (int r = 0; r < n; ++r) {
     if (r > 0) {
-      make_until(r + h);
+      make_until(r + h + 2);  // ahead: rows just stored would stall the loads below
       const int add = Reflect101(r + h, n), sub = Reflect101(r - 1 - h, n);
       SlideRow(sums(s.vx, r), sums(s.vx, r - 1), noise(s.nx, add), noise(s.nx, sub), n);
       SlideRow(sums(s.vy, r), sums(s.vy, r - 1), noise(s.ny, add), noise(s.ny, sub), n);
     }
-    for (auto* v : {&s.vx, &s.vy}) {
+  }
+  // Pads (after the loop: reading back values just stored by vector stores would stall).
+  for (auto* v : {&s.vx, &s.vy}) {
+    for (int r = 0; r < n; ++r) {
       int16_t* row = sums(*v, r);
       for (int j = 1; j <= h; ++j) row[-j] = row[j], row[n - 1 + j] = row[n - 1 - j];
     }

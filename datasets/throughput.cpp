@@ -1,5 +1,7 @@
 #include "datasets/throughput.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cmath>
 
@@ -7,6 +9,16 @@
 #include "rfx/util/error.h"
 
 namespace rfx::data {
+namespace {
+
+// User + system CPU seconds of the whole process so far.
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+}  // namespace
 
 void ThroughputOptions::validate() const {
   if (threads < 1 || threads > 256) {
@@ -32,6 +44,7 @@ ThroughputResult MeasureThroughput(const DatasetOptions& dataset,
   source.Next();  // warm-up: threads started, buffers and caches touched
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
+  const double cpu_start = ProcessCpuSeconds();
   int64_t samples = 0;
   double elapsed = 0;
   do {
@@ -39,7 +52,9 @@ ThroughputResult MeasureThroughput(const DatasetOptions& dataset,
     samples += b.label.size(0);
     elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   } while (elapsed < options.seconds);
+  const double cpu = ProcessCpuSeconds() - cpu_start;
   ThroughputResult r;
+  r.cpu_seconds = cpu;
   r.samples_per_s = samples / elapsed;
   r.threads = source.threads();
   r.samples = samples;

@@ -20,6 +20,7 @@ struct ThroughputResult {
   int threads = 0;
   int64_t samples = 0;
   double seconds = 0;
+  double cpu_seconds = 0;  // CPU time of the whole process (producers + consumer) meanwhile
   int batch_size = 0;
   int image_size = 0;
   std::string kind;

@@ -1,4 +1,5 @@
 // rfx bench dataset: samples/s of the batch source (T producer threads) on the configured data.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -29,6 +30,8 @@ Runner AddBenchDatasetCommand(CLI::App& bench) {
                           {"threads", r.threads},
                           {"samples", r.samples},
                           {"seconds", r.seconds},
+                          {"cpu_seconds", r.cpu_seconds},
+                          {"samples_per_cpu_s", r.samples / std::max(1e-9, r.cpu_seconds)},
                           {"batch_size", r.batch_size},
                           {"image_size", r.image_size},
                           {"kind", r.kind}};
