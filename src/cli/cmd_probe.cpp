@@ -40,6 +40,8 @@ Runner AddForward(CLI::App* probe) {
   cmd->add_option("--dtype", o->dtype, "float32 | float64")->capture_default_str();
   cmd->add_option("--bn", o->bn, "fcn_resnet50 BatchNorm: eval | train")->capture_default_str();
   cmd->add_option("--channel", o->channel, "Output channel (0 | 1)")->capture_default_str();
+  cmd->add_flag("--linear", o->linear,
+                "fcn: identity activations (the linear part, e.g. for init.scheme decomposed)");
   cmd->add_flag("--fresh", *fresh, "One fresh net per depth instead of the incremental scan");
   cmd->add_option(
       "--out", *out,
@@ -80,9 +82,10 @@ Runner AddForward(CLI::App* probe) {
       return 0;
     }
     std::printf(
-        "forward estimate: %s, init %s, %s on %s, %d×%d impulse, level %g, %s%s%s (%.2f s)\n",
-        r.arch.c_str(), r.init.c_str(), r.dtype.c_str(), r.device.c_str(), r.size, r.size, r.level,
-        r.method.c_str(), r.method_note.empty() ? "" : ": ", r.method_note.c_str(), r.wall_s);
+        "forward estimate: %s%s, init %s, %s on %s, %d×%d impulse, level %g, %s%s%s (%.2f s)\n",
+        r.arch.c_str(), r.linear ? " (linear)" : "", r.init.c_str(), r.dtype.c_str(),
+        r.device.c_str(), r.size, r.size, r.level, r.method.c_str(),
+        r.method_note.empty() ? "" : ": ", r.method_note.c_str(), r.wall_s);
     std::printf("%6s  %6s\n", "depth", "radius");
     for (const auto& d : r.depths) {
       std::printf("%6d  %6d%s\n", d.depth, d.radius,

@@ -148,6 +148,29 @@ TEST_F(ProbeTest, DepthDependentSchemesFallBackToFreshNets) {
   EXPECT_NE(r.method_note.find("residual"), std::string::npos);
 }
 
+TEST_F(ProbeTest, LinearDecomposedNetIsAFlatBoxInFloat64) {
+  config_.ApplySet("net.skip=none");
+  config_.ApplySet("init.scheme=decomposed");
+  config_.ApplySet("net.width=2");
+  ForwardOptions o;
+  o.size = 31;
+  o.depths = {3, 6};
+  o.dtype = "float64";
+  o.linear = true;
+  const ForwardResult r = RunForward(config_, o);
+  EXPECT_TRUE(r.linear);
+  for (const auto& d : r.depths) {
+    SCOPED_TRACE(d.depth);
+    // N layers compose to the all-ones (2N+1)² box: flat out to N, zero beyond.
+    for (int i = 0; i <= d.depth; ++i) EXPECT_NEAR(d.profile[i], 1.0, 1e-9) << i;
+    for (size_t i = d.depth + 1; i < d.profile.size(); ++i) EXPECT_NEAR(d.profile[i], 0.0, 1e-9);
+    EXPECT_EQ(d.radius, d.depth + 1);
+  }
+  config_.ApplySet("net.arch=fcn_resnet50");
+  o.depths = {};
+  EXPECT_THROW(RunForward(config_, o), UsageError);
+}
+
 TEST_F(ProbeTest, FcnResNet50ForwardInEvalMode) {
   config_.ApplySet("net.arch=fcn_resnet50");
   config_.ApplySet("init.scheme=constant");

@@ -83,6 +83,7 @@ nlohmann::json ForwardResult::ToJson() const {
   j["init"] = init;
   j["dtype"] = dtype;
   j["device"] = device;
+  j["linear"] = linear;
   j["method"] = method;
   if (!method_note.empty()) j["method_note"] = method_note;
   j["size"] = size;
@@ -220,6 +221,7 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
   result.device = setup.device.str();
   result.size = options.size;
   result.level = options.level;
+  result.linear = options.linear;
   torch::NoGradGuard no_grad;
   const at::Tensor x = Impulse(options.size, setup.device, setup.dtype);
 
@@ -227,6 +229,7 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
     if (options.depths.size() > 1) {
       throw UsageError("--depths applies to net.arch fcn; fcn_resnet50 has one fixed depth");
     }
+    if (options.linear) throw UsageError("--linear applies to net.arch fcn only");
     nn::NetPtr net = BuildInitNet(net_options, init, setup);
     SetBnMode(*net, options.bn);
     result.method = "single";
@@ -281,7 +284,7 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
       while (applied < depth - 1) {
         const torch::nn::Conv2d& conv = deep.conv[applied];
         h = ConvRegion(h, conv->weight, conv->bias, p, S);
-        h.t = deep.activate(h.t);
+        if (!options.linear) h.t = deep.activate(h.t);
         ++applied;
         h = needed(h, max_depth - applied);
       }
@@ -324,7 +327,8 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
   result.method_note = obstacle;
   for (int depth : depths) {
     nn::NetPtr net = net_of_depth(depth);
-    result.depths.push_back(Profile(net->forward(x), options.channel, depth, options.level));
+    const at::Tensor out = options.linear ? AsFcn(net).forward_linear(x) : net->forward(x);
+    result.depths.push_back(Profile(out, options.channel, depth, options.level));
   }
   result.wall_s = SecondsSince(t0);
   return result;

@@ -26,6 +26,9 @@ struct ForwardOptions {
   std::string dtype = "float32";  // --dtype: float32 | float64
   std::string bn = "eval";        // --bn: fcn_resnet50 BatchNorm mode, eval | train (batch stats)
   int channel = 0;                // --channel: output channel (0 | 1)
+  // --linear: fcn with identity activations (its linear part, e.g. to see the decomposed
+  // scheme's box, which ReLU would clip).
+  bool linear = false;
   // One incremental pass over the depths when exact (see RunForward); false forces one fresh
   // net per depth (the study's way, kept for comparison and the benchmark).
   bool incremental = true;
@@ -41,6 +44,7 @@ struct DepthProfile {
 
 struct ForwardResult {
   std::string arch, init, dtype, device;
+  bool linear = false;
   std::string method;       // "incremental" | "fresh" | "single" (fcn_resnet50)
   std::string method_note;  // why not incremental, when not
   int size = 0;
