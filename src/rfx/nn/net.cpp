@@ -48,6 +48,14 @@ torch::nn::Conv2d MakeConv(int64_t in, int64_t out, int64_t k, bool bias, int64_
 
 }  // namespace
 
+at::Tensor Pointwise(const torch::nn::Conv2d& conv, const at::Tensor& x) {
+  const at::Tensor& w = conv->weight;
+  const at::Tensor m = w.reshape({w.size(0), w.size(1)}).t();  // [in, out]
+  at::Tensor y = at::matmul(x.permute({0, 2, 3, 1}), m).permute({0, 3, 1, 2});
+  if (conv->bias.defined()) y = y + conv->bias.view({1, -1, 1, 1});
+  return y;
+}
+
 void NetOptions::validate() const {
   CheckChoice("net.arch", arch, kArchs);
   CheckMin("net.depth", depth, 1);
@@ -133,8 +141,12 @@ at::Tensor FcnImpl::Run(const at::Tensor& input,
                         const std::function<void(int, const at::Tensor&)>& observe,
                         bool activations) {
   const int n = options_.depth;
-  auto activate = [&](const at::Tensor& t) {
-    return activations ? Activate(t, options_.activation) : t;
+  // ReLU in place on a fresh conv/add output (autograd-safe: neither needs its output back);
+  // saves a full-size allocation and pass per layer.
+  const bool relu = options_.activation == "relu";
+  auto activate = [&](at::Tensor t) {
+    if (!activations) return t;
+    return relu ? t.relu_() : Activate(t, options_.activation);
   };
   at::Tensor h = input;
   if (options_.skip == "input") {
@@ -143,7 +155,7 @@ at::Tensor FcnImpl::Run(const at::Tensor& input,
     for (int i = 0; i < n; ++i) {
       const bool at_skip = j < skip.size() && skip_at[j] == i;
       h = conv[i]->forward(at_skip && i > 0 ? h + s : h);
-      if (at_skip) s = skip[j++]->forward(s);
+      if (at_skip) s = Pointwise(skip[j++], s);
       h = i == n - 1 ? h + s : activate(h);
       if (observe) observe(i, h);
     }
