@@ -100,6 +100,8 @@ std::string Child(const std::string& prefix, const std::string& key) {
 
 }  // namespace
 
+bool ParseConfigInt(const std::string& text, long long* out) { return ParseInt(text, out); }
+
 std::vector<std::string> SplitKey(const std::string& key) {
   std::vector<std::string> parts;
   std::string cur;

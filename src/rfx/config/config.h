@@ -66,6 +66,9 @@ class Config {
   std::map<std::string, std::string> origin_;
 };
 
+// Strict parse of a whole string as a base-10 integer (what the config accepts as an integer).
+bool ParseConfigInt(const std::string& text, long long* out);
+
 // Parses a dotted key path into its parts; free-form maps keep the rest as one key.
 std::vector<std::string> SplitKey(const std::string& key);
 

@@ -23,6 +23,10 @@ struct Setup {
 Setup MakeSetup(const Config& config, const std::string& dtype);
 void CheckDtype(const std::string& dtype);  // UsageError naming --dtype
 void CheckBn(const std::string& bn);        // UsageError naming --bn
+// The flags both probes share: --size (0 allowed when `size_optional`), --level, --channel,
+// --dtype, --bn. UsageError naming the flag.
+void CheckCommonFlags(int size, bool size_optional, double level, int channel,
+                      const std::string& dtype, const std::string& bn);
 
 // A net built and initialised (seed setup.seed) in setup.dtype — converted before the init, so
 // float64 weights are computed in double — on setup.device, in eval mode.

@@ -61,17 +61,7 @@ std::vector<int> ParseDepths(const std::string& spec, const std::string& flag) {
 }
 
 void ForwardOptions::validate() const {
-  if (size < 3 || size > 16384) {
-    throw UsageError("--size " + std::to_string(size) + " is out of range; allowed: 3 … 16384");
-  }
-  if (!(level > 0 && level < 1)) {
-    throw UsageError("--level " + std::to_string(level) + " is out of range; allowed: (0, 1)");
-  }
-  CheckDtype(dtype);
-  CheckBn(bn);
-  if (channel < 0 || channel > 1) {
-    throw UsageError("--channel " + std::to_string(channel) + " is not allowed; allowed: 0, 1");
-  }
+  CheckCommonFlags(size, /*size_optional=*/false, level, channel, dtype, bn);
   for (int d : depths) {
     if (d < 1) throw UsageError("--depths: depths must be >= 1");
   }
@@ -337,6 +327,22 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
 }  // namespace rfx::probe
 
 namespace rfx::probe {
+
+void CheckCommonFlags(int size, bool size_optional, double level, int channel,
+                      const std::string& dtype, const std::string& bn) {
+  if (!(size_optional && size == 0) && (size < 3 || size > 16384)) {
+    throw UsageError("--size " + std::to_string(size) + " is out of range; allowed: 3 … 16384" +
+                     (size_optional ? " (or 0 for dataset.image_size)" : ""));
+  }
+  if (channel < 0 || channel > 1) {
+    throw UsageError("--channel " + std::to_string(channel) + " is not allowed; allowed: 0, 1");
+  }
+  if (!(level > 0 && level < 1)) {
+    throw UsageError("--level " + std::to_string(level) + " is out of range; allowed: (0, 1)");
+  }
+  CheckDtype(dtype);
+  CheckBn(bn);
+}
 
 void CheckDtype(const std::string& dtype) {
   if (dtype != "float32" && dtype != "float64") {

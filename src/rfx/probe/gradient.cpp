@@ -33,17 +33,7 @@ void GradientOptions::validate() const {
   if (scale != "none" && scale != "log") {
     throw UsageError("--scale '" + scale + "' is not known; allowed: none, log");
   }
-  if (size != 0 && (size < 3 || size > 16384)) {
-    throw UsageError("--size " + std::to_string(size) + " is out of range; allowed: 3 … 16384");
-  }
-  if (channel < 0 || channel > 1) {
-    throw UsageError("--channel " + std::to_string(channel) + " is not allowed; allowed: 0, 1");
-  }
-  if (!(level > 0 && level < 1)) {
-    throw UsageError("--level " + std::to_string(level) + " is out of range; allowed: (0, 1)");
-  }
-  CheckDtype(dtype);
-  CheckBn(bn);
+  CheckCommonFlags(size, /*size_optional=*/true, level, channel, dtype, bn);
 }
 
 nlohmann::json GradientResult::ToJson() const {

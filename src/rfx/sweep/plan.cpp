@@ -21,15 +21,6 @@ constexpr int64_t kMaxAxisValues = 100000;
 const char* const kNonResultKeys[] = {"train.threads", "dataset.threads", "dataset.prefetch",
                                       "train.log_every", "train.checkpoint_every"};
 
-bool ParseInt(const std::string& s, long long* out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (errno != 0 || *end != '\0') return false;
-  *out = v;
-  return true;
-}
 
 YAML::Node NumberNode(double v, bool integer) {
   if (integer) return YAML::Node(static_cast<long long>(std::llround(v)));
@@ -85,9 +76,9 @@ std::vector<YAML::Node> AxisValues(const std::string& key, const YAML::Node& spe
     }
     if (!(step > 0)) throw ConfigError(key, "range step must be > 0");
     long long dummy = 0;
-    const bool integer = ParseInt(spec["from"].Scalar(), &dummy) &&
-                         ParseInt(spec["to"].Scalar(), &dummy) &&
-                         (!spec["step"].IsDefined() || ParseInt(spec["step"].Scalar(), &dummy));
+    const bool integer = ParseConfigInt(spec["from"].Scalar(), &dummy) &&
+                         ParseConfigInt(spec["to"].Scalar(), &dummy) &&
+                         (!spec["step"].IsDefined() || ParseConfigInt(spec["step"].Scalar(), &dummy));
     const double count = std::floor((to - from) / step + 1e-9) + 1;
     if (count > kMaxAxisValues) {
       throw ConfigError(key, "range has " + std::to_string(static_cast<long long>(count)) +
