@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "rfx/util/files.h"
 #include "test_util.h"
 
@@ -113,6 +116,31 @@ TEST(ConfigTest, InvalidYamlNamesTheLine) {
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("bad.yaml line"), std::string::npos) << e.what();
   }
+}
+
+TEST(ConfigTest, CopiesAndReadsFromManyThreadsAgree) {
+  // yaml-cpp mutates nodes while reading them; sweep workers copy one base config at once.
+  Config base;
+  base.ApplySet("sweep.axes.net.depth=[2, 4, 8]");
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        Config c = base;
+        c.ApplySet("net.depth=" + std::to_string(t + 1));
+        if (c.GetInt("net.depth") != t + 1 || base.Get("sweep.axes.net.depth").size() != 3 ||
+            c.GetString("dataset.kind") != "e") {
+          ++wrong;
+        }
+        Config moved = std::move(c);
+        if (moved.GetInt("net.depth") != t + 1) ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(base.GetInt("net.depth"), 16);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "rfx/util/files.h"
@@ -98,6 +99,12 @@ std::string Child(const std::string& prefix, const std::string& key) {
   return prefix.empty() ? key : prefix + "." + key;
 }
 
+// yaml-cpp is not safe for concurrent reads of one node; see config.h.
+std::recursive_mutex& YamlLock() {
+  static std::recursive_mutex mu;
+  return mu;
+}
+
 }  // namespace
 
 bool ParseConfigInt(const std::string& text, long long* out) { return ParseInt(text, out); }
@@ -118,17 +125,46 @@ std::vector<std::string> SplitKey(const std::string& key) {
 }
 
 Config::Config() {
-  defaults_ = YAML::Load(kDefaultConfigYaml);
-  root_ = YAML::Clone(defaults_);
+  std::lock_guard<std::recursive_mutex> lock(YamlLock());
+  defaults_.reset(YAML::Load(kDefaultConfigYaml));
+  root_.reset(YAML::Clone(defaults_));
 }
 
-Config::Config(const Config& other)
-    : root_(YAML::Clone(other.root_)), defaults_(other.defaults_), origin_(other.origin_) {}
+Config::Config(const Config& other) {
+  std::lock_guard<std::recursive_mutex> lock(YamlLock());
+  root_.reset(YAML::Clone(other.root_));
+  defaults_.reset(YAML::Clone(other.defaults_));
+  origin_ = other.origin_;
+}
+
+// yaml-cpp's Node assignment rebinds the target node into the source's tree; reset() only
+// repoints the handle, so a moved-to Config never shares nodes with the moved-from one.
+Config::Config(Config&& other) noexcept {
+  std::lock_guard<std::recursive_mutex> lock(YamlLock());
+  root_.reset(other.root_);
+  defaults_.reset(other.defaults_);
+  origin_ = std::move(other.origin_);
+  other.root_.reset(YAML::Node());
+  other.defaults_.reset(YAML::Node());
+}
+
+Config& Config::operator=(Config&& other) noexcept {
+  if (this != &other) {
+    std::lock_guard<std::recursive_mutex> lock(YamlLock());
+    root_.reset(other.root_);
+    defaults_.reset(other.defaults_);
+    origin_ = std::move(other.origin_);
+    other.root_.reset(YAML::Node());
+    other.defaults_.reset(YAML::Node());
+  }
+  return *this;
+}
 
 Config& Config::operator=(const Config& other) {
   if (this != &other) {
-    root_ = YAML::Clone(other.root_);
-    defaults_ = other.defaults_;
+  std::lock_guard<std::recursive_mutex> lock(YamlLock());
+    root_.reset(YAML::Clone(other.root_));
+    defaults_.reset(YAML::Clone(other.defaults_));
     origin_ = other.origin_;
   }
   return *this;
@@ -147,6 +183,7 @@ void Config::MergeFile(const std::string& path) {
 }
 
 void Config::MergeYaml(const std::string& yaml_text, const std::string& source) {
+  std::lock_guard<std::recursive_mutex> lock(YamlLock());
   YAML::Node user;
   try {
     user = YAML::Load(yaml_text);
@@ -163,6 +200,7 @@ void Config::MergeYaml(const std::string& yaml_text, const std::string& source) 
 }
 
 bool Config::IsFreeForm(const std::string& key) const {
+  std::lock_guard<std::recursive_mutex> lock(YamlLock());
   YAML::Node d = YAML::Clone(defaults_);
   for (const auto& part : SplitKey(key)) {
     if (!d.IsMap()) return false;
@@ -240,6 +278,7 @@ void Config::ApplySet(const std::string& assignment) {
 }
 
 void Config::Set(const std::string& key, const YAML::Node& value, const std::string& origin) {
+  std::lock_guard<std::recursive_mutex> lock(YamlLock());
   // Walk the defaults to find where the key lives; a free-form map takes the rest as one key.
   const std::vector<std::string> parts = SplitKey(key);
   YAML::Node d = YAML::Clone(defaults_);
@@ -291,6 +330,7 @@ void Config::Set(const std::string& key, const YAML::Node& value, const std::str
 }
 
 bool Config::Has(const std::string& key) const {
+  std::lock_guard<std::recursive_mutex> lock(YamlLock());
   YAML::Node n = YAML::Clone(root_);
   const auto parts = SplitKey(key);
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -306,6 +346,7 @@ bool Config::Has(const std::string& key) const {
 }
 
 YAML::Node Config::Get(const std::string& key) const {
+  std::lock_guard<std::recursive_mutex> lock(YamlLock());
   YAML::Node n = YAML::Clone(root_);
   const auto parts = SplitKey(key);
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -373,7 +414,13 @@ void Config::Rethrow(const ConfigError& e) const {
   throw e.At(Where(e.key()));
 }
 
+YAML::Node Config::root() const {
+  std::lock_guard<std::recursive_mutex> lock(YamlLock());
+  return YAML::Clone(root_);
+}
+
 std::string Config::Dump() const {
+  std::lock_guard<std::recursive_mutex> lock(YamlLock());
   YAML::Emitter out;
   out << root_;
   return std::string(out.c_str()) + "\n";

@@ -2,6 +2,9 @@
 // top, then `--set key=value` overrides. Every key must exist in the defaults (except inside
 // free-form maps, written `{}` there) and every value must have the default's type; errors
 // name the key, the value, what is allowed, and the file line it came from.
+// Thread safety: yaml-cpp mutates nodes even when reading them (map iteration), so every Config
+// shares no node with another and all access to the trees goes through one process-wide lock;
+// Configs may be copied and read from several threads at once (sweep workers do).
 #pragma once
 #include <yaml-cpp/yaml.h>
 
@@ -20,8 +23,8 @@ class Config {
   Config();
   Config(const Config& other);
   Config& operator=(const Config& other);
-  Config(Config&&) = default;
-  Config& operator=(Config&&) = default;
+  Config(Config&& other) noexcept;
+  Config& operator=(Config&& other) noexcept;
 
   // Defaults + optional file (empty = none) + assignments ("a.b=value", value parsed as YAML).
   static Config Load(const std::string& file, const std::vector<std::string>& sets = {});
@@ -54,7 +57,8 @@ class Config {
   // The resolved config as a stable text for hashing (same as Dump()).
   std::string Canonical() const { return Dump(); }
 
-  const YAML::Node& root() const { return root_; }
+  // A private copy of the whole resolved tree.
+  YAML::Node root() const;
 
  private:
   void MergeNode(const YAML::Node& defaults, YAML::Node target, const YAML::Node& user,
