@@ -139,14 +139,7 @@ Config::Config(const Config& other) {
 
 // yaml-cpp's Node assignment rebinds the target node into the source's tree; reset() only
 // repoints the handle, so a moved-to Config never shares nodes with the moved-from one.
-Config::Config(Config&& other) noexcept {
-  std::lock_guard<std::recursive_mutex> lock(YamlLock());
-  root_.reset(other.root_);
-  defaults_.reset(other.defaults_);
-  origin_ = std::move(other.origin_);
-  other.root_.reset(YAML::Node());
-  other.defaults_.reset(YAML::Node());
-}
+Config::Config(Config&& other) noexcept { *this = std::move(other); }
 
 Config& Config::operator=(Config&& other) noexcept {
   if (this != &other) {
