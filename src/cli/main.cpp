@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "rfx/util/error.h"
+#include "rfx/util/host_allocator.h"
 #include "rfx/version.h"
 
 namespace {
@@ -22,6 +23,7 @@ const AddFn kCommands[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
+  rfx::InstallHostAllocator();  // before any thread starts; RFX_HOST_ALLOCATOR=system opts out
   CLI::App app{"rfx: measure the receptive fields of convolutional nets empirically", "rfx"};
   app.set_version_flag("--version", std::string("rfx ") + RFX_VERSION);
   app.require_subcommand(1);

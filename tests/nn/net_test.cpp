@@ -116,6 +116,58 @@ TEST_F(NetTest, InputSkipMatchesThePapersWiring) {
   EXPECT_TRUE(torch::equal(last, out));
 }
 
+// The net computes the skip chain as input ⊗ (W_j ⋯ W_1) instead of full-size 1×1 convs: the
+// gradients of every weight and of the input must be those of the plain 1×1-conv wiring.
+TEST_F(NetTest, InputSkipGradientsMatchThePlainOneByOneConvs) {
+  auto fcn = std::dynamic_pointer_cast<FcnImpl>(BuildNet(Fcn(10, "input", 4)));
+  InitNet(*fcn, InitOptions(), 5);
+  {
+    torch::NoGradGuard g;
+    for (auto& s : fcn->skip) s->weight.uniform_(-1, 1);
+  }
+  ASSERT_EQ(fcn->skip.size(), 3u);  // skip points 0, 4, 8; the last maps to 2 channels
+  const at::Tensor x = torch::rand({2, 1, 14, 14}, torch::kDouble).requires_grad_();
+  fcn->to(torch::kDouble);
+  const at::Tensor y = torch::rand({2, 2, 14, 14}, torch::kDouble);
+
+  auto grads = [&](bool plain) {
+    fcn->zero_grad();
+    if (x.grad().defined()) x.mutable_grad().zero_();
+    at::Tensor out;
+    if (plain) {
+      at::Tensor h = x, s = x;
+      size_t j = 0;
+      for (int i = 0; i < 10; ++i) {
+        const bool at = i % 4 == 0;
+        h = fcn->conv[i]->forward(at && i > 0 ? h + s : h);
+        if (at) s = fcn->skip[j++]->forward(s);
+        h = i == 9 ? h + s : torch::relu(h);
+      }
+      out = h;
+    } else {
+      out = fcn->forward(x);
+    }
+    torch::mse_loss(out, y).backward();
+    std::vector<at::Tensor> g;
+    for (const auto& p : fcn->parameters()) g.push_back(p.grad().clone());
+    g.push_back(x.grad().clone());
+    return g;
+  };
+  const auto plain = grads(true), fused = grads(false);
+  ASSERT_EQ(plain.size(), fused.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_GT(plain[i].abs().max().item<double>(), 0) << "parameter " << i;
+    EXPECT_TRUE(torch::allclose(fused[i], plain[i], 1e-10, 1e-12)) << "parameter " << i;
+  }
+  // Channels-last weights and input (as the trainer sets them): channels-last out.
+  fcn->to(torch::kFloat);
+  for (auto& p : fcn->parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
+  const at::Tensor xc = torch::rand({2, 1, 14, 14}).contiguous(at::MemoryFormat::ChannelsLast);
+  EXPECT_TRUE(fcn->forward(xc).is_contiguous(at::MemoryFormat::ChannelsLast));
+}
+
 TEST_F(NetTest, ResidualBlocksWithZeroInnerLayersPassTheirInputThrough) {
   // depth 6, step 2: layer 0, blocks {1,2} and {3,4}, layer 5. Zero weights and biases inside
   // the blocks: each block returns relu(0 + input) = its input, so the net is c5(r(c0(x))).

@@ -149,6 +149,26 @@ at::Tensor FcnImpl::Run(const at::Tensor& input,
     return relu ? t.relu_() : Activate(t, options_.activation);
   };
   at::Tensor h = input;
+  if (options_.skip == "input" && input.size(1) == 1) {
+    // The skip chain is 1×1 convs of the 1-channel input, so each skip map is the input times
+    // a vector: s_j = x ⊗ v_j with v_j = W_j ⋯ W_1. Computing the vectors (tiny matrix-vector
+    // products) and adding x·v_j with one fused multiply-add replaces every full-size 1×1 conv
+    // and skip map of the chain, forward and backward; same parameters, same gradients.
+    at::Tensor v;
+    size_t j = 0;  // next skip conv
+    for (int i = 0; i < n; ++i) {
+      const bool at_skip = j < skip.size() && skip_at[j] == i;
+      h = conv[i]->forward(at_skip && i > 0 ? at::addcmul(h, input, v.view({1, -1, 1, 1})) : h);
+      if (at_skip) {
+        const at::Tensor& w = skip[j++]->weight;
+        const at::Tensor m = w.reshape({w.size(0), w.size(1)});
+        v = v.defined() ? at::mv(m, v) : m.select(1, 0);
+      }
+      h = i == n - 1 ? at::addcmul(h, input, v.view({1, -1, 1, 1})) : activate(h);
+      if (observe) observe(i, h);
+    }
+    return h;
+  }
   if (options_.skip == "input") {
     at::Tensor s = input;
     size_t j = 0;  // next skip conv

@@ -3,8 +3,12 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <vector>
 
 #include "datasets/dataset.h"
@@ -12,6 +16,7 @@
 #include "rfx/nn/net.h"
 #include "rfx/util/device.h"
 #include "rfx/util/error.h"
+#include "rfx/util/host_allocator.h"
 
 namespace rfx::train {
 
@@ -51,8 +56,10 @@ void StepBenchOptions::validate() const {
 }
 
 nlohmann::json StepBenchResult::ToJson(const StepBenchOptions& o) const {
-  return {{"step_ms", step_ms},
+  nlohmann::json j = {{"step_ms", step_ms},
           {"step_ms_min", step_ms_min},
+          {"faults_per_step", faults_per_step},
+          {"host_allocator", host_allocator},
           {"gflops", gflops},
           {"gflop_per_step", gflop_per_step},
           {"conv_roofline_gflops", conv_roofline_gflops},
@@ -65,12 +72,91 @@ nlohmann::json StepBenchResult::ToJson(const StepBenchOptions& o) const {
           {"skip", o.skip},
           {"channels_last", o.channels_last},
           {"reps", o.reps}};
+  if (o.baseline) {
+    j["baseline_step_ms"] = baseline_step_ms;
+    j["baseline_faults_per_step"] = baseline_faults_per_step;
+    j["speedup"] = speedup;
+  }
+  return j;
 }
+
+namespace {
+
+// The plain way, as `pyref.py step` runs it: pyref's FCN (1×1 conv modules for the input
+// skips, out-of-place ReLU) in NCHW. For other skips, rfx's own net in NCHW.
+class BaselineFcnImpl : public torch::nn::Module {
+ public:
+  explicit BaselineFcnImpl(const nn::NetOptions& o) : depth_(o.depth) {
+    std::vector<int64_t> chans(o.depth + 1, o.width);
+    chans[0] = 1;
+    chans[o.depth] = 2;
+    for (int i = 0; i < o.depth; ++i) {
+      convs_.push_back(register_module(
+          "conv" + std::to_string(i),
+          torch::nn::Conv2d(torch::nn::Conv2dOptions(chans[i], chans[i + 1], 3).padding(1))));
+    }
+    for (int i = 0; i < o.depth; i += o.skip_step) at_.push_back(i);
+    std::vector<int64_t> ins;
+    for (int i : at_) ins.push_back(chans[i]);
+    ins.push_back(2);
+    for (size_t j = 0; j + 1 < ins.size(); ++j) {
+      skips_.push_back(register_module(
+          "skip" + std::to_string(j),
+          torch::nn::Conv2d(torch::nn::Conv2dOptions(ins[j], ins[j + 1], 1).bias(false))));
+      torch::NoGradGuard no_grad;
+      skips_.back()->weight.fill_(0.9 / static_cast<double>(ins[j]));
+    }
+  }
+
+  at::Tensor forward(at::Tensor x) {
+    at::Tensor skip = x;
+    size_t k = 0;
+    for (int i = 0; i < depth_; ++i) {
+      const bool at = std::find(at_.begin(), at_.end(), i) != at_.end();
+      x = at && i > 0 ? convs_[i]->forward(x + skip) : convs_[i]->forward(x);
+      if (at && k < skips_.size()) skip = skips_[k++]->forward(skip);
+      x = i == depth_ - 1 ? x + skip : at::relu(x);
+    }
+    return x;
+  }
+
+ private:
+  int depth_;
+  std::vector<int> at_;
+  std::vector<torch::nn::Conv2d> convs_, skips_;
+};
+
+// Minor page faults of this process so far.
+int64_t MinorFaults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+
+struct Variant {
+  std::function<at::Tensor(const at::Tensor&)> forward;
+  std::unique_ptr<torch::optim::Adam> optimizer;
+  at::Tensor x, y;
+  bool caching = true;
+  std::vector<double> times;
+  int64_t faults = 0;
+
+  double Step() {
+    const auto t = Clock::now();
+    optimizer->zero_grad();
+    torch::nn::functional::mse_loss(forward(x), y).backward();
+    optimizer->step();
+    return Ms(t, Clock::now());
+  }
+};
+
+}  // namespace
 
 StepBenchResult RunStepBench(const StepBenchOptions& o) {
   o.validate();
   StepBenchResult r;
   r.threads = SetTorchThreads(o.threads);
+  r.host_allocator = HostAllocatorInstalled();
   const auto format =
       o.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
 
@@ -83,7 +169,6 @@ StepBenchResult RunStepBench(const StepBenchOptions& o) {
   for (auto& p : net->parameters()) {
     if (p.dim() == 4) p.set_data(p.contiguous(format));
   }
-  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(3e-4));
 
   // One real batch of the е/ё task.
   data::DatasetOptions d;
@@ -95,20 +180,69 @@ StepBenchResult RunStepBench(const StepBenchOptions& o) {
   for (int i = 0; i < o.batch; ++i) {
     gen.Fill(data::kTrainStream, i, x[i].data_ptr<float>(), y[i].data_ptr<float>());
   }
-  x = x.contiguous(format);
-  y = y.contiguous(format);
 
-  std::vector<double> times;
-  for (int i = 0; i < o.warmup + o.reps; ++i) {
-    const auto t = Clock::now();
-    optimizer.zero_grad();
-    torch::nn::functional::mse_loss(net->forward(x), y).backward();
-    optimizer.step();
-    if (i >= o.warmup) times.push_back(Ms(t, Clock::now()));
+  std::vector<Variant*> variants;
+  Variant rfx_step;
+  rfx_step.forward = [&](const at::Tensor& in) { return net->forward(in); };
+  rfx_step.optimizer = std::make_unique<torch::optim::Adam>(net->parameters(),
+                                                            torch::optim::AdamOptions(3e-4));
+  rfx_step.x = x.contiguous(format);
+  rfx_step.y = y.contiguous(format);
+  variants.push_back(&rfx_step);
+
+  Variant base_step;
+  std::shared_ptr<BaselineFcnImpl> pyref_net;
+  std::shared_ptr<nn::FcnImpl> plain_net;
+  if (o.baseline) {
+    if (o.skip == "input") {
+      pyref_net = std::make_shared<BaselineFcnImpl>(net_opt);
+      base_step.forward = [&](const at::Tensor& in) { return pyref_net->forward(in); };
+      base_step.optimizer = std::make_unique<torch::optim::Adam>(
+          pyref_net->parameters(), torch::optim::AdamOptions(3e-4));
+    } else {
+      plain_net = std::dynamic_pointer_cast<nn::FcnImpl>(nn::BuildNet(net_opt));
+      nn::InitNet(*plain_net, nn::InitOptions(), 0);
+      base_step.forward = [&](const at::Tensor& in) { return plain_net->forward(in); };
+      base_step.optimizer = std::make_unique<torch::optim::Adam>(
+          plain_net->parameters(), torch::optim::AdamOptions(3e-4));
+    }
+    base_step.x = x.contiguous();
+    base_step.y = y.contiguous();
+    base_step.caching = false;
+    variants.push_back(&base_step);
   }
-  std::sort(times.begin(), times.end());
-  r.step_ms = times[times.size() / 2];
-  r.step_ms_min = times.front();
+
+  // Interleaved blocks (baseline, rfx, baseline, rfx, …) so that the machine's drift hits both
+  // alike; each block starts with one untimed step (the allocator mode just changed).
+  for (Variant* v : variants) {
+    SetHostCaching(v->caching);
+    for (int i = 0; i < o.warmup; ++i) v->Step();
+  }
+  constexpr int kBlock = 3;
+  while (rfx_step.times.size() < static_cast<size_t>(o.reps)) {
+    for (Variant* v : variants) {
+      SetHostCaching(v->caching);
+      v->Step();
+      const int64_t f0 = MinorFaults();
+      for (int i = 0; i < kBlock && v->times.size() < static_cast<size_t>(o.reps); ++i) {
+        v->times.push_back(v->Step());
+      }
+      v->faults += MinorFaults() - f0;
+    }
+  }
+  SetHostCaching(true);
+  auto median = [](std::vector<double> t) {
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+  };
+  r.step_ms = median(rfx_step.times);
+  r.step_ms_min = *std::min_element(rfx_step.times.begin(), rfx_step.times.end());
+  r.faults_per_step = static_cast<double>(rfx_step.faults) / rfx_step.times.size();
+  if (o.baseline) {
+    r.baseline_step_ms = median(base_step.times);
+    r.baseline_faults_per_step = static_cast<double>(base_step.faults) / base_step.times.size();
+    r.speedup = r.baseline_step_ms / r.step_ms;
+  }
 
   // Forward F per conv; backward: weight gradient F for every conv, input gradient F for every
   // conv whose input needs one (not layer 0, not the first skip, which read the raw image).
