@@ -104,6 +104,11 @@ TEST(TrainCli, BenchTrainPrintsStepTimeAndRate) {
   EXPECT_GT(j["gflops"].get<double>(), 0.0);
   EXPECT_GT(j["conv_roofline_gflops"].get<double>(), 0.0);
   EXPECT_EQ(j["threads"], 1);
+  // The plain-way baseline ran in the same process, and the ratio is theirs.
+  EXPECT_GT(j["baseline_step_ms"].get<double>(), 0.0);
+  EXPECT_NEAR(j["speedup"].get<double>(),
+              j["baseline_step_ms"].get<double>() / j["step_ms"].get<double>(), 1e-9);
+  EXPECT_EQ(j["host_allocator"], true);
   // 3 layers (1→16, 16→16, 16→2) + skips (1→2 at layer 0) at 2×32×32, forward + backward.
   const double f0 = 2.0 * 16 * 9 * 2048, f1 = 2.0 * 256 * 9 * 2048, f2 = 2.0 * 32 * 9 * 2048,
                s0 = 2.0 * 2 * 2048;

@@ -37,9 +37,9 @@ struct NetOptions {
 // Applies a net.activation by name ("relu", "gelu", "elu", "selu", "tanh").
 at::Tensor Activate(const at::Tensor& x, const std::string& activation);
 
-// A 1×1 stride-1 conv (the input-skip projections) computed as one matrix product over the
-// channels: the same value as conv->forward(x), but a GEMM instead of LibTorch's slow 1×1 conv
-// path (which took ~15% of a training step). Channels-last x stays channels-last.
+// A 1×1 stride-1 conv computed as one matrix product over the channels: the same value as
+// conv->forward(x). The fcn's input-skip chain uses it only for inputs of more than one channel
+// (a 1-channel input takes the input ⊗ vector path, see FcnImpl). Channels-last stays so.
 at::Tensor Pointwise(const torch::nn::Conv2d& conv, const at::Tensor& x);
 
 // The common interface of every net: forward() on [B, 1, H, W] float → [B, 2, H, W].
@@ -62,7 +62,8 @@ using NetPtr = std::shared_ptr<Net>;
 // With s = the input x: at skip point i > 0 the layer's input is (h + s) instead of h; right
 // after layer i at a skip point, s = skip[j](s) (1→width for j = 0, width→width, the last
 // one →2); the final output is conv[last](…) + s. Every skip weight starts at 0.9/n_in and is
-// trainable.
+// trainable. Computed without full-size skip maps: s = x ⊗ (W_j ⋯ W_1) for the 1-channel input
+// x, added with one fused multiply-add (same values and gradients, far less memory traffic).
 //
 // net.skip = residual: layers 1 … depth−2 form blocks of skip_step layers; a block's output is
 // act(conv(…) + block input) (identity shortcut added before the block's last activation).

@@ -2,8 +2,8 @@
 //
 // Why: a training step frees and re-allocates the same few dozen multi-megabyte activations
 // every step. glibc returns such blocks to the kernel (mmap/munmap, heap trimming), so every
-// step page-faults each of them in again, zero-filled: on this project's VM that was ~700,000
-// faults per 20 steps and about a third of the step time. Blocks of 256 KiB or more are kept
+// step page-faults each of them in again, zero-filled: on this project's VM 22,000 faults per
+// step of the paper's net, and the step 1.3× slower (bench/RESULTS.md). Blocks of 256 KiB or more are kept
 // here by rounded size (2 MiB multiples, transparent huge pages advised) and reused; smaller
 // ones go to malloc, whose arenas already reuse them.
 //
