@@ -70,22 +70,25 @@ int Graph::Conv(const std::string& name, int k, int s, int p, int d, int from) {
   return Push(l);
 }
 
-int Graph::MaxPool(const std::string& name, int k, int s, int p, bool ceil_mode, int from) {
+namespace {
+
+Layer PoolLayer(Op op, const std::string& name, int k, int s, int p, bool ceil_mode, int from) {
   Layer l;
   l.name = name;
-  l.op = Op::kMaxPool;
+  l.op = op;
   l.k = k, l.s = s, l.p = p, l.ceil_mode = ceil_mode;
   l.inputs = {from};
-  return Push(l);
+  return l;
+}
+
+}  // namespace
+
+int Graph::MaxPool(const std::string& name, int k, int s, int p, bool ceil_mode, int from) {
+  return Push(PoolLayer(Op::kMaxPool, name, k, s, p, ceil_mode, from));
 }
 
 int Graph::AvgPool(const std::string& name, int k, int s, int p, bool ceil_mode, int from) {
-  Layer l;
-  l.name = name;
-  l.op = Op::kAvgPool;
-  l.k = k, l.s = s, l.p = p, l.ceil_mode = ceil_mode;
-  l.inputs = {from};
-  return Push(l);
+  return Push(PoolLayer(Op::kAvgPool, name, k, s, p, ceil_mode, from));
 }
 
 int Graph::Upsample(const std::string& name, double factor, bool bilinear, int from) {
