@@ -229,6 +229,40 @@ TEST(RunSweepTest, InterruptedSweepResumesWithoutLossOrDuplicates) {
   EXPECT_EQ(keys.size(), 80u);
 }
 
+TEST(RunSweepTest, ARerunTrainsFailedCellsAgainAndOnlyThem) {
+  test::TempDir dir;
+  const Config c = SweepConfig("grid", {"sweep.axes.dataset.distance=[3,5]"});
+  std::atomic<int> calls{0};
+  auto evaluator = [&](bool crash_depth_8) -> Evaluator {
+    return [&, crash_depth_8](const Config& cfg, const CellTask&) {
+      ++calls;
+      CellResult r;
+      r.accuracy = 0.97;
+      r.steps = 3;
+      r.device = "synthetic";
+      if (crash_depth_8 && cfg.GetInt("net.depth") == 8) {
+        r.status = "failed";
+        r.accuracy = 0;
+        r.message = "killed by signal 9";
+      }
+      return r;
+    };
+  };
+  const SweepSummary first = RunSweep(c, Opts(dir.path()), evaluator(true));
+  EXPECT_EQ(first.trained, 10);
+  EXPECT_EQ(first.failed, 2);
+  calls = 0;
+  const SweepSummary again = RunSweep(c, Opts(dir.path()), evaluator(false));
+  EXPECT_EQ(calls.load(), 2) << "only the two failed cells";
+  EXPECT_EQ(again.trained, 2);
+  EXPECT_EQ(again.failed, 0);
+  EXPECT_EQ(again.reused, 8);
+  const auto recs = ReadDirRecords(dir.path());
+  ASSERT_EQ(recs.size(), 10u);
+  for (const auto& r : recs) EXPECT_EQ(r["status"], "ok") << r.dump();
+  EXPECT_EQ(RunSweep(c, Opts(dir.path()), evaluator(false)).trained, 0);
+}
+
 TEST(RunSweepTest, BadShardIsAUsageError) {
   int i = 0, n = 0;
   EXPECT_THROW(ParseShard("0/3", &i, &n), UsageError);

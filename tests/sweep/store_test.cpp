@@ -98,6 +98,52 @@ TEST(MergeTest, DeduplicatesAndIsIdempotent) {
   EXPECT_EQ(ReadFile(dir / "results.csv"), csv);
 }
 
+// A failed cell (crashed training) is not a result: a resumed sweep trains it again and the new
+// record stands in its place everywhere; a second failure adds nothing.
+TEST(ResultStoreTest, AFailedRecordIsRetriedAndSuperseded) {
+  test::TempDir dir;
+  json failed = Rec("a", 0.0);
+  failed["status"] = "failed";
+  json diverged = Rec("b", 0.5);
+  diverged["status"] = "diverged";
+  {
+    ResultStore s(dir.path(), ResultsPath(dir.path()));
+    EXPECT_TRUE(s.Append(failed));
+    EXPECT_TRUE(s.Append(diverged));
+    EXPECT_EQ(s.Find("a"), nullptr) << "failed: to be trained again";
+    ASSERT_NE(s.Find("b"), nullptr) << "diverged is a result";
+    EXPECT_FALSE(s.Append(failed)) << "failing again adds nothing";
+  }
+  ResultStore s(dir.path(), ResultsPath(dir.path()));
+  EXPECT_EQ(s.Find("a"), nullptr);
+  EXPECT_TRUE(s.Append(Rec("a", 0.93)));
+  ASSERT_NE(s.Find("a"), nullptr);
+  EXPECT_DOUBLE_EQ((*s.Find("a"))["accuracy"].get<double>(), 0.93);
+  EXPECT_FALSE(s.Append(Rec("a", 0.1))) << "a finished record is final";
+  EXPECT_EQ(ReadCompleteLines(ResultsPath(dir.path())).size(), 3u);  // failed, diverged, retry
+
+  const auto recs = ReadDirRecords(dir.path());
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0]["key"], "a");
+  EXPECT_EQ(recs[0]["status"], "ok");
+  EXPECT_EQ(recs[1]["status"], "diverged");
+
+  // Merging a shard that still holds the failed record changes nothing; merged = one per key.
+  test::TempDir other;
+  {
+    ResultStore shard(other.path(), ShardPath(other.path(), 0, 2));
+    ASSERT_TRUE(shard.Append(failed));
+  }
+  const MergeReport rep = Merge({dir.path(), other.path()});
+  EXPECT_EQ(rep.records, 2u);
+  const auto merged = ReadRecords(ResultsPath(dir.path()));
+  ASSERT_EQ(merged.size(), 2u);
+  EXPECT_EQ(merged[0]["status"], "ok");
+  const std::string once = ReadFile(ResultsPath(dir.path()));
+  Merge({dir.path(), other.path()});
+  EXPECT_EQ(ReadFile(ResultsPath(dir.path())), once) << "merge is idempotent";
+}
+
 TEST(MergeTest, RefusesAnotherSweep) {
   test::TempDir a, b;
   Config ca = Config::Load("", {"sweep.axes.net.depth=[2]"});

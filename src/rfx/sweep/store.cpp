@@ -116,12 +116,25 @@ std::vector<std::string> RecordFiles(const std::string& dir) {
   return files;
 }
 
+bool IsFinished(const json& record) {
+  return !(record.contains("status") && record["status"] == "failed");
+}
+
+bool Supersedes(const json& newer, const json& older) {
+  return !IsFinished(older) && IsFinished(newer);
+}
+
 std::vector<json> ReadDirRecords(const std::string& dir) {
   std::vector<json> out;
-  std::set<std::string> seen;
+  std::map<std::string, size_t> at;
   for (const auto& f : RecordFiles(dir)) {
     for (auto& r : ReadRecords(f)) {
-      if (seen.insert(r["key"].get<std::string>()).second) out.push_back(std::move(r));
+      const auto [it, fresh] = at.emplace(r["key"].get<std::string>(), out.size());
+      if (fresh) {
+        out.push_back(std::move(r));
+      } else if (Supersedes(r, out[it->second])) {
+        out[it->second] = std::move(r);
+      }
     }
   }
   return out;
@@ -131,31 +144,35 @@ ResultStore::ResultStore(const std::string& dir, const std::string& out_path)
     : dir_(dir), out_path_(out_path) {
   MakeDirs(dir);
   DropPartialLastLine(out_path_);
-  for (const auto& f : RecordFiles(dir)) {
-    for (auto& r : ReadRecords(f)) {
-      const std::string k = r["key"].get<std::string>();
+  auto keep = [&](json r) {
+    const std::string k = r["key"].get<std::string>();
+    auto it = records_.find(k);
+    if (it == records_.end()) {
       records_.emplace(k, std::move(r));
+    } else if (Supersedes(r, it->second)) {
+      it->second = std::move(r);
     }
+  };
+  for (const auto& f : RecordFiles(dir)) {
+    for (auto& r : ReadRecords(f)) keep(std::move(r));
   }
   // The output file may have another name pattern (a custom path): read it too.
-  for (auto& r : ReadRecords(out_path_)) {
-    const std::string k = r["key"].get<std::string>();
-    records_.emplace(k, std::move(r));
-  }
+  for (auto& r : ReadRecords(out_path_)) keep(std::move(r));
 }
 
 const json* ResultStore::Find(const std::string& key) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = records_.find(key);
-  return it == records_.end() ? nullptr : &it->second;
+  return it == records_.end() || !IsFinished(it->second) ? nullptr : &it->second;
 }
 
 bool ResultStore::Append(const json& record) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string k = record.at("key").get<std::string>();
-  if (records_.count(k)) return false;
+  auto it = records_.find(k);
+  if (it != records_.end() && !Supersedes(record, it->second)) return false;
   AppendLineDurable(out_path_, record.dump());
-  records_.emplace(k, record);
+  records_[k] = record;
   return true;
 }
 
@@ -284,17 +301,20 @@ MergeReport Merge(const std::vector<std::string>& dirs) {
   }
   MergeReport rep;
   std::vector<json> merged;
-  std::set<std::string> seen;
+  std::map<std::string, size_t> at;  // key -> index in merged
   size_t existing = 0;
   auto take = [&](const std::string& file, bool is_dest_results) {
     rep.sources.push_back(file);
     for (auto& r : ReadRecords(file)) {
-      if (seen.insert(r["key"].get<std::string>()).second) {
+      const auto [it, fresh] = at.emplace(r["key"].get<std::string>(), merged.size());
+      if (fresh) {
         merged.push_back(std::move(r));
         if (is_dest_results) ++existing;
-      } else {
-        ++rep.duplicates;
+        continue;
       }
+      ++rep.duplicates;
+      // A retried cell's result replaces its failed record, in the failed record's place.
+      if (Supersedes(r, merged[it->second])) merged[it->second] = std::move(r);
     }
   };
   if (FileExists(ResultsPath(dest))) take(ResultsPath(dest), true);

@@ -24,7 +24,15 @@ std::vector<nlohmann::json> ReadRecords(const std::string& path, int* skipped = 
 // Every record file of a directory: results.jsonl first, then shard-*.jsonl in name order.
 std::vector<std::string> RecordFiles(const std::string& dir);
 
-// Records of a directory, deduplicated by key (first wins), in file order.
+// A record is finished unless its status is "failed" (the training crashed or was killed from
+// outside): a failed cell is trained again when its sweep resumes, and the new record takes the
+// failed one's place. "diverged" is a result (the net at that lr blew up) and stays.
+bool IsFinished(const nlohmann::json& record);
+// Whether `newer` replaces `older` of the same key: only a finished record replaces a failed one.
+bool Supersedes(const nlohmann::json& newer, const nlohmann::json& older);
+
+// Records of a directory, one per key, in file order: the first record of a key wins unless
+// it failed and a later one finished (that one then stands in the failed one's place).
 std::vector<nlohmann::json> ReadDirRecords(const std::string& dir);
 
 // Appends records to one file of a directory; knows every record already in the directory.
@@ -34,10 +42,10 @@ class ResultStore {
   // `out_path` (its cell is retrained) and loads the records of every record file of `dir`.
   ResultStore(const std::string& dir, const std::string& out_path);
 
-  // The finished record of `key`, or nullptr.
+  // The finished record of `key`, or nullptr (none, or only a failed one: train it again).
   const nlohmann::json* Find(const std::string& key) const;
-  // Appends a record (must have "key") durably; ignored if the key is already there.
-  // Thread-safe. Returns false if it was a duplicate.
+  // Appends a record (must have "key") durably; ignored if the key already has a record that
+  // this one does not supersede. Thread-safe. Returns false if it was ignored.
   bool Append(const nlohmann::json& record);
   size_t size() const;
   const std::string& out_path() const { return out_path_; }
@@ -69,7 +77,7 @@ struct MergeReport {
 };
 
 // Merges the records of `dirs` (results.jsonl and shard files of each) into dirs[0]:
-// results.jsonl (deduplicated by key; existing records keep their order, new ones follow in
+// results.jsonl (one per key, as ReadDirRecords; existing records keep their order, new ones follow in
 // file order) and results.csv. Copies sweep.yaml into dirs[0] if it has none; refuses dirs whose
 // sweep.yaml describes other cells. Idempotent: merging again changes no byte.
 MergeReport Merge(const std::vector<std::string>& dirs);
