@@ -168,7 +168,8 @@ std::string SweepSummary::ToText() const {
   s += buf;
   if (interrupted) s += "interrupted: rerun the same command to resume\n";
   if (failed > 0 && !interrupted) {
-    s += "failed trainings are trained again when the same command is rerun (each one's log: cells/KEY.log)\n";
+    s += "failed trainings are trained again when the same command is rerun "
+         "(each one's log: cells/KEY.log)\n";
   }
   return s;
 }
