@@ -1,5 +1,7 @@
 #include "rfx/util/device.h"
 
+#include <sched.h>
+
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 
@@ -39,6 +41,11 @@ c10::Device ResolveDevice(const std::string& spec, const std::string& key) {
 }
 
 int HardwareThreads() {
+  // The CPUs this process may run on: under Slurm (task/affinity, cgroups), taskset or a
+  // container's cpuset that is the allocation, not the whole node.
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
 }

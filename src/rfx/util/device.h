@@ -10,7 +10,8 @@ namespace rfx {
 // CUDA index) that is not there throws ConfigError for `key`, never falls back silently.
 c10::Device ResolveDevice(const std::string& spec, const std::string& key = "train.device");
 
-// Number of hardware threads (at least 1).
+// CPUs this process may run on (its affinity mask: a Slurm allocation, taskset, a cpuset), at
+// least 1.
 int HardwareThreads();
 
 // Sets LibTorch's intra-op threads; 0 means all cores. Returns the count set.
