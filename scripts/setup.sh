@@ -8,6 +8,7 @@ PACKAGES=(
   libtorch-dev libopencv-dev libcli11-dev libyaml-cpp-dev libgtest-dev nlohmann-json3-dev
   libbenchmark-dev libopenblas0-pthread
   python3-matplotlib python3-numpy python3-opencv python3-torch
+  slurm-wlm munge
 )
 
 missing=()

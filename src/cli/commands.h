@@ -17,6 +17,7 @@ using Runner = std::function<int()>;
 Runner AddDatasetCommand(CLI::App& app);  // rfx dataset preview
 Runner AddTrainCommand(CLI::App& app);    // rfx train
 Runner AddSweepCommand(CLI::App& app);    // rfx sweep
+Runner AddSlurmCommand(CLI::App& app);    // rfx slurm
 Runner AddMergeCommand(CLI::App& app);    // rfx merge
 Runner AddFitCommand(CLI::App& app);      // rfx fit
 Runner AddProbeCommand(CLI::App& app);    // rfx probe forward|gradient

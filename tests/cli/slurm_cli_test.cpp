@@ -1,0 +1,124 @@
+// `rfx slurm --submit` on a real Slurm: a private one-node cluster (munged, slurmctld, slurmd)
+// started by scripts/slurm_local.sh for this test, a tiny real sweep in two array tasks, the
+// merge job after them; then the same sweep run locally must give the same records, and a
+// resubmission must train nothing again.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "rfx/sweep/store.h"
+#include "rfx/util/files.h"
+#include "test_util.h"
+
+namespace rfx {
+namespace {
+
+const std::string kRfx = RFX_EXE;
+const std::string kScript = std::string(RFX_SOURCE_DIR) + "/scripts/slurm_local.sh";
+const std::string kSweep =
+    " --set sweep.mode=grid --set 'sweep.axes.net.depth=[1,6]'"
+    " --set 'sweep.axes.dataset.distance=[7,9]' --set dataset.image_size=32"
+    " --set train.steps=40 --set train.eval_samples=32 --set train.threads=1"
+    " --set dataset.threads=1 --set train.device=cpu";
+
+class LocalSlurm {
+ public:
+  explicit LocalSlurm(const std::string& dir) : dir_(dir) {
+    const auto r = test::RunCommand(kScript + " start " + dir_);
+    started_ = r.exit_code == 0;
+    error_ = r.err;
+    env_ = "SLURM_CONF=" + dir_ + "/slurm.conf ";
+  }
+  ~LocalSlurm() { test::RunCommand(kScript + " stop " + dir_); }
+  bool started() const { return started_; }
+  const std::string& error() const { return error_; }
+  // A command line run against this cluster.
+  std::string With(const std::string& cmd) const { return env_ + cmd; }
+
+  // Waits until none of `jobs` is queued or running.
+  bool WaitFor(const std::string& jobs, int seconds) const {
+    for (int i = 0; i < seconds * 5; ++i) {
+      const auto q = test::RunCommand(With("squeue -h -j " + jobs));
+      if (q.exit_code == 0 && q.out.empty()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  }
+
+ private:
+  std::string dir_, env_, error_;
+  bool started_ = false;
+};
+
+std::map<std::string, nlohmann::json> ByKey(const std::string& dir) {
+  std::map<std::string, nlohmann::json> m;
+  for (auto& r : sweep::ReadDirRecords(dir)) m[r["key"].get<std::string>()] = r;
+  return m;
+}
+
+TEST(SlurmCli, ShardsOnARealSlurmMergeToTheLocalSweepAndResubmittingResumes) {
+  ASSERT_EQ(::geteuid(), 0u) << "the local Slurm daemons need root (CI runs as root)";
+  test::TempDir tmp;
+  LocalSlurm slurm(tmp / "cluster");
+  ASSERT_TRUE(slurm.started()) << slurm.error();
+  const std::string sw = tmp / "sw";
+
+  auto submit = [&]() {
+    const auto r = test::RunCommand(slurm.With(kRfx + " slurm --out " + sw + " --shards 2" +
+                                               kSweep + " --submit --json -- --time=00:10:00"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["shards"], 2);
+    const std::string jobs =
+        j["array_job"].get<std::string>() + "," + j["merge_job"].get<std::string>();
+    EXPECT_TRUE(slurm.WaitFor(jobs, 300)) << "jobs " << jobs << " still queued after 300 s";
+    return jobs;
+  };
+  submit();
+  ASSERT_TRUE(FileExists(sw + "/fit.json")) << ReadFile(sw + "/slurm/merge.log");
+  EXPECT_EQ(ReadCompleteLines(sw + "/shard-1-of-2.jsonl").size(), 2u);
+  EXPECT_EQ(ReadCompleteLines(sw + "/shard-2-of-2.jsonl").size(), 2u);
+  EXPECT_EQ(ReadCompleteLines(sw + "/results.jsonl").size(), 4u);
+  const auto fit = nlohmann::json::parse(ReadFile(sw + "/fit.json"));
+  EXPECT_EQ(fit["thresholds"].size(), 2u);
+
+  // The same sweep in one local process: the same cells with the same numbers.
+  const auto local = test::RunCommand(kRfx + " sweep --out " + tmp / "local" + kSweep);
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  const auto a = ByKey(sw), b = ByKey(tmp / "local");
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(b.size(), 4u);
+  for (const auto& [key, rec] : b) {
+    ASSERT_TRUE(a.count(key)) << key;
+    EXPECT_EQ(a.at(key)["accuracy"], rec["accuracy"]) << key;
+    EXPECT_EQ(a.at(key)["loss"], rec["loss"]) << key;
+    EXPECT_EQ(a.at(key)["status"], "ok") << key;
+  }
+
+  // Resubmitting resumes: the shards find their cells done, the merge adds nothing.
+  const std::string before = ReadFile(sw + "/results.jsonl");
+  submit();
+  EXPECT_EQ(ReadFile(sw + "/results.jsonl"), before);
+  EXPECT_EQ(ReadCompleteLines(sw + "/slurm/jobs.jsonl").size(), 2u);
+  const std::string log1 = ReadFile(sw + "/slurm/shard-1-of-2.log");
+  EXPECT_NE(log1.find("2 trainings run, 0 reused"), std::string::npos) << log1;
+  EXPECT_NE(log1.find("0 trainings run, 2 reused"), std::string::npos) << log1;
+}
+
+TEST(SlurmCli, BadShardsAreExit2WithTheFlag) {
+  test::TempDir tmp;
+  const auto r = test::RunCommand(kRfx + " slurm --out " + tmp / "sw" + " --shards 9" + kSweep);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--shards 9"), std::string::npos) << r.err;
+  const auto extra = test::RunCommand(kRfx + " slurm --out " + tmp / "sw" + " --shards 2" +
+                                      kSweep + " -- --array=1-3");
+  EXPECT_EQ(extra.exit_code, 2);
+  EXPECT_NE(extra.err.find("--array"), std::string::npos) << extra.err;
+}
+
+}  // namespace
+}  // namespace rfx
