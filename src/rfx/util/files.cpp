@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -33,7 +35,13 @@ void WriteAll(int fd, const std::string& data, const std::string& path) {
 }  // namespace
 
 void WriteFileAtomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  // Unique per writer, also across the nodes of a cluster sharing the directory.
+  char host[256] = "host";
+  ::gethostname(host, sizeof host - 1);
+  host[sizeof host - 1] = '\0';
+  static std::atomic<uint64_t> serial{0};
+  const std::string tmp = path + ".tmp." + host + "." + std::to_string(::getpid()) + "." +
+                          std::to_string(serial++);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) Fail("create", tmp);
   WriteAll(fd, content, tmp);
