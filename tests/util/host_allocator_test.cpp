@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <random>
 #include <thread>
 #include <vector>
@@ -104,6 +105,19 @@ TEST_F(HostAllocatorTest, TheLimitEvictsTheOldestBlocks) {
   EXPECT_LE(GetHostAllocatorStats().cached_bytes, 10 << 20);
   SetHostCacheLimit(0);
   EXPECT_EQ(GetHostAllocatorStats().cached_bytes, 0);
+}
+
+// Sizes that never repeat (a probe scan): the cache stays within the process's peak use (or
+// 256 MiB) however much passes through it.
+TEST_F(HostAllocatorTest, EverChangingSizesDoNotGrowTheCacheBeyondThePeak) {
+  for (int i = 0; i < 40; ++i) {
+    at::Tensor t = at::empty({(4 + i) << 20});  // 16 MiB, 20 MiB, ... 172 MiB: 3.6 GiB in all
+    t.fill_(1.0f);
+  }
+  const HostAllocatorStats s = GetHostAllocatorStats();
+  EXPECT_GE(s.peak_in_use_bytes, int64_t{172} << 20);
+  EXPECT_LE(s.cached_bytes, std::max(s.peak_in_use_bytes, int64_t{256} << 20));
+  EXPECT_GT(s.cached_bytes, 0);
 }
 
 TEST_F(HostAllocatorTest, ThreadsAllocatingAndFreeingKeepTheBooksAndTheData) {

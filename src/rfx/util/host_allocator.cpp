@@ -81,6 +81,7 @@ class HostCache {
         free_list_.erase(node);
         cached_ -= static_cast<int64_t>(size);
         in_use_ += static_cast<int64_t>(size);
+        peak_in_use_ = std::max(peak_in_use_, in_use_);
         live_[p] = size;
         ++reused_;
         return p;
@@ -96,6 +97,7 @@ class HostCache {
     std::lock_guard<std::mutex> lock(mu_);
     live_[p] = size;
     in_use_ += static_cast<int64_t>(size);
+    peak_in_use_ = std::max(peak_in_use_, in_use_);
     return p;
   }
 
@@ -112,11 +114,12 @@ class HostCache {
       const size_t size = it->second;
       live_.erase(it);
       in_use_ -= static_cast<int64_t>(size);
-      if (!caching_.load(std::memory_order_relaxed) || static_cast<int64_t>(size) > limit_) {
+      const int64_t limit = EffectiveLimit();
+      if (!caching_.load(std::memory_order_relaxed) || static_cast<int64_t>(size) > limit) {
         unmap.push_back({p, size});
       } else {
         // Evict the oldest free blocks until this one fits under the limit.
-        while (cached_ + static_cast<int64_t>(size) > limit_ && !free_list_.empty()) {
+        while (cached_ + static_cast<int64_t>(size) > limit && !free_list_.empty()) {
           unmap.push_back(PopOldest());
         }
         free_list_.push_back({p, size});
@@ -150,7 +153,7 @@ class HostCache {
     std::vector<FreeBlock> unmap;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      while (cached_ > limit_ && !free_list_.empty()) unmap.push_back(PopOldest());
+      while (cached_ > EffectiveLimit() && !free_list_.empty()) unmap.push_back(PopOldest());
     }
     for (const FreeBlock& b : unmap) munmap(b.ptr, b.size);
   }
@@ -162,10 +165,16 @@ class HostCache {
     s.reused = reused_;
     s.cached_bytes = cached_;
     s.in_use_bytes = in_use_;
+    s.peak_in_use_bytes = peak_in_use_;
     return s;
   }
 
  private:
+  // Caller holds mu_. The cache never holds more than the most the process has had in use
+  // at once (at least kFloor): a training step's blocks all fit, and a workload whose sizes keep
+  // changing (a probe scan) cannot more than double its footprint.
+  int64_t EffectiveLimit() const { return std::min(limit_, std::max(peak_in_use_, kFloor)); }
+
   // Caller holds mu_.
   FreeBlock PopOldest() {
     const FreeBlock b = free_list_.front();
@@ -181,7 +190,9 @@ class HostCache {
   std::unordered_map<void*, size_t> live_;  // large blocks handed out
   std::list<FreeBlock> free_list_;          // cached blocks, oldest first
   std::unordered_map<size_t, std::vector<std::list<FreeBlock>::iterator>> by_size_;
-  int64_t limit_ = 0, cached_ = 0, in_use_ = 0, large_allocations_ = 0, reused_ = 0;
+  static constexpr int64_t kFloor = int64_t{256} << 20;
+  int64_t limit_ = 0, cached_ = 0, in_use_ = 0, peak_in_use_ = 0, large_allocations_ = 0,
+          reused_ = 0;
 };
 
 // Never destroyed: tensors may be freed during static destruction.

@@ -33,14 +33,17 @@ struct HostAllocatorStats {
   int64_t reused = 0;             // ... of which came from the cache
   int64_t cached_bytes = 0;       // free blocks held now
   int64_t in_use_bytes = 0;       // large blocks handed out and not yet freed
+  int64_t peak_in_use_bytes = 0;  // the most in_use_bytes has been
 };
 HostAllocatorStats GetHostAllocatorStats();
 
 // Returns every cached free block to the kernel.
 void ReleaseCachedHostMemory();
 
-// Largest total of cached free blocks; beyond it the oldest sizes are returned to the kernel.
-// Default: a quarter of physical memory.
+// Largest total of cached free blocks; beyond it the oldest are returned to the kernel.
+// Default: a quarter of physical memory. The cache also never holds more than the most large
+// memory the process has had in use at once (at least 256 MiB), so it at most doubles a
+// footprint and, in a training loop, holds just one step's blocks.
 void SetHostCacheLimit(int64_t bytes);
 
 }  // namespace rfx
