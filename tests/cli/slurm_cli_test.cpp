@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -107,6 +108,56 @@ TEST(SlurmCli, ShardsOnARealSlurmMergeToTheLocalSweepAndResubmittingResumes) {
   const std::string log1 = ReadFile(sw + "/slurm/shard-1-of-2.log");
   EXPECT_NE(log1.find("2 trainings run, 0 reused"), std::string::npos) << log1;
   EXPECT_NE(log1.find("0 trainings run, 2 reused"), std::string::npos) << log1;
+}
+
+// scancel in the middle (Slurm's SIGTERM, then SIGKILL): resubmitting finishes the sweep with
+// every cell exactly once and the numbers of an uninterrupted local run.
+TEST(SlurmCli, ACancelledArrayResumesWithoutLossOrDuplicates) {
+  ASSERT_EQ(::geteuid(), 0u) << "the local Slurm daemons need root (CI runs as root)";
+  test::TempDir tmp;
+  LocalSlurm slurm(tmp / "cluster");
+  ASSERT_TRUE(slurm.started()) << slurm.error();
+  const std::string sw = tmp / "sw";
+  const std::string sweep = kSweep + " --set train.steps=400 --set 'sweep.axes.net.depth=[1,6,8]'";
+  auto submit = [&]() {
+    const auto r = test::RunCommand(slurm.With(kRfx + " slurm --out " + sw + " --shards 2" +
+                                               sweep + " --submit --json"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    return std::make_pair(j["array_job"].get<std::string>(), j["merge_job"].get<std::string>());
+  };
+  const auto [array, merge] = submit();
+  // Cancel once the first cell is on disk and before the last.
+  bool some = false;
+  for (int i = 0; i < 600 && !some; ++i) {
+    some = sweep::ReadDirRecords(sw).size() >= 1;
+    if (!some) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(some) << "no cell finished within 60 s";
+  ASSERT_EQ(test::RunCommand(slurm.With("scancel " + array)).exit_code, 0);
+  ASSERT_TRUE(slurm.WaitFor(array + "," + merge, 120));
+  const size_t cut = sweep::ReadDirRecords(sw).size();
+  EXPECT_LT(cut, 6u) << "the cancel came too late to test anything";
+  std::printf("cancelled with %zu of 6 cells on disk\n", cut);
+
+  const auto [array2, merge2] = submit();
+  ASSERT_TRUE(slurm.WaitFor(array2 + "," + merge2, 300));
+  const auto local = test::RunCommand(kRfx + " sweep --out " + tmp / "local" + sweep);
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  const auto a = ByKey(sw), b = ByKey(tmp / "local");
+  ASSERT_EQ(b.size(), 6u);
+  ASSERT_EQ(a.size(), 6u);
+  for (const auto& [key, rec] : b) {
+    ASSERT_TRUE(a.count(key)) << key;
+    EXPECT_EQ(a.at(key)["accuracy"], rec["accuracy"]) << key;
+    EXPECT_EQ(a.at(key)["status"], "ok") << key;
+  }
+  // On disk: each key once in the merged file and once across the shard files.
+  const auto merged = sweep::ReadRecords(sw + "/results.jsonl");
+  EXPECT_EQ(merged.size(), 6u);
+  EXPECT_EQ(sweep::ReadRecords(sw + "/shard-1-of-2.jsonl").size() +
+                sweep::ReadRecords(sw + "/shard-2-of-2.jsonl").size(),
+            6u);
 }
 
 TEST(SlurmCli, BadShardsAreExit2WithTheFlag) {
