@@ -118,10 +118,7 @@ class HostCache {
       if (!caching_.load(std::memory_order_relaxed) || static_cast<int64_t>(size) > limit) {
         unmap.push_back({p, size});
       } else {
-        // Evict the oldest free blocks until this one fits under the limit.
-        while (cached_ + static_cast<int64_t>(size) > limit && !free_list_.empty()) {
-          unmap.push_back(PopOldest());
-        }
+        TrimLocked(limit - static_cast<int64_t>(size), &unmap);  // room for this one
         free_list_.push_back({p, size});
         by_size_[size].push_back(std::prev(free_list_.end()));
         cached_ += static_cast<int64_t>(size);
@@ -134,7 +131,7 @@ class HostCache {
     std::vector<FreeBlock> unmap;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      while (!free_list_.empty()) unmap.push_back(PopOldest());
+      TrimLocked(0, &unmap);
     }
     for (const FreeBlock& b : unmap) munmap(b.ptr, b.size);
   }
@@ -145,15 +142,11 @@ class HostCache {
   }
 
   void SetLimit(int64_t bytes) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      limit_ = std::max<int64_t>(0, bytes);
-    }
-    // Trim to the new limit.
     std::vector<FreeBlock> unmap;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      while (cached_ > EffectiveLimit() && !free_list_.empty()) unmap.push_back(PopOldest());
+      limit_ = std::max<int64_t>(0, bytes);
+      TrimLocked(EffectiveLimit(), &unmap);
     }
     for (const FreeBlock& b : unmap) munmap(b.ptr, b.size);
   }
@@ -175,14 +168,17 @@ class HostCache {
   // changing (a probe scan) cannot more than double its footprint.
   int64_t EffectiveLimit() const { return std::min(limit_, std::max(peak_in_use_, kFloor)); }
 
-  // Caller holds mu_.
-  FreeBlock PopOldest() {
-    const FreeBlock b = free_list_.front();
-    auto& same = by_size_[b.size];
-    same.erase(std::find(same.begin(), same.end(), free_list_.begin()));
-    free_list_.pop_front();
-    cached_ -= static_cast<int64_t>(b.size);
-    return b;
+  // Caller holds mu_. Takes the oldest free blocks out of the cache until at most `bytes` are
+  // cached; the caller unmaps them after unlocking.
+  void TrimLocked(int64_t bytes, std::vector<FreeBlock>* unmap) {
+    while (cached_ > bytes && !free_list_.empty()) {
+      const FreeBlock b = free_list_.front();
+      auto& same = by_size_[b.size];
+      same.erase(std::find(same.begin(), same.end(), free_list_.begin()));
+      free_list_.pop_front();
+      cached_ -= static_cast<int64_t>(b.size);
+      unmap->push_back(b);
+    }
   }
 
   std::mutex mu_;
