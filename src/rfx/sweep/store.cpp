@@ -124,20 +124,38 @@ bool Supersedes(const json& newer, const json& older) {
   return !IsFinished(older) && IsFinished(newer);
 }
 
-std::vector<json> ReadDirRecords(const std::string& dir) {
-  std::vector<json> out;
-  std::map<std::string, size_t> at;
-  for (const auto& f : RecordFiles(dir)) {
-    for (auto& r : ReadRecords(f)) {
-      const auto [it, fresh] = at.emplace(r["key"].get<std::string>(), out.size());
-      if (fresh) {
-        out.push_back(std::move(r));
-      } else if (Supersedes(r, out[it->second])) {
-        out[it->second] = std::move(r);
-      }
+namespace {
+
+// Records kept one per key in first-seen order; a later record of a key replaces the kept one
+// in its place only if it supersedes it.
+class UniqueRecords {
+ public:
+  // Returns false if the key was there already.
+  bool Add(json r) {
+    const auto [it, fresh] = at_.emplace(r["key"].get<std::string>(), records_.size());
+    if (fresh) {
+      records_.push_back(std::move(r));
+    } else if (Supersedes(r, records_[it->second])) {
+      records_[it->second] = std::move(r);
     }
+    return fresh;
   }
-  return out;
+  const std::vector<json>& records() const { return records_; }
+  std::vector<json> Take() { return std::move(records_); }
+
+ private:
+  std::vector<json> records_;
+  std::map<std::string, size_t> at_;  // key -> index in records_
+};
+
+}  // namespace
+
+std::vector<json> ReadDirRecords(const std::string& dir) {
+  UniqueRecords out;
+  for (const auto& f : RecordFiles(dir)) {
+    for (auto& r : ReadRecords(f)) out.Add(std::move(r));
+  }
+  return out.Take();
 }
 
 ResultStore::ResultStore(const std::string& dir, const std::string& out_path)
@@ -300,21 +318,16 @@ MergeReport Merge(const std::vector<std::string>& dirs) {
     }
   }
   MergeReport rep;
-  std::vector<json> merged;
-  std::map<std::string, size_t> at;  // key -> index in merged
+  UniqueRecords unique;  // a retried cell's result takes its failed record's place
   size_t existing = 0;
   auto take = [&](const std::string& file, bool is_dest_results) {
     rep.sources.push_back(file);
     for (auto& r : ReadRecords(file)) {
-      const auto [it, fresh] = at.emplace(r["key"].get<std::string>(), merged.size());
-      if (fresh) {
-        merged.push_back(std::move(r));
-        if (is_dest_results) ++existing;
-        continue;
+      if (!unique.Add(std::move(r))) {
+        ++rep.duplicates;
+      } else if (is_dest_results) {
+        ++existing;
       }
-      ++rep.duplicates;
-      // A retried cell's result replaces its failed record, in the failed record's place.
-      if (Supersedes(r, merged[it->second])) merged[it->second] = std::move(r);
     }
   };
   if (FileExists(ResultsPath(dest))) take(ResultsPath(dest), true);
@@ -324,6 +337,7 @@ MergeReport Merge(const std::vector<std::string>& dirs) {
       take(f, false);
     }
   }
+  const std::vector<json>& merged = unique.records();
   rep.records = merged.size();
   rep.added = merged.size() - existing;
   std::string text;
