@@ -52,8 +52,7 @@ int RunProgram(const std::vector<std::string>& args, std::string* out, std::stri
     ::close(err_pipe[1]);
     ::execvp(argv[0], argv.data());
     const std::string msg = std::string(argv[0]) + ": " + std::strerror(errno) + "\n";
-    if (::write(2, msg.data(), msg.size()) < 0) {
-    }
+    [[maybe_unused]] const ssize_t written = ::write(2, msg.data(), msg.size());
     ::_exit(127);
   }
   ::close(out_pipe[1]);
