@@ -69,6 +69,8 @@ Runner AddSlurmCommand(CLI::App& app) {
       ->required();
   cmd->add_option("--workers", args->options.workers, "rfx sweep --workers inside each task")
       ->capture_default_str();
+  cmd->add_option("--devices", args->options.devices,
+                  "rfx sweep --devices inside each task: CUDA devices of a node, e.g. 0,1");
   cmd->add_option("--rfx", args->options.rfx_path,
                   "The rfx executable the jobs run (default: this one)");
   cmd->add_option("--job-name", args->options.job_name, "Job name (default: rfx-<dir name>)");

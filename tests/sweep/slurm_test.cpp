@@ -34,6 +34,15 @@ bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
+std::string ErrorOf(const Config& c, const SlurmOptions& o) {
+  try {
+    WriteSlurmScripts(c, o);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
 TEST(SlurmTest, WritesTheArrayAndTheMergeJob) {
   test::TempDir dir;
   SlurmOptions o = Opts(dir / "sw", 2);
@@ -61,20 +70,18 @@ TEST(SlurmTest, WritesTheArrayAndTheMergeJob) {
   struct stat st {};
   ASSERT_EQ(::stat(s.sweep_script.c_str(), &st), 0);
   EXPECT_TRUE(st.st_mode & S_IXUSR);
+  // Several GPUs per task: the workers take them round-robin.
+  o.devices = "0,1";
+  o.sbatch_args = {};
+  EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "--devices needs train.device: cuda"));
+  o.out_dir = dir / "gpu";
+  EXPECT_TRUE(Contains(ReadFile(WriteSlurmScripts(Grid({"train.device=cuda"}), o).sweep_script),
+                       "--workers 3 --devices 0,1\n"));
   // Threshold mode shards searches: 2 depths = 2 searches.
   const SlurmScripts t =
       WriteSlurmScripts(Grid({"sweep.mode=threshold"}), Opts(dir / "th", 2));
   EXPECT_EQ(t.unit, "searches");
   EXPECT_EQ(t.largest_shard, 1);
-}
-
-std::string ErrorOf(const Config& c, const SlurmOptions& o) {
-  try {
-    WriteSlurmScripts(c, o);
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(SlurmTest, BadOptionsNameTheFlagAndWhatIsAllowed) {
@@ -91,6 +98,9 @@ TEST(SlurmTest, BadOptionsNameTheFlagAndWhatIsAllowed) {
   o.sbatch_args = {"-o", "x.log"};
   EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "sbatch option '-o'"));
   o.sbatch_args = {};
+  o.devices = "cuda:0";
+  EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "--devices 'cuda:0'"));
+  o.devices = "";
   o.rfx_path = dir / "no-such-rfx";
   EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "--rfx"));
   EXPECT_TRUE(Contains(ErrorOf(Grid(), Opts(dir / "with space", 2)), "--out"));

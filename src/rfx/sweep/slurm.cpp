@@ -129,6 +129,10 @@ void SlurmOptions::validate() const {
   if (workers < 1) {
     throw UsageError("--workers " + std::to_string(workers) + " is out of range; allowed >= 1");
   }
+  if (!devices.empty() && devices.find_first_not_of("0123456789,") != std::string::npos) {
+    throw UsageError("--devices '" + devices +
+                     "' must be a comma-separated list of CUDA device numbers, e.g. 0,1");
+  }
   if (rfx_path.empty() || HasSpace(rfx_path)) {
     throw UsageError("--rfx '" + rfx_path + "' must be a plain path to the rfx executable");
   }
@@ -156,6 +160,10 @@ SlurmScripts WriteSlurmScripts(const Config& config, const SlurmOptions& o) {
   o.validate();
   if (!FileExists(o.rfx_path)) {
     throw UsageError("--rfx '" + o.rfx_path + "' does not exist");
+  }
+  if (!o.devices.empty() && config.GetString("train.device").rfind("cuda", 0) != 0) {
+    throw UsageError("--devices needs train.device: cuda (it is '" +
+                     config.GetString("train.device") + "')");
   }
   SlurmScripts s;
   s.dir = fs::absolute(o.out_dir).lexically_normal().string();
@@ -201,7 +209,8 @@ SlurmScripts WriteSlurmScripts(const Config& config, const SlurmOptions& o) {
   sweep += "set -eu\n";
   sweep += "exec " + o.rfx_path + " sweep --config " + SweepConfigPath(s.dir) + " --out " + s.dir +
            " --shard \"${SLURM_ARRAY_TASK_ID}/" + n + "\" --workers " +
-           std::to_string(o.workers) + "\n";
+           std::to_string(o.workers) + (o.devices.empty() ? "" : " --devices " + o.devices) +
+           "\n";
 
   std::string merge = "#!/bin/bash\n";
   merge += "# Written by `rfx slurm`: merges the shards of " + s.dir + " and fits them; runs\n";

@@ -14,6 +14,7 @@ struct SlurmOptions {
   std::string out_dir;                   // the sweep directory, shared by the nodes (required)
   int shards = 1;                        // array tasks, one shard each (1 .. searches or cells)
   int workers = 1;                       // `rfx sweep --workers` inside each task (>= 1)
+  std::string devices;                   // `rfx sweep --devices` inside each task ("" = none)
   std::string rfx_path;                  // the rfx the jobs run (required; CLI: this one)
   std::string job_name;                  // "" = "rfx-" + the directory's name
   std::vector<std::string> sbatch_args;  // extra sbatch options for the array, e.g. "--gres=gpu:1"
