@@ -62,7 +62,9 @@ std::map<std::string, nlohmann::json> ByKey(const std::string& dir) {
 }
 
 TEST(SlurmCli, ShardsOnARealSlurmMergeToTheLocalSweepAndResubmittingResumes) {
-  ASSERT_EQ(::geteuid(), 0u) << "the local Slurm daemons need root (CI runs as root)";
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "the private Slurm daemons need root: run the tests as root (CI does)";
+  }
   test::TempDir tmp;
   LocalSlurm slurm(tmp / "cluster");
   ASSERT_TRUE(slurm.started()) << slurm.error();
@@ -113,7 +115,9 @@ TEST(SlurmCli, ShardsOnARealSlurmMergeToTheLocalSweepAndResubmittingResumes) {
 // scancel in the middle (Slurm's SIGTERM, then SIGKILL): resubmitting finishes the sweep with
 // every cell exactly once and the numbers of an uninterrupted local run.
 TEST(SlurmCli, ACancelledArrayResumesWithoutLossOrDuplicates) {
-  ASSERT_EQ(::geteuid(), 0u) << "the local Slurm daemons need root (CI runs as root)";
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "the private Slurm daemons need root: run the tests as root (CI does)";
+  }
   test::TempDir tmp;
   LocalSlurm slurm(tmp / "cluster");
   ASSERT_TRUE(slurm.started()) << slurm.error();
