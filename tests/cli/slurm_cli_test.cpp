@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -61,106 +62,96 @@ std::map<std::string, nlohmann::json> ByKey(const std::string& dir) {
   return m;
 }
 
-TEST(SlurmCli, ShardsOnARealSlurmMergeToTheLocalSweepAndResubmittingResumes) {
-  if (::geteuid() != 0) {
-    GTEST_SKIP() << "the private Slurm daemons need root: run the tests as root (CI does)";
+// A private cluster per test and a sweep directory on it.
+class SlurmCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) {
+      GTEST_SKIP() << "the private Slurm daemons need root: run the tests as root (CI does)";
+    }
+    slurm_ = std::make_unique<LocalSlurm>(tmp_ / "cluster");
+    ASSERT_TRUE(slurm_->started()) << slurm_->error();
   }
-  test::TempDir tmp;
-  LocalSlurm slurm(tmp / "cluster");
-  ASSERT_TRUE(slurm.started()) << slurm.error();
-  const std::string sw = tmp / "sw";
 
-  auto submit = [&]() {
-    const auto r = test::RunCommand(slurm.With(kRfx + " slurm --out " + sw + " --shards 2" +
-                                               kSweep + " --submit --json -- --time=00:10:00"));
+  struct Jobs {
+    std::string array, merge;
+    std::string both() const { return array + "," + merge; }
+  };
+  // `rfx slurm --submit` of `sweep` in 2 shards into sw_.
+  Jobs Submit(const std::string& sweep, const std::string& sbatch = "") {
+    const auto r = test::RunCommand(slurm_->With(kRfx + " slurm --out " + sw_ + " --shards 2" +
+                                                 sweep + " --submit --json" + sbatch));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["shards"], 2);
-    const std::string jobs =
-        j["array_job"].get<std::string>() + "," + j["merge_job"].get<std::string>();
-    EXPECT_TRUE(slurm.WaitFor(jobs, 300)) << "jobs " << jobs << " still queued after 300 s";
-    return jobs;
-  };
-  submit();
-  ASSERT_TRUE(FileExists(sw + "/fit.json")) << ReadFile(sw + "/slurm/merge.log");
-  EXPECT_EQ(ReadCompleteLines(sw + "/shard-1-of-2.jsonl").size(), 2u);
-  EXPECT_EQ(ReadCompleteLines(sw + "/shard-2-of-2.jsonl").size(), 2u);
-  EXPECT_EQ(ReadCompleteLines(sw + "/results.jsonl").size(), 4u);
-  const auto fit = nlohmann::json::parse(ReadFile(sw + "/fit.json"));
-  EXPECT_EQ(fit["thresholds"].size(), 2u);
-
-  // The same sweep in one local process: the same cells with the same numbers.
-  const auto local = test::RunCommand(kRfx + " sweep --out " + tmp / "local" + kSweep);
-  ASSERT_EQ(local.exit_code, 0) << local.err;
-  const auto a = ByKey(sw), b = ByKey(tmp / "local");
-  ASSERT_EQ(a.size(), 4u);
-  ASSERT_EQ(b.size(), 4u);
-  for (const auto& [key, rec] : b) {
-    ASSERT_TRUE(a.count(key)) << key;
-    EXPECT_EQ(a.at(key)["accuracy"], rec["accuracy"]) << key;
-    EXPECT_EQ(a.at(key)["loss"], rec["loss"]) << key;
-    EXPECT_EQ(a.at(key)["status"], "ok") << key;
+    return {j["array_job"].get<std::string>(), j["merge_job"].get<std::string>()};
   }
 
+  // The same sweep in one local process gives the same cells with the same numbers.
+  void ExpectSameAsLocal(const std::string& sweep, size_t cells) {
+    const auto local = test::RunCommand(kRfx + " sweep --out " + tmp_ / "local" + sweep);
+    ASSERT_EQ(local.exit_code, 0) << local.err;
+    const auto a = ByKey(sw_), b = ByKey(tmp_ / "local");
+    ASSERT_EQ(b.size(), cells);
+    ASSERT_EQ(a.size(), cells);
+    for (const auto& [key, rec] : b) {
+      ASSERT_TRUE(a.count(key)) << key;
+      EXPECT_EQ(a.at(key)["accuracy"], rec["accuracy"]) << key;
+      EXPECT_EQ(a.at(key)["loss"], rec["loss"]) << key;
+      EXPECT_EQ(a.at(key)["status"], "ok") << key;
+    }
+  }
+
+  test::TempDir tmp_;
+  std::unique_ptr<LocalSlurm> slurm_;
+  const std::string sw_ = tmp_ / "sw";
+};
+
+TEST_F(SlurmCliTest, ShardsMergeToTheLocalSweepAndResubmittingResumes) {
+  const Jobs first = Submit(kSweep, " -- --time=00:10:00");
+  ASSERT_TRUE(slurm_->WaitFor(first.both(), 300)) << "jobs still queued after 300 s";
+  ASSERT_TRUE(FileExists(sw_ + "/fit.json")) << ReadFile(sw_ + "/slurm/merge.log");
+  EXPECT_EQ(ReadCompleteLines(sw_ + "/shard-1-of-2.jsonl").size(), 2u);
+  EXPECT_EQ(ReadCompleteLines(sw_ + "/shard-2-of-2.jsonl").size(), 2u);
+  EXPECT_EQ(ReadCompleteLines(sw_ + "/results.jsonl").size(), 4u);
+  const auto fit = nlohmann::json::parse(ReadFile(sw_ + "/fit.json"));
+  EXPECT_EQ(fit["thresholds"].size(), 2u);
+  ExpectSameAsLocal(kSweep, 4);
+
   // Resubmitting resumes: the shards find their cells done, the merge adds nothing.
-  const std::string before = ReadFile(sw + "/results.jsonl");
-  submit();
-  EXPECT_EQ(ReadFile(sw + "/results.jsonl"), before);
-  EXPECT_EQ(ReadCompleteLines(sw + "/slurm/jobs.jsonl").size(), 2u);
-  const std::string log1 = ReadFile(sw + "/slurm/shard-1-of-2.log");
+  const std::string before = ReadFile(sw_ + "/results.jsonl");
+  ASSERT_TRUE(slurm_->WaitFor(Submit(kSweep).both(), 300));
+  EXPECT_EQ(ReadFile(sw_ + "/results.jsonl"), before);
+  EXPECT_EQ(ReadCompleteLines(sw_ + "/slurm/jobs.jsonl").size(), 2u);
+  const std::string log1 = ReadFile(sw_ + "/slurm/shard-1-of-2.log");
   EXPECT_NE(log1.find("2 trainings run, 0 reused"), std::string::npos) << log1;
   EXPECT_NE(log1.find("0 trainings run, 2 reused"), std::string::npos) << log1;
 }
 
 // scancel in the middle (Slurm's SIGTERM, then SIGKILL): resubmitting finishes the sweep with
 // every cell exactly once and the numbers of an uninterrupted local run.
-TEST(SlurmCli, ACancelledArrayResumesWithoutLossOrDuplicates) {
-  if (::geteuid() != 0) {
-    GTEST_SKIP() << "the private Slurm daemons need root: run the tests as root (CI does)";
-  }
-  test::TempDir tmp;
-  LocalSlurm slurm(tmp / "cluster");
-  ASSERT_TRUE(slurm.started()) << slurm.error();
-  const std::string sw = tmp / "sw";
+TEST_F(SlurmCliTest, ACancelledArrayResumesWithoutLossOrDuplicates) {
   const std::string sweep = kSweep + " --set train.steps=400 --set 'sweep.axes.net.depth=[1,6,8]'";
-  auto submit = [&]() {
-    const auto r = test::RunCommand(slurm.With(kRfx + " slurm --out " + sw + " --shards 2" +
-                                               sweep + " --submit --json"));
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    const auto j = nlohmann::json::parse(r.out);
-    return std::make_pair(j["array_job"].get<std::string>(), j["merge_job"].get<std::string>());
-  };
-  const auto [array, merge] = submit();
+  const Jobs first = Submit(sweep);
   // Cancel once the first cell is on disk and before the last.
   bool some = false;
   for (int i = 0; i < 600 && !some; ++i) {
-    some = sweep::ReadDirRecords(sw).size() >= 1;
+    some = !sweep::ReadDirRecords(sw_).empty();
     if (!some) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(some) << "no cell finished within 60 s";
-  ASSERT_EQ(test::RunCommand(slurm.With("scancel " + array)).exit_code, 0);
-  ASSERT_TRUE(slurm.WaitFor(array + "," + merge, 120));
-  const size_t cut = sweep::ReadDirRecords(sw).size();
+  ASSERT_EQ(test::RunCommand(slurm_->With("scancel " + first.array)).exit_code, 0);
+  ASSERT_TRUE(slurm_->WaitFor(first.both(), 120));
+  const size_t cut = sweep::ReadDirRecords(sw_).size();
   EXPECT_LT(cut, 6u) << "the cancel came too late to test anything";
   std::printf("cancelled with %zu of 6 cells on disk\n", cut);
 
-  const auto [array2, merge2] = submit();
-  ASSERT_TRUE(slurm.WaitFor(array2 + "," + merge2, 300));
-  const auto local = test::RunCommand(kRfx + " sweep --out " + tmp / "local" + sweep);
-  ASSERT_EQ(local.exit_code, 0) << local.err;
-  const auto a = ByKey(sw), b = ByKey(tmp / "local");
-  ASSERT_EQ(b.size(), 6u);
-  ASSERT_EQ(a.size(), 6u);
-  for (const auto& [key, rec] : b) {
-    ASSERT_TRUE(a.count(key)) << key;
-    EXPECT_EQ(a.at(key)["accuracy"], rec["accuracy"]) << key;
-    EXPECT_EQ(a.at(key)["status"], "ok") << key;
-  }
+  ASSERT_TRUE(slurm_->WaitFor(Submit(sweep).both(), 300));
+  ExpectSameAsLocal(sweep, 6);
   // On disk: each key once in the merged file and once across the shard files.
-  const auto merged = sweep::ReadRecords(sw + "/results.jsonl");
-  EXPECT_EQ(merged.size(), 6u);
-  EXPECT_EQ(sweep::ReadRecords(sw + "/shard-1-of-2.jsonl").size() +
-                sweep::ReadRecords(sw + "/shard-2-of-2.jsonl").size(),
+  EXPECT_EQ(sweep::ReadRecords(sw_ + "/results.jsonl").size(), 6u);
+  EXPECT_EQ(sweep::ReadRecords(sw_ + "/shard-1-of-2.jsonl").size() +
+                sweep::ReadRecords(sw_ + "/shard-2-of-2.jsonl").size(),
             6u);
 }
 
