@@ -3,9 +3,9 @@
 // Why: a training step frees and re-allocates the same few dozen multi-megabyte activations
 // every step. glibc returns such blocks to the kernel (mmap/munmap, heap trimming), so every
 // step page-faults each of them in again, zero-filled: on this project's VM 22,000 faults per
-// step of the paper's net, and the step 1.3× slower (bench/RESULTS.md). Blocks of 256 KiB or more are kept
-// here by rounded size (2 MiB multiples, transparent huge pages advised) and reused; smaller
-// ones go to malloc, whose arenas already reuse them.
+// step of the paper's net, and the step 1.3× slower (bench/RESULTS.md). Blocks of 256 KiB or
+// more are kept here by rounded size (2 MiB multiples, transparent huge pages advised) and
+// reused; smaller ones go to malloc, whose arenas already reuse them.
 //
 // Process-wide and opt-in: the programs call InstallHostAllocator() once at start-up (before
 // any other thread runs); library code never installs it. RFX_HOST_ALLOCATOR=system in the
