@@ -48,14 +48,6 @@ torch::nn::Conv2d MakeConv(int64_t in, int64_t out, int64_t k, bool bias, int64_
 
 }  // namespace
 
-at::Tensor Pointwise(const torch::nn::Conv2d& conv, const at::Tensor& x) {
-  const at::Tensor& w = conv->weight;
-  const at::Tensor m = w.reshape({w.size(0), w.size(1)}).t();  // [in, out]
-  at::Tensor y = at::matmul(x.permute({0, 2, 3, 1}), m).permute({0, 3, 1, 2});
-  if (conv->bias.defined()) y = y + conv->bias.view({1, -1, 1, 1});
-  return y;
-}
-
 void NetOptions::validate() const {
   CheckChoice("net.arch", arch, kArchs);
   CheckMin("net.depth", depth, 1);
@@ -149,7 +141,7 @@ at::Tensor FcnImpl::Run(const at::Tensor& input,
     return relu ? t.relu_() : Activate(t, options_.activation);
   };
   at::Tensor h = input;
-  if (options_.skip == "input" && input.size(1) == 1) {
+  if (options_.skip == "input") {
     // The skip chain is 1×1 convs of the 1-channel input, so each skip map is the input times
     // a vector: s_j = x ⊗ v_j with v_j = W_j ⋯ W_1. Computing the vectors (tiny matrix-vector
     // products) and adding x·v_j with one fused multiply-add replaces every full-size 1×1 conv
@@ -165,18 +157,6 @@ at::Tensor FcnImpl::Run(const at::Tensor& input,
         v = v.defined() ? at::mv(m, v) : m.select(1, 0);
       }
       h = i == n - 1 ? at::addcmul(h, input, v.view({1, -1, 1, 1})) : activate(h);
-      if (observe) observe(i, h);
-    }
-    return h;
-  }
-  if (options_.skip == "input") {
-    at::Tensor s = input;
-    size_t j = 0;  // next skip conv
-    for (int i = 0; i < n; ++i) {
-      const bool at_skip = j < skip.size() && skip_at[j] == i;
-      h = conv[i]->forward(at_skip && i > 0 ? h + s : h);
-      if (at_skip) s = Pointwise(skip[j++], s);
-      h = i == n - 1 ? h + s : activate(h);
       if (observe) observe(i, h);
     }
     return h;

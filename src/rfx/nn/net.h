@@ -37,11 +37,6 @@ struct NetOptions {
 // Applies a net.activation by name ("relu", "gelu", "elu", "selu", "tanh").
 at::Tensor Activate(const at::Tensor& x, const std::string& activation);
 
-// A 1×1 stride-1 conv computed as one matrix product over the channels: the same value as
-// conv->forward(x). The fcn's input-skip chain uses it only for inputs of more than one channel
-// (a 1-channel input takes the input ⊗ vector path, see FcnImpl). Channels-last stays so.
-at::Tensor Pointwise(const torch::nn::Conv2d& conv, const at::Tensor& x);
-
 // The common interface of every net: forward() on [B, 1, H, W] float → [B, 2, H, W].
 // A torch::nn::Module, so parameters(), train()/eval(), to(device), save/load all work.
 class Net : public torch::nn::Module {
