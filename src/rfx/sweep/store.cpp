@@ -162,20 +162,17 @@ ResultStore::ResultStore(const std::string& dir, const std::string& out_path)
     : dir_(dir), out_path_(out_path) {
   MakeDirs(dir);
   DropPartialLastLine(out_path_);
-  auto keep = [&](json r) {
-    const std::string k = r["key"].get<std::string>();
-    auto it = records_.find(k);
-    if (it == records_.end()) {
-      records_.emplace(k, std::move(r));
-    } else if (Supersedes(r, it->second)) {
-      it->second = std::move(r);
-    }
-  };
-  for (const auto& f : RecordFiles(dir)) {
-    for (auto& r : ReadRecords(f)) keep(std::move(r));
+  std::vector<std::string> files = RecordFiles(dir);
+  // The output file may have another name pattern (a custom path): read it too, once.
+  if (std::find(files.begin(), files.end(), out_path_) == files.end()) files.push_back(out_path_);
+  UniqueRecords all;
+  for (const auto& f : files) {
+    for (auto& r : ReadRecords(f)) all.Add(std::move(r));
   }
-  // The output file may have another name pattern (a custom path): read it too.
-  for (auto& r : ReadRecords(out_path_)) keep(std::move(r));
+  for (auto& r : all.Take()) {
+    const std::string k = r["key"].get<std::string>();
+    records_.emplace(k, std::move(r));
+  }
 }
 
 const json* ResultStore::Find(const std::string& key) const {
