@@ -44,9 +44,10 @@ function(rfx_component name)
   target_link_libraries(rfx_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# rfx_test_suite(name DEPS ...): one gtest executable rfx_<name>_tests from tests/<name>/*_test.cpp.
+# rfx_test_suite(name DEPS ... [LABELS ...]): one gtest executable rfx_<name>_tests from
+# tests/<name>/*_test.cpp; LABELS become ctest labels of every test in it (ctest -L faults).
 function(rfx_test_suite name)
-  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "DEPS;LABELS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${name}/*.cpp)
   if(NOT srcs)
     return()
@@ -56,6 +57,10 @@ function(rfx_test_suite name)
   target_include_directories(rfx_${name}_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests)
   target_link_libraries(rfx_${name}_tests PRIVATE ${ARG_DEPS} GTest::gtest)
   target_compile_definitions(rfx_${name}_tests PRIVATE RFX_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  set(labels ${name})
+  if(ARG_LABELS)
+    set(labels ${ARG_LABELS})
+  endif()
   gtest_discover_tests(rfx_${name}_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
-                       PROPERTIES TIMEOUT 900)
+                       PROPERTIES TIMEOUT 900 LABELS "${labels}")
 endfunction()
