@@ -100,6 +100,10 @@ int RunSweepCommand(const SweepArgs& a) {
     std::cerr << "rfx sweep: interrupted; rerun the same command to resume\n";
     return 1;
   }
+  if (s.failed > 0) {
+    std::cerr << "rfx sweep: " << s.failed << " cell(s) failed; rerun to retry\n";
+    return 1;
+  }
   return 0;
 }
 

@@ -39,19 +39,33 @@ Runner AddTrainCommand(CLI::App& app) {
   cmd->add_flag("--force", run->force, "Overwrite a run already in --out");
   cmd->add_option("--stop-at", run->stop_at_step,
                   "Stop (checkpoint, exit 1) once this step is done; continue with --resume");
-  return [config, run]() -> int {
+  auto* stop_at = cmd->get_option("--stop-at");
+  return [config, run, stop_at]() -> int {
     if (run->resume && run->force) throw UsageError("--resume and --force exclude each other");
+    if (run->out_dir.empty()) throw UsageError("--out is empty; give the run directory");
+    if (stop_at->count() > 0 && run->stop_at_step < 1) {
+      throw UsageError("--stop-at " + std::to_string(run->stop_at_step) +
+                       " is out of range; give a step >= 1");
+    }
     const Config c = LoadConfig(*config);
     g_stop.store(false);
     run->stop = &g_stop;
     InstallStopHandlers();
-    const train::TrainResult r = train::RunTraining(c, *run);
+    train::TrainResult r;
+    try {
+      r = train::RunTraining(c, *run);
+    } catch (const train::ResumeConflict& e) {
+      std::cerr << "rfx: error: " << e.what() << "\n";
+      return train::kExitResumeConflict;
+    }
     std::cout << r.ToJson().dump() << std::endl;
-    if (r.status == "failed") {
-      std::cerr << "rfx: train " << r.status << ": " << r.message << "\n";
+    if (r.failed()) {
+      std::cerr << "rfx: train failed: " << r.message << "\n";
       return 1;
     }
-    if (r.status == "diverged") std::cerr << "rfx: train diverged: " << r.message << "\n";
+    if (r.status == train::TrainStatus::kDiverged) {
+      std::cerr << "rfx: train diverged: " << r.message << "\n";
+    }
     return 0;
   };
 }

@@ -68,12 +68,13 @@ TEST(SweepCliTest, DryRunOfThePapersRangesIsAtMostAFifthOfTheGrid) {
 // Synthetic shards written through the library, merged and fitted through the CLI.
 TEST(SweepCliTest, MergeIsIdempotentAndFitReadsTheMergedResults) {
   test::TempDir dir;
-  const Config c = Config::Load("", {"sweep.mode=grid", "sweep.axes.net.depth=[2,4,8,16,32]",
-                                     "sweep.axes.dataset.distance={from: 1, to: 12}"});
+  const Config c = Config::Load(
+      "", {"dataset.glyph_scale=0.1", "sweep.mode=grid", "sweep.axes.net.depth=[2,4,8,16,32]",
+           "sweep.axes.dataset.distance={from: 2, to: 13}"});
   sweep::Evaluator eval = [](const Config& cell, const sweep::CellTask&) {
-    sweep::CellResult r;
+    train::TrainResult r;
     const double seen = std::sqrt(static_cast<double>(cell.GetInt("net.depth"))) * 2;
-    r.accuracy = cell.GetInt("dataset.distance") <= std::lround(seen) ? 0.95 : 0.5;
+    r.accuracy = cell.GetInt("dataset.distance") <= std::lround(seen) + 1 ? 0.95 : 0.5;
     return r;
   };
   for (int i = 1; i <= 2; ++i) {
@@ -99,8 +100,8 @@ TEST(SweepCliTest, MergeIsIdempotentAndFitReadsTheMergedResults) {
   const json j = json::parse(f.out);
   ASSERT_EQ(j["thresholds"].size(), 5u);
   EXPECT_EQ(j["thresholds"][0]["depth"], 2);
-  EXPECT_EQ(j["thresholds"][0]["distance"], 3);
-  EXPECT_EQ(j["thresholds"][4]["distance"], 11);
+  EXPECT_EQ(j["thresholds"][0]["distance"], 4);
+  EXPECT_EQ(j["thresholds"][4]["distance"], 12);
   EXPECT_NEAR(j["models"]["power"]["p"].get<double>(), 0.5, 0.1);
   EXPECT_EQ(j["models"]["power"]["p_ci"].size(), 2u);
   for (const char* m : {"sqrt", "linear"}) {

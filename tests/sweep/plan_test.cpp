@@ -20,7 +20,7 @@ Config Sweep(const std::vector<std::string>& sets) {
 TEST(SweepOptionsTest, DefaultsWithAnAxisAreValid) {
   const Config c = Sweep({"sweep.axes.dataset.distance=[2,4,8]"});
   const SweepOptions o = SweepOptions::FromConfig(c);
-  EXPECT_EQ(o.mode, "threshold");
+  EXPECT_EQ(o.mode, SweepMode::kThreshold);
   ASSERT_EQ(o.axes.size(), 1u);
   EXPECT_EQ(o.axes[0].key, "dataset.distance");
   EXPECT_EQ(o.axes[0].values.size(), 3u);

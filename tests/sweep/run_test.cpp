@@ -18,8 +18,10 @@ namespace {
 
 using nlohmann::json;
 
-// A synthetic monotone oracle: a net of depth N sees up to round(2·√N) px.
-int TrueThreshold(int64_t depth) { return static_cast<int>(std::lround(2.0 * std::sqrt(depth))); }
+// A synthetic monotone oracle: a net of depth N sees up to round(2·√N) + 1 px.
+int TrueThreshold(int64_t depth) {
+  return static_cast<int>(std::lround(2.0 * std::sqrt(depth))) + 1;
+}
 
 struct Oracle {
   std::mutex mu;
@@ -27,7 +29,7 @@ struct Oracle {
   int calls = 0;
   Evaluator Make() {
     return [this](const Config& c, const CellTask& task) {
-      CellResult r;
+      train::TrainResult r;
       const bool sees = c.GetInt("dataset.distance") <= TrueThreshold(c.GetInt("net.depth"));
       r.accuracy = sees ? 0.97 : 0.52;
       r.loss = 0.01;
@@ -42,9 +44,10 @@ struct Oracle {
 };
 
 Config SweepConfig(const std::string& mode, std::vector<std::string> extra = {}) {
-  std::vector<std::string> sets = {"sweep.mode=" + mode, "sweep.axes.net.depth=[2,4,8,16,32]",
-                                   "sweep.axes.dataset.distance={from: 1, to: 16}",
-                                   "train.steps=3"};
+  // Small glyphs: the synthetic oracle's distances (2..17) are legal data-set distances.
+  std::vector<std::string> sets = {
+      "dataset.glyph_scale=0.1", "sweep.mode=" + mode, "sweep.axes.net.depth=[2,4,8,16,32]",
+      "sweep.axes.dataset.distance={from: 2, to: 17}", "train.steps=3"};
   sets.insert(sets.end(), extra.begin(), extra.end());
   return Config::Load("", sets);
 }
@@ -114,16 +117,16 @@ TEST(RunSweepTest, ThresholdFindsTheGridsThresholdsWithFewTrainings) {
 TEST(RunSweepTest, SeesNothingAndSeesEverything) {
   test::TempDir dir;
   Oracle oracle;
-  // Depth 2 sees 3 px: distances 5..7 are never seen; depth 32 sees 11 px: all of them.
-  const Config c = Config::Load(
-      "", {"sweep.axes.net.depth=[2,32]", "sweep.axes.dataset.distance={from: 5, to: 7}"});
+  // Depth 2 sees 4 px: distances 5..7 are never seen; depth 32 sees 12 px: all of them.
+  const Config c = Config::Load("", {"dataset.glyph_scale=0.1", "sweep.axes.net.depth=[2,32]",
+                                     "sweep.axes.dataset.distance={from: 5, to: 7}"});
   const SweepSummary s = RunSweep(c, Opts(dir.path()), oracle.Make());
   ASSERT_EQ(s.searches.size(), 2u);
   EXPECT_FALSE(s.searches[0].value.has_value());
-  EXPECT_EQ(s.searches[0].censored, "below");
+  EXPECT_EQ(s.searches[0].censored, Censoring::kBelow);
   EXPECT_EQ(s.searches[0].cells, 1);
   EXPECT_EQ(*s.searches[1].value, 7);
-  EXPECT_EQ(s.searches[1].censored, "above");
+  EXPECT_EQ(s.searches[1].censored, Censoring::kAbove);
   const json j = FitSweepDir(dir.path()).ToJson();
   EXPECT_TRUE(j["thresholds"][0]["distance"].is_null());
   EXPECT_EQ(j["thresholds"][1]["censored"], "above");
@@ -133,14 +136,14 @@ TEST(RunSweepTest, RepeatsAverageAccuracy) {
   test::TempDir dir;
   // Seed 0 always sees, seed 1 never: the mean 0.5 is below 0.9, so nothing is seen.
   Evaluator eval = [](const Config& c, const CellTask&) {
-    CellResult r;
+    train::TrainResult r;
     r.accuracy = c.GetInt("train.seed") == 0 ? 1.0 : 0.0;
     return r;
   };
-  const Config c = Config::Load(
-      "", {"sweep.axes.net.depth=[2]", "sweep.axes.dataset.distance=[1,2,3]", "sweep.repeats=2"});
+  const Config c = Config::Load("", {"dataset.glyph_scale=0.1", "sweep.axes.net.depth=[2]",
+                                     "sweep.axes.dataset.distance=[2,3,4]", "sweep.repeats=2"});
   const SweepSummary s = RunSweep(c, Opts(dir.path()), eval);
-  EXPECT_EQ(s.searches[0].censored, "below");
+  EXPECT_EQ(s.searches[0].censored, Censoring::kBelow);
   EXPECT_EQ(s.trained, 2);
   const auto recs = ReadRecords(ResultsPath(dir.path()));
   ASSERT_EQ(recs.size(), 2u);
@@ -196,7 +199,7 @@ TEST(RunSweepTest, WorkersFindTheSameThresholds) {
   RunSweep(SweepConfig("grid", {"sweep.axes.net.depth=[2,4]"}), g,
            [&](const Config& c, const CellTask& task) {
              if (c.GetInt("train.threads") < 1 || task.worker < 0 || task.worker > 1) ++bad;
-             return CellResult{};
+             return train::TrainResult{};
            });
   EXPECT_EQ(bad, 0);
 }
@@ -208,7 +211,13 @@ TEST(RunSweepTest, InterruptedSweepResumesWithoutLossOrDuplicates) {
   Evaluator inner = oracle.Make();
   int n = 0;
   Evaluator eval = [&](const Config& c, const CellTask& t) {
-    if (++n == 10) stop = true;  // the 10th training is cut short
+    if (++n == 10) {  // the 10th training is cut short, as RunTraining reports a stop
+      stop = true;
+      train::TrainResult cut;
+      cut.status = train::TrainStatus::kFailed;
+      cut.message = "stopped at step 1 of 3";
+      return cut;
+    }
     return inner(c, t);
   };
   SweepRunOptions o = Opts(dir.path());
@@ -236,12 +245,12 @@ TEST(RunSweepTest, ARerunTrainsFailedCellsAgainAndOnlyThem) {
   auto evaluator = [&](bool crash_depth_8) -> Evaluator {
     return [&, crash_depth_8](const Config& cfg, const CellTask&) {
       ++calls;
-      CellResult r;
+      train::TrainResult r;
       r.accuracy = 0.97;
       r.steps = 3;
       r.device = "synthetic";
       if (crash_depth_8 && cfg.GetInt("net.depth") == 8) {
-        r.status = "failed";
+        r.status = train::TrainStatus::kFailed;
         r.accuracy = 0;
         r.message = "killed by signal 9";
       }

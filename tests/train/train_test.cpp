@@ -94,7 +94,7 @@ TEST_F(TrainTest, WritesTheRunDirectoryAndIsDeterministic) {
   test::TempDir a, b;
   const TrainResult ra = RunTraining(Small({}), Quiet(a.path()));
   const TrainResult rb = RunTraining(Small({}), Quiet(b.path()));
-  EXPECT_EQ(ra.status, "ok");
+  EXPECT_EQ(ra.status, TrainStatus::kOk);
   EXPECT_EQ(ra.steps, 20);
   EXPECT_EQ(ra.device, "cpu");
   EXPECT_GT(ra.wall_s, 0);
@@ -133,7 +133,7 @@ TEST_F(TrainTest, InterruptedAndResumedEqualsUninterrupted) {
   RunOptions stop = Quiet(parts.path());
   stop.stop_at_step = 13;  // between checkpoints and log lines
   const TrainResult cut = RunTraining(config, stop);
-  EXPECT_EQ(cut.status, "failed");
+  EXPECT_EQ(cut.status, TrainStatus::kFailed);
   EXPECT_EQ(cut.steps, 13);
   EXPECT_NE(cut.message.find("--resume"), std::string::npos) << cut.message;
   EXPECT_TRUE(FileExists(parts / "checkpoint.pt"));
@@ -152,7 +152,7 @@ TEST_F(TrainTest, InterruptedAndResumedEqualsUninterrupted) {
                            resume),
                UsageError);
   const TrainResult rest = RunTraining(config, resume);
-  EXPECT_EQ(rest.status, "ok");
+  EXPECT_EQ(rest.status, TrainStatus::kOk);
   EXPECT_EQ(rest.steps, 30);
   EXPECT_EQ(rest.accuracy, full.accuracy);
   EXPECT_EQ(rest.loss, full.loss);
@@ -168,14 +168,14 @@ TEST_F(TrainTest, InterruptedAndResumedEqualsUninterrupted) {
   }
   RunOptions force = Quiet(parts.path());
   force.force = true;
-  EXPECT_EQ(RunTraining(config, force).status, "ok");
+  EXPECT_EQ(RunTraining(config, force).status, TrainStatus::kOk);
 }
 
 TEST_F(TrainTest, DivergenceStopsWithTheStep) {
   test::TempDir dir;
   const TrainResult r = RunTraining(
       Small({"train.lr=1e6", "train.steps=200", "train.log_every=10"}), Quiet(dir.path()));
-  EXPECT_EQ(r.status, "diverged");
+  EXPECT_EQ(r.status, TrainStatus::kDiverged);
   EXPECT_LT(r.steps, 200);
   EXPECT_GE(r.steps, 1);
   EXPECT_NE(r.message.find("step " + std::to_string(r.steps)), std::string::npos) << r.message;
@@ -199,10 +199,10 @@ TEST_F(TrainTest, LearnsWhatItsFieldCoversOnly) {
   deep.push_back("net.depth=8");
   shallow.push_back("net.depth=1");
   const TrainResult d = RunTraining(Small(deep), Quiet());
-  EXPECT_EQ(d.status, "ok");
+  EXPECT_EQ(d.status, TrainStatus::kOk);
   EXPECT_GE(d.accuracy, 0.9);
   const TrainResult s = RunTraining(Small(shallow), Quiet());
-  EXPECT_EQ(s.status, "ok");
+  EXPECT_EQ(s.status, TrainStatus::kOk);
   EXPECT_LE(s.accuracy, 0.75);
   std::printf("depth 8: accuracy %.3f (%.1f s); depth 1: %.3f (%.1f s)\n", d.accuracy, d.wall_s,
               s.accuracy, s.wall_s);

@@ -3,6 +3,7 @@
 #include <torch/serialize.h>
 
 #include <algorithm>
+#include <sstream>
 #include <stdexcept>
 
 #include "rfx/util/error.h"
@@ -281,12 +282,12 @@ int64_t CountParameters(const torch::nn::Module& net) {
 void SaveNet(const Net& net, const std::string& path) {
   torch::serialize::OutputArchive archive;
   net.save(archive);
-  // Write next to the target and rename, so a crash leaves the old file or the new one.
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    throw std::runtime_error("cannot rename " + tmp + " to " + path);
-  }
+  // Serialised in memory and written atomically by the files layer: a crash leaves the old file
+  // or the new one, and a full disk is a typed error naming the path (LibTorch's own file
+  // writer throws from a destructor on a failed write, which aborts the process).
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  WriteFileAtomic(path, bytes.str());
 }
 
 void LoadNet(Net& net, const std::string& path, c10::Device device) {

@@ -21,7 +21,6 @@ constexpr int64_t kMaxAxisValues = 100000;
 const char* const kNonResultKeys[] = {"train.threads", "dataset.threads", "dataset.prefetch",
                                       "train.log_every", "train.checkpoint_every"};
 
-
 YAML::Node NumberNode(double v, bool integer) {
   if (integer) return YAML::Node(static_cast<long long>(std::llround(v)));
   char buf[64];
@@ -76,9 +75,10 @@ std::vector<YAML::Node> AxisValues(const std::string& key, const YAML::Node& spe
     }
     if (!(step > 0)) throw ConfigError(key, "range step must be > 0");
     long long dummy = 0;
-    const bool integer = ParseConfigInt(spec["from"].Scalar(), &dummy) &&
-                         ParseConfigInt(spec["to"].Scalar(), &dummy) &&
-                         (!spec["step"].IsDefined() || ParseConfigInt(spec["step"].Scalar(), &dummy));
+    const bool integer =
+        ParseConfigInt(spec["from"].Scalar(), &dummy) &&
+        ParseConfigInt(spec["to"].Scalar(), &dummy) &&
+        (!spec["step"].IsDefined() || ParseConfigInt(spec["step"].Scalar(), &dummy));
     const double count = std::floor((to - from) / step + 1e-9) + 1;
     if (count > kMaxAxisValues) {
       throw ConfigError(key, "range has " + std::to_string(static_cast<long long>(count)) +
@@ -92,11 +92,30 @@ std::vector<YAML::Node> AxisValues(const std::string& key, const YAML::Node& spe
   throw ConfigError(key, "expected a list of values or a range {from, to, step}");
 }
 
-void SweepOptions::validate() const {
-  if (mode != "grid" && mode != "threshold") {
-    throw ConfigError("sweep.mode",
-                      "value '" + mode + "' is not allowed; allowed: grid, threshold");
+const char* SweepModeText(SweepMode mode) {
+  switch (mode) {
+    case SweepMode::kGrid:
+      return "grid";
+    case SweepMode::kThreshold:
+      return "threshold";
+    case SweepMode::kAdaptive:
+      return "adaptive";
   }
+  return "grid";
+}
+
+namespace {
+SweepMode ParseSweepMode(const std::string& text) {
+  for (SweepMode m : {SweepMode::kGrid, SweepMode::kThreshold, SweepMode::kAdaptive}) {
+    if (text == SweepModeText(m)) return m;
+  }
+  throw ConfigError("sweep.mode",
+                    "value '" + text + "' is not allowed; allowed: grid, threshold, adaptive");
+}
+}  // namespace
+
+void SweepOptions::validate() const {
+  if (mode == SweepMode::kAdaptive) adaptive.validate();
   if (repeats < 1) {
     throw ConfigError("sweep.repeats", "value " + std::to_string(repeats) + " must be >= 1");
   }
@@ -116,7 +135,7 @@ void SweepOptions::validate() const {
       throw ConfigError("sweep.axes." + a.key, "axis given twice");
     }
   }
-  if (mode == "threshold") {
+  if (searched()) {
     const Axis* t = nullptr;
     std::string names;
     for (const auto& a : axes) {
@@ -124,9 +143,9 @@ void SweepOptions::validate() const {
       names += (names.empty() ? "" : ", ") + a.key;
     }
     if (t == nullptr) {
-      throw ConfigError("sweep.threshold.axis", "'" + threshold_axis +
-                                                    "' is not one of the sweep axes (" + names +
-                                                    "); threshold mode searches along an axis");
+      throw ConfigError("sweep.threshold.axis",
+                        "'" + threshold_axis + "' is not one of the sweep axes (" + names + "); " +
+                            SweepModeText(mode) + " mode searches along an axis");
     }
     double prev = -std::numeric_limits<double>::infinity();
     for (const auto& v : t->values) {
@@ -148,7 +167,12 @@ void SweepOptions::validate() const {
 SweepOptions SweepOptions::FromConfig(const Config& config) {
   SweepOptions o;
   try {
-    o.mode = config.GetString("sweep.mode");
+    o.mode = ParseSweepMode(config.GetString("sweep.mode"));
+    o.adaptive.ci = config.GetDouble("sweep.adaptive.ci");
+    o.adaptive.max_trainings = static_cast<int>(config.GetInt("sweep.adaptive.max_trainings"));
+    o.adaptive.min_trainings = static_cast<int>(config.GetInt("sweep.adaptive.min_trainings"));
+    o.adaptive.lapse = config.GetDouble("sweep.adaptive.lapse");
+    o.adaptive.prior_width = config.GetDouble("sweep.adaptive.prior_width");
     o.repeats = static_cast<int>(config.GetInt("sweep.repeats"));
     o.threshold_axis = config.GetString("sweep.threshold.axis");
     o.accuracy = config.GetDouble("sweep.threshold.accuracy");
@@ -198,7 +222,7 @@ Plan::Plan(const Config& base, SweepOptions options)
   for (size_t i = 0; i < options_.axes.size(); ++i) {
     if (options_.axes[i].key == options_.threshold_axis) threshold_index_ = static_cast<int>(i);
   }
-  if (options_.threshold_mode()) {
+  if (options_.searched()) {
     for (size_t i = 0; i < options_.axes.size(); ++i) {
       if (static_cast<int>(i) == threshold_index_) continue;
       if (options_.axes[i].key == "net.depth") chain_index_ = static_cast<int>(i);
@@ -238,7 +262,7 @@ std::vector<Cell> Plan::GridCells() const {
 
 std::vector<Search> Plan::Searches() const {
   std::vector<Search> out;
-  if (!options_.threshold_mode()) return out;
+  if (!options_.searched()) return out;
   // Enumerate the outer axes other than the chain axis (first outermost), then the chain axis.
   std::vector<int> others;
   for (size_t i = 0; i < options_.axes.size(); ++i) {
@@ -284,8 +308,10 @@ const Config& Defaults() {
 
 // `c` with its sweep.* section back at the defaults (the sweep settings do not change a cell).
 void ResetSweepSection(Config* c) {
-  for (const char* k : {"sweep.mode", "sweep.axes", "sweep.repeats", "sweep.threshold.axis",
-                        "sweep.threshold.accuracy"}) {
+  for (const char* k :
+       {"sweep.mode", "sweep.axes", "sweep.repeats", "sweep.threshold.axis",
+        "sweep.threshold.accuracy", "sweep.adaptive.ci", "sweep.adaptive.max_trainings",
+        "sweep.adaptive.min_trainings", "sweep.adaptive.lapse", "sweep.adaptive.prior_width"}) {
     c->Set(k, Defaults().Get(k), "sweep cell");
   }
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rfx/config/config.h"
+#include "rfx/sweep/adaptive.h"
 
 namespace rfx::sweep {
 
@@ -24,18 +25,29 @@ struct Axis {
   std::string Text(size_t i) const { return values[i].Scalar(); }
 };
 
+// How a sweep chooses its trainings. Text ("grid", "threshold", "adaptive") in SweepModeText.
+enum class SweepMode {
+  kGrid,       // every combination of axis values, `repeats` seeds each
+  kThreshold,  // per depth, gallop and bisect to the largest distance whose mean accuracy passes
+  kAdaptive,   // per depth, a Bayesian staircase on the distance (adaptive.h) until d50 is tight
+};
+const char* SweepModeText(SweepMode mode);
+
 // `sweep.*` keys.
 struct SweepOptions {
-  std::string mode = "threshold";                   // sweep.mode: grid | threshold
+  SweepMode mode = SweepMode::kThreshold;           // sweep.mode: grid | threshold | adaptive
   std::vector<Axis> axes;                           // sweep.axes: key -> list | {from, to, step}
   int repeats = 1;                                  // sweep.repeats (>= 1): seeds train.seed + r
   std::string threshold_axis = "dataset.distance";  // sweep.threshold.axis (numeric, among axes)
   double accuracy = 0.9;                            // sweep.threshold.accuracy in (0, 1]
+  AdaptiveOptions adaptive;                         // sweep.adaptive.* (adaptive mode)
   void validate() const;
   // Reads and checks sweep.* against `config` (every axis key must be a settable config key
   // whose type accepts every value). Errors name the offending key, e.g. sweep.axes.net.depth.
   static SweepOptions FromConfig(const Config& config);
-  bool threshold_mode() const { return mode == "threshold"; }
+  bool threshold_mode() const { return mode == SweepMode::kThreshold; }
+  // Threshold and adaptive sweeps run one search per combination of the outer axes (a depth).
+  bool searched() const { return mode != SweepMode::kGrid; }
 };
 
 // A cell: one index into each axis (same order as SweepOptions::axes).
@@ -66,7 +78,7 @@ class Plan {
   // Every combination of axis values (first axis outermost).
   std::vector<Cell> GridCells() const;
   int64_t GridSize() const;
-  // The searches of threshold mode, chains consecutive, chain axis innermost.
+  // The searches of threshold and adaptive mode, chains consecutive, chain axis innermost.
   std::vector<Search> Searches() const;
 
   // The config a cell trains with: base + the axis values + train.seed + repeat; the sweep.*

@@ -12,19 +12,10 @@
 
 #include "rfx/config/config.h"
 #include "rfx/sweep/plan.h"
+#include "rfx/sweep/psychometric.h"
+#include "rfx/train/train.h"
 
 namespace rfx::sweep {
-
-// What one training gave.
-struct CellResult {
-  double accuracy = 0;
-  double loss = 0;
-  std::string status = "ok";  // ok | diverged | failed
-  int64_t steps = 0;
-  double wall_s = 0;
-  std::string device;
-  std::string message;
-};
 
 // Where and how a cell is evaluated.
 struct CellTask {
@@ -35,8 +26,9 @@ struct CellTask {
 
 // Evaluates one cell (one training). `config` is the cell's resolved config, with the worker's
 // device and thread share already set. May throw ConfigError/UsageError (the sweep stops with
-// exit 2); any other failure should come back as status "failed".
-using Evaluator = std::function<CellResult(const Config& config, const CellTask& task)>;
+// exit 2); any other exception is recorded as a kFailed training of that cell (its message
+// naming the cell) and the sweep goes on; a files-layer error while recording stops it (exit 1).
+using Evaluator = std::function<train::TrainResult(const Config& config, const CellTask& task)>;
 
 struct SweepRunOptions {
   std::string out_dir;               // the sweep directory (required)
@@ -53,17 +45,21 @@ struct SweepRunOptions {
 // Parses "I/N" (1 <= I <= N); throws UsageError naming --shard.
 void ParseShard(const std::string& text, int* shard, int* count);
 
+// One search's outcome (threshold or adaptive mode).
 struct SearchResult {
   nlohmann::json outer;         // the outer axis values, config key -> value
-  std::optional<double> value;  // the largest value seen (none: sees nothing)
-  std::string censored;         // "" | "below" | "above"
-  int cells = 0;                // cells the search asked for
+  std::optional<double> value;  // threshold: the largest value seen (none: sees nothing)
+  Censoring censored = Censoring::kNone;
+  int cells = 0;  // threshold: cells the search asked for; adaptive: trainings of the depth
+  // adaptive: the staircase's last estimate of d50 and its 95% interval, and why it stopped.
+  double d50 = NAN, ci_lo = NAN, ci_hi = NAN;
+  std::string reason;
 };
 
 struct SweepSummary {
   int64_t trained = 0;                 // trainings run now
   int64_t reused = 0;                  // cells found finished in the store
-  int64_t failed = 0;                  // trainings with status "failed"
+  int64_t failed = 0;                  // trainings that failed (kFailed) in this run
   std::vector<SearchResult> searches;  // threshold mode
   bool interrupted = false;
   std::string note;  // e.g. "config changed without changing cells"
@@ -77,10 +73,10 @@ SweepSummary RunSweep(const Config& config, const SweepRunOptions& options,
 
 // The plan of a sweep without running it.
 struct DryRun {
-  std::string mode;
+  SweepMode mode = SweepMode::kThreshold;
   int64_t grid_cells = 0;       // every combination
   int64_t cells = 0;            // grid: cells of this shard
-  int64_t searches = 0;         // threshold: searches of this shard
+  int64_t searches = 0;         // threshold/adaptive: searches (depths) of this shard
   int64_t trainings_bound = 0;  // upper bound of trainings (threshold: thresholds assumed not to
                                 // decrease along the chain axis)
   int64_t trainings_bound_any = 0;  // threshold: bound without that assumption
@@ -93,14 +89,22 @@ struct DryRun {
 };
 DryRun PlanDryRun(const Config& config, const SweepRunOptions& options);
 
-// Record JSON of a finished cell.
-nlohmann::json MakeRecord(const Plan& plan, const Cell& cell, int repeat, const CellResult& r);
+// Record JSON of a finished training: key, the axis values, repeat, seed, then the TrainResult's
+// own JSON (TrainResult::FromJson reads a record back).
+nlohmann::json MakeRecord(const Plan& plan, const Cell& cell, int repeat,
+                          const train::TrainResult& r);
 // A scalar YAML value as JSON (integer, number, boolean or string).
 nlohmann::json ScalarJson(const YAML::Node& n);
 
 // An Evaluator that runs `exe train --config CELLDIR.yaml --out CELLDIR --resume` in a child
 // process (its output in CELLDIR.log) and reads CELLDIR/result.json. A crash of the child is a
-// "failed" cell; exit code 2 (bad config) stops the sweep. The child dies with the sweep.
+// kFailed training; exit code 2 (bad config) stops the sweep; exit code
+// train::kExitResumeConflict (the cell's files were made with other settings) reruns it with
+// --force. The child dies with the sweep.
 Evaluator ChildProcessEvaluator(const std::string& exe, const std::atomic<bool>* stop = nullptr);
+
+// Checks the config of every cell this shard may train (every grid cell, every value of a
+// search) before anything trains: ConfigError naming the axis values of the first bad cell.
+void ValidateCells(const Plan& plan, int shard, int shard_count);
 
 }  // namespace rfx::sweep

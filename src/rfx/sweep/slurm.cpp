@@ -179,8 +179,8 @@ SlurmScripts WriteSlurmScripts(const Config& config, const SlurmOptions& o) {
   for (int i = 1; i <= o.shards; ++i) {
     ro.shard = i;
     const DryRun d = PlanDryRun(config, ro);
-    const int64_t n = d.mode == "threshold" ? d.searches : d.cells;
-    s.unit = d.mode == "threshold" ? "searches" : "cells";
+    const int64_t n = d.mode == SweepMode::kGrid ? d.cells : d.searches;
+    s.unit = d.mode == SweepMode::kGrid ? "cells" : "searches";
     s.largest_shard = std::max(s.largest_shard, n);
     total += n;
     if (n == 0) ++empty;
@@ -208,9 +208,8 @@ SlurmScripts WriteSlurmScripts(const Config& config, const SlurmOptions& o) {
   for (const auto& a : o.sbatch_args) sweep += "#SBATCH " + a + "\n";
   sweep += "set -eu\n";
   sweep += "exec " + o.rfx_path + " sweep --config " + SweepConfigPath(s.dir) + " --out " + s.dir +
-           " --shard \"${SLURM_ARRAY_TASK_ID}/" + n + "\" --workers " +
-           std::to_string(o.workers) + (o.devices.empty() ? "" : " --devices " + o.devices) +
-           "\n";
+           " --shard \"${SLURM_ARRAY_TASK_ID}/" + n + "\" --workers " + std::to_string(o.workers) +
+           (o.devices.empty() ? "" : " --devices " + o.devices) + "\n";
 
   std::string merge = "#!/bin/bash\n";
   merge += "# Written by `rfx slurm`: merges the shards of " + s.dir + " and fits them; runs\n";

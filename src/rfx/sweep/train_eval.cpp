@@ -10,7 +10,7 @@
 namespace rfx::sweep {
 
 Evaluator InProcessEvaluator(const std::atomic<bool>* stop) {
-  return [stop](const Config& config, const CellTask& task) -> CellResult {
+  return [stop](const Config& config, const CellTask& task) -> train::TrainResult {
     // Resume: a cell cut short by a crash continues from its checkpoint, and a cell that
     // finished just before a crash (result.json, but no record yet) is not trained again.
     train::RunOptions run;
@@ -18,25 +18,14 @@ Evaluator InProcessEvaluator(const std::atomic<bool>* stop) {
     run.resume = true;
     run.progress = false;
     run.stop = stop;
-    train::TrainResult t;
     try {
-      t = train::RunTraining(config, run);
-    } catch (const UsageError& e) {
-      // Its files were made with other settings (e.g. train.log_every): start it over.
-      if (std::string(e.what()).find("cannot resume") == std::string::npos) throw;
+      return train::RunTraining(config, run);
+    } catch (const train::ResumeConflict&) {
+      // Its files were made with other settings (e.g. another train.steps): start it over.
       run.resume = false;
       run.force = true;
-      t = train::RunTraining(config, run);
+      return train::RunTraining(config, run);
     }
-    CellResult r;
-    r.accuracy = t.accuracy;
-    r.loss = t.loss;
-    r.status = t.status;
-    r.steps = t.steps;
-    r.wall_s = t.wall_s;
-    r.device = t.device;
-    r.message = t.message;
-    return r;
   };
 }
 

@@ -1,9 +1,8 @@
 #include "rfx/train/bench.h"
 
+#include <sys/resource.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
-
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -57,21 +56,21 @@ void StepBenchOptions::validate() const {
 
 nlohmann::json StepBenchResult::ToJson(const StepBenchOptions& o) const {
   nlohmann::json j = {{"step_ms", step_ms},
-          {"step_ms_min", step_ms_min},
-          {"faults_per_step", faults_per_step},
-          {"host_allocator", host_allocator},
-          {"gflops", gflops},
-          {"gflop_per_step", gflop_per_step},
-          {"conv_roofline_gflops", conv_roofline_gflops},
-          {"matmul_gflops", matmul_gflops},
-          {"threads", threads},
-          {"depth", o.depth},
-          {"width", o.width},
-          {"batch", o.batch},
-          {"size", o.size},
-          {"skip", o.skip},
-          {"channels_last", o.channels_last},
-          {"reps", o.reps}};
+                      {"step_ms_min", step_ms_min},
+                      {"faults_per_step", faults_per_step},
+                      {"host_allocator", host_allocator},
+                      {"gflops", gflops},
+                      {"gflop_per_step", gflop_per_step},
+                      {"conv_roofline_gflops", conv_roofline_gflops},
+                      {"matmul_gflops", matmul_gflops},
+                      {"threads", threads},
+                      {"depth", o.depth},
+                      {"width", o.width},
+                      {"batch", o.batch},
+                      {"size", o.size},
+                      {"skip", o.skip},
+                      {"channels_last", o.channels_last},
+                      {"reps", o.reps}};
   if (o.baseline) {
     j["baseline_step_ms"] = baseline_step_ms;
     j["baseline_faults_per_step"] = baseline_faults_per_step;
@@ -184,8 +183,8 @@ StepBenchResult RunStepBench(const StepBenchOptions& o) {
   std::vector<Variant*> variants;
   Variant rfx_step;
   rfx_step.forward = [&](const at::Tensor& in) { return net->forward(in); };
-  rfx_step.optimizer = std::make_unique<torch::optim::Adam>(net->parameters(),
-                                                            torch::optim::AdamOptions(3e-4));
+  rfx_step.optimizer =
+      std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(3e-4));
   rfx_step.x = x.contiguous(format);
   rfx_step.y = y.contiguous(format);
   variants.push_back(&rfx_step);
@@ -197,14 +196,14 @@ StepBenchResult RunStepBench(const StepBenchOptions& o) {
     if (o.skip == "input") {
       pyref_net = std::make_shared<BaselineFcnImpl>(net_opt);
       base_step.forward = [&](const at::Tensor& in) { return pyref_net->forward(in); };
-      base_step.optimizer = std::make_unique<torch::optim::Adam>(
-          pyref_net->parameters(), torch::optim::AdamOptions(3e-4));
+      base_step.optimizer = std::make_unique<torch::optim::Adam>(pyref_net->parameters(),
+                                                                 torch::optim::AdamOptions(3e-4));
     } else {
       plain_net = std::dynamic_pointer_cast<nn::FcnImpl>(nn::BuildNet(net_opt));
       nn::InitNet(*plain_net, nn::InitOptions(), 0);
       base_step.forward = [&](const at::Tensor& in) { return plain_net->forward(in); };
-      base_step.optimizer = std::make_unique<torch::optim::Adam>(
-          plain_net->parameters(), torch::optim::AdamOptions(3e-4));
+      base_step.optimizer = std::make_unique<torch::optim::Adam>(plain_net->parameters(),
+                                                                 torch::optim::AdamOptions(3e-4));
     }
     base_step.x = x.contiguous();
     base_step.y = y.contiguous();

@@ -31,14 +31,14 @@ struct StepBenchResult {
                                     // threads, batch and size (what the step could reach)
   double matmul_gflops = 0;         // best measured rate of a 1024² float matmul, same threads
   int threads = 0;
-  double faults_per_step = 0;       // minor page faults per timed step
-  bool host_allocator = false;      // rfx's caching host allocator was in use
+  double faults_per_step = 0;   // minor page faults per timed step
+  bool host_allocator = false;  // rfx's caching host allocator was in use
   // With options.baseline: the same step the plain way, timed in the same run in blocks
   // interleaved with rfx's: pyref.py's net (1×1 conv skips, out-of-place ReLU), NCHW, LibTorch's
   // default allocator (for skip != input: rfx's net, NCHW, default allocator).
   double baseline_step_ms = 0;
   double baseline_faults_per_step = 0;
-  double speedup = 0;               // baseline_step_ms / step_ms
+  double speedup = 0;  // baseline_step_ms / step_ms
   nlohmann::json ToJson(const StepBenchOptions& options) const;
 };
 

@@ -18,8 +18,19 @@
 #include "datasets/dataset.h"
 #include "rfx/config/config.h"
 #include "rfx/nn/net.h"
+#include "rfx/util/error.h"
 
 namespace rfx::train {
+
+// `train.early_stop.*`: periodic checks on held-out samples (kCheckStream, disjoint from the
+// training and the final evaluation streams). Off unless `every` > 0.
+struct EarlyStopOptions {
+  int64_t every = 0;      // train.early_stop.every: steps between checks (0 = no checks)
+  int samples = 64;       // train.early_stop.samples: held-out samples per check (>= 1)
+  double accuracy = 0.9;  // train.early_stop.accuracy: stop once a check reaches this, in (0, 1]
+  bool stop = true;       // train.early_stop.stop: false = only record learned_at, train on
+  bool enabled() const { return every > 0; }
+};
 
 // `train.*` keys. Defaults are the paper's.
 struct TrainOptions {
@@ -29,23 +40,45 @@ struct TrainOptions {
   int eval_samples = 256;       // train.eval_samples (>= 1)
   uint64_t seed = 0;            // train.seed
   std::string device = "auto";  // train.device: auto | cpu | cuda | cuda:N
-  int threads = 0;              // train.threads (0 = all cores)
+  int threads = 0;              // train.threads (0 = all cores; at most 4x the CPUs we may use)
   int log_every = 100;          // train.log_every (>= 1)
   int checkpoint_every = 500;   // train.checkpoint_every (0 = only at the end)
+  EarlyStopOptions early_stop;  // train.early_stop.*
   void validate() const;
   static TrainOptions FromConfig(const Config& config);
 };
 
+// How a training ended. Text ("ok", "diverged", "failed") in StatusText only.
+enum class TrainStatus {
+  kOk,        // trained (maybe stopped early) and evaluated: `accuracy` is the outcome
+  kDiverged,  // the loss became non-finite: an outcome of the experiment (nothing learned)
+  kFailed,    // crashed, killed, stopped or out of resources: not an outcome; retried by sweeps
+};
+const char* StatusText(TrainStatus status);
+// Parses StatusText's words; throws std::invalid_argument otherwise.
+TrainStatus ParseStatus(const std::string& text);
+
+// What one training gave: result.json, a sweep record and the child-process protocol all carry
+// exactly this (ToJson / FromJson).
 struct TrainResult {
-  double accuracy = 0;        // on eval_samples fresh samples (kEvalStream); 0 unless "ok"
-  double loss = 0;            // mean training loss over the last log window (NaN: diverged)
-  int64_t steps = 0;          // steps done (diverged: the step whose loss was not finite)
-  std::string status = "ok";  // "ok" | "diverged" | "failed"
+  double accuracy = 0;  // on eval_samples fresh samples (kEvalStream); 0 unless kOk
+  double loss = 0;      // mean training loss over the last log window (NaN: diverged)
+  int64_t steps = 0;    // steps done (diverged: the step whose loss was not finite)
+  TrainStatus status = TrainStatus::kOk;
   double wall_s = 0;
-  std::string device;             // "cpu", "cuda:0", ...
-  std::string message;            // why, when status is not "ok"
-  double train_accuracy = 0;      // accuracy on the training batches of the last log window
+  std::string device;         // "cpu", "cuda:0", ...
+  std::string message;        // why, when status is not kOk; notes (e.g. a bad checkpoint)
+  double train_accuracy = 0;  // accuracy on the training batches of the last log window
+  // Periodic held-out checks (train.early_stop.every > 0): the first step whose check reached
+  // train.early_stop.accuracy (-1: none did, or no checks), and whether training stopped there.
+  int64_t check_every = 0;  // train.early_stop.every of this run (0: learned_at is unknown)
+  int64_t learned_at = -1;
+  bool early_stopped = false;
+  bool ok() const { return status == TrainStatus::kOk; }
+  bool failed() const { return status == TrainStatus::kFailed; }
   nlohmann::json ToJson() const;  // the result.json object (a non-finite loss is null)
+  // Reads ToJson's object (also a sweep record, whose extra keys are ignored). A missing or
+  // unknown status reads as kFailed: a result that does not say it finished is not an outcome.
   static TrainResult FromJson(const nlohmann::json& j);
 };
 
@@ -59,26 +92,39 @@ struct RunOptions {
                              // jobs: run N steps, then --resume in the next job)
 };
 
+// Errors of RunTraining that callers act on (by type, never by message text).
+// The run directory holds a run made with another config, or a run that needs --resume or
+// --force: the caller decides (a sweep starts the cell over). Exit code kExitResumeConflict.
+class ResumeConflict : public UsageError {
+ public:
+  using UsageError::UsageError;
+};
+// Exit code of `rfx train` for ResumeConflict (0 ok, 1 runtime failure, 2 usage).
+constexpr int kExitResumeConflict = 3;
+
 // Trains the net described by `config` (net.*, init.*, dataset.*, train.*). With an out_dir
 // writes config.yaml, metrics.jsonl, result.json, model.pt (and a checkpoint). Bad config →
-// ConfigError; runtime trouble → status "failed"/"diverged" in the result.
+// ConfigError; a run directory in the way → ResumeConflict; a file that cannot be written (disk
+// full) → the files layer's error, with the earlier checkpoint intact; divergence or a stop →
+// status kDiverged / kFailed in the result. A checkpoint that cannot be read is moved aside to
+// checkpoint.pt.bad and the run starts over, saying so on stderr and in `message`.
 //
 // out_dir states: empty or missing → a fresh run. A finished run (result.json with status
 // "ok" or "diverged") → UsageError naming --force, unless `force` (start over) or `resume`
 // (returns the stored result, trains nothing). An unfinished run (checkpoint.pt without a
 // finished result.json: interrupted or crashed) → UsageError naming --resume and --force,
 // unless one of them is given; `resume` continues from the checkpoint (the config must equal
-// the stored config.yaml except train.device, train.threads, dataset.threads,
-// dataset.prefetch; else UsageError naming the first differing key). `resume` on an empty
-// directory starts a fresh run.
+// the stored config.yaml except the keys that do not change a result; else ResumeConflict naming
+// the first differing key). `resume` on an empty or missing directory starts a fresh run; on a
+// directory holding other files but no run (e.g. a sweep's root) it is a UsageError.
 //
 // Files in out_dir: config.yaml (the resolved config), metrics.jsonl (one line per log_every
 // steps: {"step", "loss", "train_accuracy"}), checkpoint.pt (every checkpoint_every steps, at
 // a stop and at the end: model, optimizer, step, RNG state, the current log window),
 // model.pt (at the end and at a stop; not when diverged), result.json (TrainResult::ToJson).
 //
-// A set `run.stop` (checked every step) checkpoints and returns status "failed" with a
-// message saying how to resume.
+// A set `run.stop` (checked every step and between evaluation batches) checkpoints and returns
+// status kFailed with a message saying how to resume.
 TrainResult RunTraining(const Config& config, const RunOptions& run);
 
 // The accuracy rule of DESIGN §1.4. `output` is [B, 2, H, W]; for each channel, the mean over
@@ -88,8 +134,14 @@ at::Tensor PredictYo(const at::Tensor& output, int radius = 2);
 
 // Accuracy of `net` on samples 0 … samples−1 of `stream` of `dataset`, in eval mode, batches of
 // `batch_size`, on `device` (the net must already be there). Restores the net's train/eval mode.
+// A set `stop` ends it early: returns NaN.
 double Evaluate(nn::Net& net, const data::DatasetOptions& dataset, int samples, c10::Device device,
-                uint64_t stream = data::kEvalStream, int batch_size = 32, int threads = 0);
+                uint64_t stream = data::kEvalStream, int batch_size = 32, int threads = 0,
+                const std::atomic<bool>* stop = nullptr);
+
+// The held-out stream of the periodic checks (train.early_stop), disjoint from data::kTrainStream
+// and data::kEvalStream.
+constexpr uint64_t kCheckStream = 2;
 
 // The data-set options a run trains on: dataset.* with seed dataset.seed + train.seed.
 data::DatasetOptions RunDatasetOptions(const Config& config);

@@ -1,0 +1,108 @@
+// Learning as a probability (DESIGN §1.9): a training at (depth, distance) is a Bernoulli trial,
+// learned or not, with
+//   P(learned | d) = (1 − λ)·σ((d50 − d)/s),   σ the logistic,
+// λ a lapse rate (trainings that fail whatever the distance; Wichmann & Hill 2001), s > 0 the
+// slope (px) and d50 the field of the depth: the distance learned half as often as the nearest.
+// Pure math, no torch.
+//
+// Estimation (FitPsychometric): joint maximum likelihood over all depths — one d50 per depth,
+// one λ shared by all depths (a lapse is a property of training, and one depth's ~30 trials
+// cannot separate it from the slope), and s shared (default) or one per depth.
+//  * Profile structure: for given shared parameters θ = (log s…, λ) each depth's d50 is
+//    maximised on its own (a global 1-D search: the likelihood at every midpoint between tried
+//    distances and at ±∞, then Newton from the best); θ is maximised by projected Newton on
+//    the profile likelihood, with the Fisher information Schur-complemented over the d50s.
+//  * Bounds: s ∈ [0.25 px, max(1, range of all distances)] — below 0.25 px a step is already a
+//    step on an integer grid, above the range the curve is flat where it was tried; λ ∈ [0,
+//    lapse_max]. d50 is searched in [smallest − R, largest + R] (R the range of all distances)
+//    or is ±∞ (the likelihood's supremum: "learns whatever it could", "learns nothing").
+//  * Censoring: the ML d50 of a depth lies above the largest distance tried → kAbove (d50
+//    reported = that distance, ci_hi = +∞); below the smallest → kBelow (d50 = smallest,
+//    ci_lo = −∞). So no failures at all → kAbove and no successes → kBelow, while a depth that
+//    learns 9 of 10 everywhere is kAbove, its failures explained by the lapse, not "below".
+//  * Interval of d50: profile likelihood, the set of d50 with 2·(ℓmax − ℓprofile(d50)) ≤
+//    χ²₁(ci_level) (3.841 at 95%), where ℓprofile re-maximises s, λ and every other depth's
+//    d50. Ends found by stepping out from the estimate, then bisection (|Δd50| < 1e-4 px).
+//    An end that is not reached inside the search range is ±∞.
+#pragma once
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace rfx::sweep {
+
+// One training: the distance it had to see across and whether it learned (accuracy ≥ level).
+struct Trial {
+  double distance = 0;
+  bool learned = false;
+};
+
+// kBelow: the depth learns nothing in the range (d50 < smallest distance tried); kAbove: it
+// learns everything (d50 > largest distance tried).
+enum class Censoring { kNone, kBelow, kAbove };
+const char* CensoringText(Censoring c);  // "", "below", "above"
+
+// Errors name the keys "psychometric.<field>".
+struct PsychometricOptions {
+  double ci_level = 0.95;    // confidence of every interval, in (0, 1)
+  bool shared_slope = true;  // one slope s for all depths (thin per-depth data), else per depth
+  double lapse_max = 0.2;    // λ is fitted in [0, lapse_max], lapse_max in [0, 0.5); 0 disables
+  bool intervals = true;     // profile-likelihood CIs of d50; false: point estimates only (fast,
+                             // e.g. for bootstrap replicates), ci_lo/ci_hi stay NaN
+  void validate() const;     // ConfigError (a UsageError) naming the field
+};
+
+struct DepthEstimate {
+  double depth = 0;
+  double d50 = std::numeric_limits<double>::quiet_NaN();    // ML estimate; for a censored depth
+                                                            // the bound (smallest/largest tried)
+  double ci_lo = std::numeric_limits<double>::quiet_NaN();  // CI of d50; censored: one side ±∞
+  double ci_hi = std::numeric_limits<double>::quiet_NaN();
+  double slope = std::numeric_limits<double>::quiet_NaN();  // s (px)
+  double lapse = 0;                                         // λ
+  int trainings = 0, learned = 0;
+  Censoring censored = Censoring::kNone;
+  double ci_level = 0.95;  // the level of [ci_lo, ci_hi]
+  // (ci_hi − ci_lo)/(2·z), z the normal quantile of ci_level: the weight for curve fits.
+  // +∞ for a censored depth, NaN without intervals.
+  double se() const;
+};
+
+struct PsychometricFit {
+  std::vector<DepthEstimate> depths;                        // ascending depth
+  double slope = std::numeric_limits<double>::quiet_NaN();  // shared s (NaN with per-depth s)
+  double lapse = 0;                                         // λ
+  double log_likelihood = std::numeric_limits<double>::quiet_NaN();  // at the estimate
+  // The unbounded ML d50 of each depth (±∞ for censored-at-infinity), parallel to `depths`;
+  // used to warm-start refits.
+  std::vector<double> d50_ml;
+};
+
+// P(learned | distance) under the model.
+double LearnProbability(double distance, double d50, double slope, double lapse);
+
+// Fisher information about d50 of one trial at `distance` (1/px²): where a next training
+// narrows d50 the most.
+double D50Information(double distance, double d50, double slope, double lapse);
+
+// Σ log P(outcome) over the trials.
+double LogLikelihood(const std::vector<Trial>& trials, double d50, double slope, double lapse);
+
+// Joint ML fit of every depth (key: depth). Depths with no trials are skipped.
+// UsageError on a non-finite distance or invalid options.
+PsychometricFit FitPsychometric(const std::map<double, std::vector<Trial>>& by_depth,
+                                const PsychometricOptions& options = {});
+// The same, started from `start` (a fit of similar data, e.g. the full data for a bootstrap
+// replicate) instead of a coarse search over s and λ.
+PsychometricFit FitPsychometric(const std::map<double, std::vector<Trial>>& by_depth,
+                                const PsychometricOptions& options, const PsychometricFit& start);
+
+// Normal quantile Φ⁻¹(q), q ∈ (0, 1).
+double NormalQuantile(double q);
+
+// Non-finite numbers become null.
+nlohmann::json ToJson(const DepthEstimate& e);
+nlohmann::json ToJson(const PsychometricFit& f);
+
+}  // namespace rfx::sweep

@@ -1,0 +1,54 @@
+// A training's checkpoint (internal to rfx/train): model, optimiser, step, RNG state, the open
+// log window and the early-stop state, in one torch::serialize archive.
+#pragma once
+#include <ATen/ATen.h>
+#include <c10/core/Device.h>
+#include <torch/optim/adam.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "rfx/nn/net.h"
+
+namespace rfx::train {
+
+// The per-log-window accumulators, kept on the device (no host sync per step).
+struct Window {
+  std::vector<at::Tensor> losses;  // 0-dim loss per step
+  at::Tensor correct;              // int64 0-dim: train predictions right
+  int64_t seen = 0;                // samples
+  void Reset(c10::Device device) {
+    losses.clear();
+    correct = at::zeros({}, at::TensorOptions().dtype(at::kLong).device(device));
+    seen = 0;
+  }
+};
+
+// What a checkpoint restores besides the model and optimiser.
+struct Restored {
+  int64_t step = 0;
+  double wall_s = 0;
+  int64_t learned_at = -1;
+  bool early_stopped = false;
+};
+
+// A checkpoint that exists but cannot be read (truncated, corrupt, another format).
+class CheckpointUnreadable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Writes the checkpoint through the files layer (atomic; a full disk throws its error and leaves
+// the previous checkpoint in place).
+void SaveCheckpoint(const std::string& path, nn::Net& net, torch::optim::Adam& optimizer,
+                    int64_t step, double wall_s, const Window& window, int64_t learned_at,
+                    bool early_stopped);
+
+// Restores a checkpoint into `net`, `optimizer` and `window`; CheckpointUnreadable if the file
+// cannot be read as one.
+Restored LoadCheckpoint(const std::string& path, nn::Net& net, torch::optim::Adam& optimizer,
+                        Window* window, c10::Device device);
+
+}  // namespace rfx::train

@@ -1,0 +1,88 @@
+#include <cmath>
+#include <sstream>
+
+#include "rfx/train/train.h"
+#include "rfx/util/device.h"
+#include "rfx/util/error.h"
+
+namespace rfx::train {
+
+namespace {
+
+void CheckMin(const std::string& key, int64_t value, int64_t min) {
+  if (value < min) {
+    throw ConfigError(key, "value " + std::to_string(value) +
+                               " is out of range; allowed >= " + std::to_string(min));
+  }
+}
+
+std::string Num(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+}  // namespace
+
+void TrainOptions::validate() const {
+  CheckMin("train.steps", steps, 1);
+  CheckMin("train.batch_size", batch_size, 1);
+  if (!(lr > 0) || !std::isfinite(lr)) {
+    throw ConfigError("train.lr", "value " + Num(lr) + " is out of range; allowed > 0");
+  }
+  CheckMin("train.eval_samples", eval_samples, 1);
+  if (device != "auto" && device != "cpu" && device != "cuda" && device.rfind("cuda:", 0) != 0) {
+    throw ConfigError("train.device",
+                      "value '" + device + "' is not a device; allowed: auto, cpu, cuda, cuda:N");
+  }
+  CheckMin("train.threads", threads, 0);
+  const int max_threads = 4 * HardwareThreads();
+  if (threads > max_threads) {
+    throw ConfigError("train.threads", "value " + std::to_string(threads) +
+                                           " is out of range; allowed 0 (all CPUs) to " +
+                                           std::to_string(max_threads) +
+                                           " (4x the CPUs this process may use)");
+  }
+  CheckMin("train.log_every", log_every, 1);
+  CheckMin("train.checkpoint_every", checkpoint_every, 0);
+  CheckMin("train.early_stop.every", early_stop.every, 0);
+  CheckMin("train.early_stop.samples", early_stop.samples, 1);
+  if (!(early_stop.accuracy > 0 && early_stop.accuracy <= 1)) {
+    throw ConfigError("train.early_stop.accuracy",
+                      "value " + Num(early_stop.accuracy) + " is out of range; allowed (0, 1]");
+  }
+}
+
+TrainOptions TrainOptions::FromConfig(const Config& config) {
+  TrainOptions o;
+  try {
+    auto get_int = [&](const std::string& key) {
+      const int64_t v = config.GetInt(key);
+      if (v > (int64_t{1} << 31) - 1) {
+        config.Fail(key, "value " + std::to_string(v) + " is out of range; allowed < 2^31");
+      }
+      return static_cast<int>(v);
+    };
+    o.steps = config.GetInt("train.steps");
+    o.batch_size = get_int("train.batch_size");
+    o.lr = config.GetDouble("train.lr");
+    o.eval_samples = get_int("train.eval_samples");
+    const int64_t seed = config.GetInt("train.seed");
+    if (seed < 0) config.Fail("train.seed", "value " + std::to_string(seed) + " is negative");
+    o.seed = static_cast<uint64_t>(seed);
+    o.device = config.GetString("train.device");
+    o.threads = get_int("train.threads");
+    o.log_every = get_int("train.log_every");
+    o.checkpoint_every = get_int("train.checkpoint_every");
+    o.early_stop.every = config.GetInt("train.early_stop.every");
+    o.early_stop.samples = get_int("train.early_stop.samples");
+    o.early_stop.accuracy = config.GetDouble("train.early_stop.accuracy");
+    o.early_stop.stop = config.GetBool("train.early_stop.stop");
+    o.validate();
+  } catch (const ConfigError& e) {
+    config.Rethrow(e);
+  }
+  return o;
+}
+
+}  // namespace rfx::train

@@ -1,0 +1,39 @@
+// A training's run directory (internal to rfx/train): its file names, and what a new RunTraining
+// may do with what is already there (start, resume, return a finished result, or refuse).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "rfx/config/config.h"
+#include "rfx/train/train.h"
+
+namespace rfx::train {
+
+struct RunPaths {
+  explicit RunPaths(const std::string& dir)
+      : config(dir + "/config.yaml"),
+        metrics(dir + "/metrics.jsonl"),
+        result(dir + "/result.json"),
+        model(dir + "/model.pt"),
+        checkpoint(dir + "/checkpoint.pt") {}
+  std::string config, metrics, result, model, checkpoint;
+};
+
+// The decision for run.out_dir (non-empty), taken before any training.
+struct RunDirPlan {
+  bool resume = false;                // continue from checkpoint.pt
+  std::optional<TrainResult> stored;  // a finished run to return as it is
+};
+
+// Checks out_dir's state against `run` (see RunTraining's contract), and prepares it: a fresh
+// run's old files are removed and config.yaml written. Throws UsageError / ResumeConflict.
+RunDirPlan PrepareRunDir(const Config& config, const RunOptions& run);
+
+// Drops metrics.jsonl lines after `last_step` (a resumed run rewrites them).
+void TrimMetrics(const std::string& path, int64_t last_step);
+
+// Removes a fresh run's files (after a checkpoint was found unreadable, say).
+void ClearRunFiles(const RunPaths& paths);
+
+}  // namespace rfx::train
