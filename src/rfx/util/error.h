@@ -1,6 +1,8 @@
 // Error types shared by every component. The CLI maps UsageError (and ConfigError) to exit
-// code 2 and anything else to 1.
+// code 2 and anything else (IoError included) to 1.
 #pragma once
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -37,6 +39,29 @@ class ConfigError : public UsageError {
     return s + ": " + problem;
   }
   std::string key_, problem_, where_;
+};
+
+// A file could not be written (created, written, synced, renamed, truncated, locked). `path` is
+// the file the caller named (never a temp file), `error_code` the errno. The message is
+// "no space left on device: <path>" for ENOSPC, else "cannot <action> '<path>': <strerror>".
+class IoError : public std::runtime_error {
+ public:
+  IoError(std::string path, int error_code, const std::string& action = "write")
+      : std::runtime_error(Format(path, error_code, action)),
+        path_(std::move(path)),
+        error_code_(error_code) {}
+
+  const std::string& path() const { return path_; }
+  int error_code() const { return error_code_; }
+  bool disk_full() const { return error_code_ == ENOSPC; }
+
+ private:
+  static std::string Format(const std::string& path, int error_code, const std::string& action) {
+    if (error_code == ENOSPC) return "no space left on device: " + path;
+    return "cannot " + action + " '" + path + "': " + std::strerror(error_code);
+  }
+  std::string path_;
+  int error_code_;
 };
 
 }  // namespace rfx
