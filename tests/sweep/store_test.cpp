@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <filesystem>
 #include <fstream>
 
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
+#include "rfx/util/lock.h"
 #include "test_util.h"
 
 namespace rfx::sweep {
@@ -87,8 +90,10 @@ TEST(MergeTest, DeduplicatesAndIsIdempotent) {
   ASSERT_EQ(recs.size(), 4u);
   EXPECT_EQ(recs[0]["key"], "a");
   EXPECT_EQ(recs[3]["key"], "d");
-  EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "key,net.depth,repeat,accuracy,loss,status,steps,wall_s,device,seed,message");
+  EXPECT_EQ(
+      csv.substr(0, csv.find('\n')),
+      "key,net.depth,repeat,accuracy,loss,status,steps,learned_at,early_stopped,wall_s,device,"
+      "seed,message");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
 
   const MergeReport r2 = Merge({dir.path(), other.path()});
@@ -185,6 +190,120 @@ TEST(StoredConfigTest, ChangedCellsAreRefusedUnlessForceNew) {
   EXPECT_FALSE(FileExists(ResultsPath(dir.path())));
   EXPECT_TRUE(FileExists(dir / "superseded-1/results.jsonl"));
   EXPECT_EQ(CheckAndStoreConfig(dir.path(), c3, false), "");
+}
+
+void AppendRaw(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::app | std::ios::binary);
+  f << text;
+}
+
+TEST(ReadRecordFileTest, GivesTheLineNumbersOfBadLinesAndLeavesAPartialLastLineAlone) {
+  test::TempDir dir;
+  const std::string p = dir / "results.jsonl";
+  AppendRaw(p, Rec("a", 0.1).dump() + "\n\nnot json\n[1,2]\n{\"no\":\"key\"}\n" +
+                   Rec("b", 0.2).dump() + "\n{\"key\":\"c\",\"acc");
+  const RecordFile f = ReadRecordFile(p);
+  ASSERT_EQ(f.records.size(), 2u);
+  EXPECT_EQ(f.records[1]["key"], "b");
+  ASSERT_EQ(f.bad.size(), 3u);
+  EXPECT_EQ(f.bad[0].line, 3u);
+  EXPECT_EQ(f.bad[0].text, "not json");
+  EXPECT_EQ(f.bad[2].line, 5u);
+  EXPECT_TRUE(f.truncated);
+  int skipped = 0;
+  EXPECT_EQ(ReadRecords(p, &skipped).size(), 2u);
+  EXPECT_EQ(skipped, 3);
+}
+
+// A merge used to rewrite results.jsonl with the records it could parse: a file of garbage
+// became an empty file.
+TEST(MergeTest, KeepsUnreadableLinesAndStaysIdempotent) {
+  test::TempDir dir;
+  const std::string results = ResultsPath(dir.path());
+  AppendRaw(results, "garbage one\n" + Rec("a", 0.1).dump() + "\n\xff\xfe binary\n");
+  AppendRaw(ShardPath(dir.path(), 1, 2), Rec("b", 0.2).dump() + "\n{oops\n");
+  AppendRaw(ShardPath(dir.path(), 2, 2), Rec("c", 0.3).dump() + "\n{\"key\":\"d\"");  // writing
+  const MergeReport r = Merge({dir.path()});
+  EXPECT_EQ(r.records, 3u);
+  ASSERT_EQ(r.rejected.size(), 3u) << "the unfinished last line of shard 2 is not garbage";
+  EXPECT_EQ(r.rejected_added, 3u);
+  EXPECT_EQ(r.rejected[0].source, results);
+  EXPECT_EQ(r.rejected[0].bad.line, 1u);
+  EXPECT_EQ(r.rejected[1].bad.line, 3u);
+  EXPECT_EQ(r.rejected[2].source, ShardPath(dir.path(), 1, 2));
+  EXPECT_EQ(r.rejected[2].bad.line, 2u);
+  EXPECT_EQ(r.rejected_path, dir / "results.rejected.jsonl");
+
+  const auto kept = ReadCompleteLines(r.rejected_path);
+  ASSERT_EQ(kept.size(), 3u);
+  const json first = json::parse(kept[0]);
+  EXPECT_EQ(first["source"], std::filesystem::canonical(results).string());
+  EXPECT_EQ(first["line"], 1);
+  EXPECT_EQ(first["text"], "garbage one");
+  const json binary = json::parse(kept[1]);
+  EXPECT_EQ(binary["hex"], "fffe2062696e617279") << "bytes that are not UTF-8 are kept exactly";
+  EXPECT_EQ(json::parse(kept[2])["text"], "{oops");
+  const auto merged = ReadRecords(results);
+  ASSERT_EQ(merged.size(), 3u);
+  EXPECT_EQ(merged[0]["key"], "a");
+
+  const std::string jsonl = ReadFile(results), rejected = ReadFile(r.rejected_path);
+  const MergeReport again = Merge({dir.path()});
+  EXPECT_EQ(again.rejected.size(), 1u) << "shard 1's bad line is still there";
+  EXPECT_EQ(again.rejected_added, 0u);
+  EXPECT_EQ(ReadFile(r.rejected_path), rejected) << "a kept line is not kept twice";
+  EXPECT_EQ(ReadFile(results), jsonl);
+}
+
+TEST(MergeTest, RefusesWhileAnotherProcessWritesTheResults) {
+  test::TempDir dir;
+  AppendLineDurable(ShardPath(dir.path(), 1, 1), Rec("a", 0.1).dump());
+  {
+    auto lock = FileLock::TryLock(LockPath(ResultsPath(dir.path())));
+    ASSERT_TRUE(lock.has_value());
+    try {
+      Merge({dir.path()});
+      ADD_FAILURE() << "merged into a results.jsonl being written";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("(pid " + std::to_string(::getpid()) + ")"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_FALSE(FileExists(ResultsPath(dir.path())));
+  }
+  EXPECT_EQ(Merge({dir.path()}).records, 1u);
+}
+
+TEST(RecordsCsvTest, HasLearnedAtAndEarlyStopped) {
+  json a = Rec("a", 0.95), b = Rec("b", 0.5);
+  a["learned_at"] = 1200;
+  a["early_stopped"] = true;
+  b["learned_at"] = nullptr;
+  b["early_stopped"] = false;
+  const std::string csv = RecordsCsv({a, b}, {"net.depth"});
+  EXPECT_EQ(csv,
+            "key,net.depth,repeat,accuracy,loss,status,steps,learned_at,early_stopped,wall_s,"
+            "device,seed,message\n"
+            "a,4,,0.95,,ok,,1200,true,,,,\n"
+            "b,4,,0.5,,ok,,,false,,,,\n");
+}
+
+TEST(StoredConfigTest, AFailedWriteKeepsTheOldConfigAndLeavesNoTemp) {
+  test::TempDir dir;
+  const Config c1 = Config::Load("", {"sweep.axes.net.depth=[2]"});
+  CheckAndStoreConfig(dir.path(), c1, false);
+  const std::string before = ReadFile(SweepConfigPath(dir.path()));
+  const Config c2 = Config::Load("", {"sweep.axes.net.depth=[2,4]"});
+  SetWriteFailureForTesting([](const std::string&) { return ENOSPC; });
+  EXPECT_THROW(CheckAndStoreConfig(dir.path(), c2, false), IoError);
+  SetWriteFailureForTesting(nullptr);
+  EXPECT_EQ(ReadFile(SweepConfigPath(dir.path())), before);
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    ++files;
+    EXPECT_EQ(e.path().filename(), "sweep.yaml");
+  }
+  EXPECT_EQ(files, 1u);
 }
 
 }  // namespace

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "rfx/sweep/plan.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
+#include "rfx/util/lock.h"
 
 namespace rfx::sweep {
 
@@ -15,8 +17,9 @@ using nlohmann::json;
 
 namespace {
 
-const char* const kResultFields[] = {"repeat", "accuracy", "loss", "status", "steps",
-                                     "wall_s", "device",   "seed", "message"};
+const char* const kResultFields[] = {"repeat", "accuracy",   "loss",          "status",
+                                     "steps",  "learned_at", "early_stopped", "wall_s",
+                                     "device", "seed",       "message"};
 const std::vector<std::string> kIgnoredForCells = {"sweep.",          "train.threads",
                                                    "dataset.threads", "dataset.prefetch",
                                                    "train.log_every", "train.checkpoint_every"};
@@ -80,21 +83,27 @@ std::string ShardPath(const std::string& dir, int shard, int count) {
   return dir + "/shard-" + std::to_string(shard) + "-of-" + std::to_string(count) + ".jsonl";
 }
 std::string SweepConfigPath(const std::string& dir) { return dir + "/sweep.yaml"; }
+std::string RejectedPath(const std::string& dir) { return dir + "/results.rejected.jsonl"; }
+std::string LockPath(const std::string& records_file) { return records_file + ".lock"; }
 
-std::vector<json> ReadRecords(const std::string& path, int* skipped) {
-  std::vector<json> out;
-  if (skipped) *skipped = 0;
-  if (!FileExists(path)) return out;
-  for (const auto& line : ReadCompleteLines(path)) {
-    if (line.empty()) continue;
-    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+RecordFile ReadRecordFile(const std::string& path) {
+  RecordFile out;
+  for (auto& line : ReadNumberedLines(path, &out.truncated)) {
+    if (line.text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json j = json::parse(line.text, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object() || !j.contains("key") || !j["key"].is_string()) {
-      if (skipped) ++*skipped;
+      out.bad.push_back({line.number, std::move(line.text)});
       continue;
     }
-    out.push_back(std::move(j));
+    out.records.push_back(std::move(j));
   }
   return out;
+}
+
+std::vector<json> ReadRecords(const std::string& path, int* skipped) {
+  RecordFile f = ReadRecordFile(path);
+  if (skipped) *skipped = static_cast<int>(f.bad.size());
+  return std::move(f.records);
 }
 
 std::vector<std::string> RecordFiles(const std::string& dir) {
@@ -291,6 +300,49 @@ std::string RecordsCsv(const std::vector<json>& records,
   return csv;
 }
 
+namespace {
+
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  return ec ? fs::absolute(path).lexically_normal().string() : p.string();
+}
+
+// The line of results.rejected.jsonl that keeps `bad` of `source`. The same line for the same
+// bad line, so keeping twice can be seen.
+std::string RejectedEntry(const std::string& source, const BadLine& bad) {
+  json j = {{"source", AbsolutePath(source)}, {"line", bad.line}, {"text", bad.text}};
+  try {
+    return j.dump();
+  } catch (const json::type_error&) {  // not UTF-8: readable text, and the bytes exactly
+    j["text"] = json::parse(json(bad.text).dump(-1, ' ', false, json::error_handler_t::replace));
+    static const char* const kDigits = "0123456789abcdef";
+    std::string hex;
+    for (unsigned char c : bad.text) hex += {kDigits[c >> 4], kDigits[c & 15]};
+    j["hex"] = hex;
+    return j.dump();
+  }
+}
+
+// Appends the rejected lines not kept yet to rep->rejected_path, durably and in one write.
+void KeepRejected(MergeReport* rep) {
+  if (rep->rejected.empty()) return;
+  const std::vector<std::string> old = ReadCompleteLines(rep->rejected_path);
+  std::set<std::string> kept(old.begin(), old.end());
+  std::string lines;
+  for (const auto& r : rep->rejected) {
+    std::string entry = RejectedEntry(r.source, r.bad);
+    if (!kept.insert(entry).second) continue;
+    lines += (lines.empty() ? "" : "\n") + entry;
+    ++rep->rejected_added;
+  }
+  if (lines.empty()) return;
+  DropPartialLastLine(rep->rejected_path);  // a merge cut short: its lines are written again
+  AppendLineDurable(rep->rejected_path, lines);
+}
+
+}  // namespace
+
 MergeReport Merge(const std::vector<std::string>& dirs) {
   if (dirs.empty()) throw UsageError("rfx merge needs at least one directory");
   for (const auto& d : dirs) {
@@ -314,12 +366,23 @@ MergeReport Merge(const std::vector<std::string>& dirs) {
       throw UsageError("merge: '" + d + "' holds another sweep than '" + dest + "' (" + why + ")");
     }
   }
+  // results.jsonl is rewritten below: nobody may be appending to it meanwhile.
+  const std::string results = ResultsPath(dest);
+  const std::optional<FileLock> lock = FileLock::TryLock(LockPath(results));
+  if (!lock) {
+    const std::string pid = FileLock::Holder(LockPath(results));
+    throw UsageError("merge: another rfx process is writing " + results +
+                     (pid.empty() ? "" : " (pid " + pid + ")") + "; merge once it has finished");
+  }
   MergeReport rep;
+  rep.rejected_path = RejectedPath(dest);
   UniqueRecords unique;  // a retried cell's result takes its failed record's place
   size_t existing = 0;
   auto take = [&](const std::string& file, bool is_dest_results) {
     rep.sources.push_back(file);
-    for (auto& r : ReadRecords(file)) {
+    RecordFile read = ReadRecordFile(file);
+    for (auto& b : read.bad) rep.rejected.push_back({file, std::move(b)});
+    for (auto& r : read.records) {
       if (!unique.Add(std::move(r))) {
         ++rep.duplicates;
       } else if (is_dest_results) {
@@ -327,19 +390,20 @@ MergeReport Merge(const std::vector<std::string>& dirs) {
       }
     }
   };
-  if (FileExists(ResultsPath(dest))) take(ResultsPath(dest), true);
+  if (FileExists(results)) take(results, true);
   for (const auto& d : dirs) {
     for (const auto& f : RecordFiles(d)) {
-      if (f == ResultsPath(dest)) continue;
+      if (f == results) continue;
       take(f, false);
     }
   }
+  KeepRejected(&rep);  // before results.jsonl is rewritten without them
   const std::vector<json>& merged = unique.records();
   rep.records = merged.size();
   rep.added = merged.size() - existing;
   std::string text;
   for (const auto& r : merged) text += r.dump() + "\n";
-  WriteFileAtomic(ResultsPath(dest), text);
+  WriteFileAtomic(results, text);
   std::vector<std::string> axis_keys;
   if (!dest_config.empty()) {
     Config c;

@@ -1,6 +1,7 @@
 // The results store of a sweep directory: one JSON object per finished training, appended and
 // fsynced record by record (DIR/results.jsonl, or DIR/shard-I-of-N.jsonl for a shard), the
 // resolved sweep config (DIR/sweep.yaml), and merging shards into results.jsonl/results.csv.
+// Lines that are not records are never dropped: a merge keeps them in results.rejected.jsonl.
 #pragma once
 #include <map>
 #include <mutex>
@@ -16,9 +17,28 @@ namespace rfx::sweep {
 std::string ResultsPath(const std::string& dir);                      // results.jsonl
 std::string ShardPath(const std::string& dir, int shard, int count);  // shard-I-of-N.jsonl
 std::string SweepConfigPath(const std::string& dir);                  // sweep.yaml
+std::string RejectedPath(const std::string& dir);                     // results.rejected.jsonl
+// The lock file that keeps a second writer off a record file: "<records_file>.lock". Whoever
+// writes or rewrites a record file (a sweep, a merge) holds it (rfx/util/lock.h).
+std::string LockPath(const std::string& records_file);
 
-// Reads the records of one .jsonl file: complete lines that parse as JSON objects with a
-// "key". A truncated last line (a crash mid-write) is skipped; `*skipped` counts bad lines.
+// A complete line of a record file that is not a record.
+struct BadLine {
+  size_t line = 0;   // 1-based line number in its file
+  std::string text;  // the line as it is in the file (without '\n')
+};
+
+// One .jsonl file read: the records are the complete lines that parse as JSON objects with a
+// string "key"; every other non-blank complete line is bad. A last line without its '\n' (still
+// being written, or cut by a crash) is neither: it is left out and `truncated` is set.
+struct RecordFile {
+  std::vector<nlohmann::json> records;
+  std::vector<BadLine> bad;  // in file order
+  bool truncated = false;
+};
+RecordFile ReadRecordFile(const std::string& path);
+
+// The records of ReadRecordFile(path) alone; `*skipped` counts the bad lines.
 std::vector<nlohmann::json> ReadRecords(const std::string& path, int* skipped = nullptr);
 
 // Every record file of a directory: results.jsonl first, then shard-*.jsonl in name order.
@@ -69,17 +89,30 @@ std::vector<std::string> DiffConfigs(const Config& a, const Config& b,
 // Returns a note describing what changed ("" if nothing).
 std::string CheckAndStoreConfig(const std::string& dir, const Config& config, bool force_new);
 
+// An unreadable line met by a merge.
+struct RejectedLine {
+  std::string source;  // the file, as named by the merge's directories ("DIR/shard-1-of-2.jsonl")
+  BadLine bad;
+};
+
 struct MergeReport {
-  size_t records = 0;                // records in the merged results.jsonl
-  size_t added = 0;                  // new to results.jsonl in this merge
-  size_t duplicates = 0;             // records seen more than once (same key) and dropped
-  std::vector<std::string> sources;  // files read
+  size_t records = 0;                  // records in the merged results.jsonl
+  size_t added = 0;                    // new to results.jsonl in this merge
+  size_t duplicates = 0;               // records seen more than once (same key) and dropped
+  std::vector<std::string> sources;    // files read
+  std::vector<RejectedLine> rejected;  // unreadable lines met, all kept in rejected_path
+  size_t rejected_added = 0;           // of which this merge appended to rejected_path
+  std::string rejected_path;           // dirs[0]/results.rejected.jsonl
 };
 
 // Merges the records of `dirs` (results.jsonl and shard files of each) into dirs[0]:
-// results.jsonl (one per key, as ReadDirRecords; existing records keep their order, new ones follow in
-// file order) and results.csv. Copies sweep.yaml into dirs[0] if it has none; refuses dirs whose
-// sweep.yaml describes other cells. Idempotent: merging again changes no byte.
+// results.jsonl (one per key, as ReadDirRecords; existing records keep their order, new ones
+// follow in file order) and results.csv. Copies sweep.yaml into dirs[0] if it has none; refuses
+// (UsageError) dirs whose sweep.yaml describes other cells, and a dirs[0]/results.jsonl that
+// another process is writing (its LockPath is held). Unreadable lines are appended to
+// dirs[0]/results.rejected.jsonl ({"source": absolute path, "line", "text"}, plus "hex" of the
+// bytes when they are not UTF-8) before results.jsonl is rewritten without them. Idempotent:
+// merging again changes no byte, and a line already kept is not kept twice.
 MergeReport Merge(const std::vector<std::string>& dirs);
 
 // CSV of records: key, the axis columns (in `axis_keys` order), then the result fields.
