@@ -23,6 +23,7 @@ Runner AddFitCommand(CLI::App& app);      // rfx fit
 Runner AddProbeCommand(CLI::App& app);    // rfx probe forward|gradient
 Runner AddTheoryCommand(CLI::App& app);   // rfx theory
 Runner AddBenchCommand(CLI::App& app);    // rfx bench dataset|train|probe
+Runner AddEnvCommand(CLI::App& app);      // rfx env
 
 // `rfx bench` has one subcommand per area, each in its own file.
 Runner AddBenchDatasetCommand(CLI::App& bench);
