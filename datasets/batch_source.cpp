@@ -126,7 +126,7 @@ struct BatchSource::State {
     const int b = opt.batch_size, s = generator.options().image_size;
     Batch out;
     out.first_index = opt.first_index + k * static_cast<uint64_t>(b);
-    if (pinned) {  // CUDA's pinned allocator caches its blocks itself
+    if (pinned) {  // LibTorch's pinned allocator caches its blocks itself
       const auto options = at::TensorOptions().dtype(at::kFloat).pinned_memory(true);
       out.image = at::empty({b, 1, s, s}, options);
       out.target = at::empty({b, 2, s, s}, options);
@@ -175,12 +175,22 @@ struct BatchSource::State {
 
 BatchSource::BatchSource(const DatasetOptions& dataset, const BatchSourceOptions& options) {
   options.validate();
+  if (options.device.is_cuda() && !at::globalContext().hasCUDA()) {
+    // Pinned host memory needs the CUDA runtime: say so now, not from a producer thread.
+    throw ConfigError("train.device", "'" + options.device.str() +
+                                          "' asks for CUDA but no CUDA device is available");
+  }
   state_ = std::make_unique<State>(dataset, options);
   State& st = *state_;
+  // For a CUDA device the batches are made in pinned (page-locked) host memory, so that the
+  // copy in Next() is asynchronous: the host queues it and the next step's kernels and goes
+  // on while the GPU copies. Never on a CPU device (pinning needs CUDA and buys nothing there).
   st.pinned = options.device.is_cuda();
   const int n = options.threads > 0 ? options.threads : HardwareThreads();
   // Enough blocks for the queue, the batches being made and a few held by the consumer.
-  st.pool = std::make_shared<BufferPool>(static_cast<size_t>(options.prefetch + n + 4));
+  if (!st.pinned) {
+    st.pool = std::make_shared<BufferPool>(static_cast<size_t>(options.prefetch + n + 4));
+  }
   st.workers.reserve(n);
   try {
     for (int i = 0; i < n; ++i) st.workers.emplace_back([&st] { st.Produce(); });
@@ -222,7 +232,10 @@ Batch BatchSource::Next() {
     ++st.next_consume;
   }
   st.can_produce.notify_all();
-  if (st.opt.device.is_cuda()) {
+  if (st.pinned) {
+    // Asynchronous from pinned memory. The pinned blocks are freed when `batch` drops them
+    // below; LibTorch's pinned allocator reuses a block only once the copy recorded on it has
+    // finished, so this is safe without a sync.
     batch.image = batch.image.to(st.opt.device, /*non_blocking=*/true);
     batch.target = batch.target.to(st.opt.device, /*non_blocking=*/true);
     batch.label = batch.label.to(st.opt.device, /*non_blocking=*/true);
