@@ -12,6 +12,7 @@ using nlohmann::json;
 DryRun PlanDryRun(const Config& config, const SweepRunOptions& o) {
   if (o.shard_count < 1 || o.shard < 1 || o.shard > o.shard_count || o.workers < 1) o.validate();
   const Plan plan(config);
+  ValidateCells(plan, o.shard, o.shard_count);
   const SweepOptions& so = plan.options();
   DryRun d;
   d.mode = so.mode;
