@@ -2,28 +2,44 @@
 // learned or not, with
 //   P(learned | d) = (1 − λ)·σ((d50 − d)/s),   σ the logistic,
 // λ a lapse rate (trainings that fail whatever the distance; Wichmann & Hill 2001), s > 0 the
-// slope (px) and d50 the field of the depth: the distance learned half as often as the nearest.
-// Pure math, no torch.
+// slope (px) and d50 the field of the depth (P is half its maximum there). Pure math, no torch.
 //
-// Estimation (FitPsychometric): joint maximum likelihood over all depths — one d50 per depth,
-// one λ shared by all depths (a lapse is a property of training, and one depth's ~30 trials
-// cannot separate it from the slope), and s shared (default) or one per depth.
-//  * Profile structure: for given shared parameters θ = (log s…, λ) each depth's d50 is
-//    maximised on its own (a global 1-D search: the likelihood at every midpoint between tried
-//    distances and at ±∞, then Newton from the best); θ is maximised by projected Newton on
-//    the profile likelihood, with the Fisher information Schur-complemented over the d50s.
-//  * Bounds: s ∈ [0.25 px, max(1, range of all distances)] — below 0.25 px a step is already a
-//    step on an integer grid, above the range the curve is flat where it was tried; λ ∈ [0,
-//    lapse_max]. d50 is searched in [smallest − R, largest + R] (R the range of all distances)
-//    or is ±∞ (the likelihood's supremum: "learns whatever it could", "learns nothing").
-//  * Censoring: the ML d50 of a depth lies above the largest distance tried → kAbove (d50
-//    reported = that distance, ci_hi = +∞); below the smallest → kBelow (d50 = smallest,
-//    ci_lo = −∞). So no failures at all → kAbove and no successes → kBelow, while a depth that
-//    learns 9 of 10 everywhere is kAbove, its failures explained by the lapse, not "below".
-//  * Interval of d50: profile likelihood, the set of d50 with 2·(ℓmax − ℓprofile(d50)) ≤
-//    χ²₁(ci_level) (3.841 at 95%), where ℓprofile re-maximises s, λ and every other depth's
-//    d50. Ends found by stepping out from the estimate, then bisection (|Δd50| < 1e-4 px).
-//    An end that is not reached inside the search range is ±∞.
+// Estimation (FitPsychometric) — joint maximum likelihood over all depths:
+//  * Parameters: one d50 per depth; one λ shared by all depths (a lapse is a property of
+//    training, and one depth's ~30 trials cannot tell it from the slope); s shared (default)
+//    or one per depth.
+//  * Shared slope: with many depths and few trials each, the plain ML slope is biased steep
+//    (the incidental-parameter problem: each d50 costs the slope a degree of freedom; ≈ −8% at
+//    23 depths × 45 trials, which made the d50 CIs cover 93% instead of 95%). The shared s
+//    and λ therefore maximise the Cox–Reid (1987) adjusted profile likelihood
+//    Σ_j [ℓ_j(d̂50_j) − ½·log I_j(d̂50_j)], I_j the Fisher information of d50_j; this removes
+//    the bias (measured: mean ŝ 0.996 for s = 1). Per-depth slopes are plain ML.
+//  * Algorithm: for given (s, λ) each depth's d50 is maximised on its own — Newton from the
+//    previous value, and globally (starts between every tried distance with a success and the
+//    next one with a failure, and beyond the ends) wherever the likelihood may have several
+//    modes, i.e. with λ > 0 (at λ = 0 it is concave in (d50/s, 1/s)); d50 = ±∞ (the supremum
+//    of "learns whatever it tries" / "learns nothing") is always compared. (s, λ) are found by
+//    projected Newton on the profile, with the information Schur-complemented over the d50s.
+//    A cold fit starts from a 3 × 3 grid of (s, λ); a warm one (bootstrap replicates) from the
+//    fit it is given.
+//  * Bounds: s ∈ [0.25 px, R] (R = max(2, range of all distances)): below 0.25 px a logistic is
+//    a step on an integer grid, above R it is flat where it was tried. λ ∈ [0, lapse_max].
+//    Finite d50 ∈ [smallest − R, largest + R] of the depth, else ±∞.
+//  * Censoring: the ML d50 of a depth above the largest distance tried → kAbove (d50 reported =
+//    that distance); below the smallest → kBelow (d50 = the smallest). So no failures → kAbove
+//    and no successes → kBelow, while a depth that learns 9 of 10 everywhere, or fails once at
+//    the smallest distance only, is kAbove: its failures are lapses, it is not "below".
+//  * Interval of d50: profile likelihood, the d50 with 2·(ℓmax − ℓprofile(d50)) ≤ χ²₁(ci_level)
+//    (3.841 at 95%), where ℓprofile re-maximises s, λ (and u_j) with the other depths'
+//    contribution taken to second order in (s, λ) around the fit — a profile point then costs
+//    one depth's likelihood. Checked against the exact profile (a full refit per point): ends
+//    agree to < 0.005 px without lapses, to ~1% of the width with λ ≈ 0.1. Ends by stepping out
+//    from the estimate, then regula falsi to 1e-4 px; an end not reached inside the search
+//    range is ±∞. A censored depth's interval is open on the far side and holds the bound:
+//    kAbove → [min(profile end, largest), +∞), kBelow → (−∞, max(profile end, smallest)].
+//  * Measured (tests/sweep/curve_test.cpp, d50 = 3√N, s = 1, depths 2–24, distances 3–17,
+//    3 trials per cell, 200 sweeps): 95% CIs cover the truth for 94.3% of depth estimates,
+//    94.9% with 10% lapses.
 #pragma once
 #include <limits>
 #include <map>
