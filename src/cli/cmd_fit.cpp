@@ -1,4 +1,4 @@
-// rfx fit: threshold per depth from a sweep directory, and power / sqrt / linear fits.
+// rfx fit: the field (d50) per depth of a sweep, and the √N / N / power-law curves.
 #include <iostream>
 
 #include "cli/commands.h"
@@ -10,18 +10,29 @@ Runner AddFitCommand(CLI::App& app) {
   struct Args {
     std::string dir;
     bool json = false;
-    double accuracy = -1;
+    sweep::FitOptions options;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
-      "fit", "Threshold per depth of a sweep and fits a*N^p (95% CI on p), a*sqrt(N)+b, a*N+b");
+      "fit",
+      "Field per depth of a sweep (psychometric d50 with 95% CI) and sqrt(N) vs N vs N^p fits");
   cmd->add_option("dir", args->dir, "Sweep directory (results.jsonl and/or shard files)")
       ->required();
-  cmd->add_flag("--json", args->json, "Print JSON: thresholds [{depth, distance}], models");
-  cmd->add_option("--accuracy", args->accuracy,
-                  "Level that counts as seeing (default: the sweep's sweep.threshold.accuracy)");
-  return [args]() {
-    const sweep::DirFit fit = sweep::FitSweepDir(args->dir, args->accuracy);
+  cmd->add_flag("--json", args->json,
+                "Print JSON: thresholds, depths [{depth, d50, ci, ...}], models, preferred, verdict");
+  CLI::Option* accuracy = cmd->add_option("--accuracy", args->options.level,
+                  "Accuracy that counts as learned (default: the sweep's sweep.threshold.accuracy)");
+  cmd->add_option("--budget", args->options.budget,
+                  "Count a training as learned only if it learned within this many steps "
+                  "(needs train.early_stop checks)");
+  cmd->add_option("--bootstrap", args->options.bootstrap,
+                  "Bootstrap replicates for the CI of the power law's p (default 200; 0: none)");
+  cmd->add_option("--seed", args->options.seed, "Bootstrap seed (default 1)");
+  cmd->add_flag("!--per-depth-slope", args->options.shared_slope,
+                "Fit one psychometric slope per depth instead of one shared by all depths");
+  return [args, accuracy]() {
+    args->options.sweep_level = accuracy->count() == 0;
+    const sweep::DirFit fit = sweep::FitSweepDir(args->dir, args->options);
     if (args->json) {
       std::cout << fit.ToJson().dump(2) << "\n";
     } else {

@@ -80,12 +80,14 @@ TEST(RunSweepTest, GridTrainsEveryCellOnceAndResumesWithoutRetraining) {
   EXPECT_EQ(again.trained, 0);
   EXPECT_EQ(again.reused, 80);
   EXPECT_EQ(oracle.calls, 80);
-  // The grid's thresholds are the oracle's.
+  // The grid's fields lie between the oracle's last seen and first unseen distance.
   const DirFit fit = FitSweepDir(dir.path());
   ASSERT_EQ(fit.groups.size(), 1u);
-  for (const auto& t : fit.groups[0].second.thresholds) {
-    ASSERT_TRUE(t.distance.has_value());
-    EXPECT_EQ(*t.distance, TrueThreshold(static_cast<int64_t>(t.depth))) << t.depth;
+  for (const auto& e : fit.groups[0].curve.fit.depths) {
+    ASSERT_EQ(e.censored, Censoring::kNone) << e.depth;
+    const int t = TrueThreshold(static_cast<int64_t>(e.depth));
+    EXPECT_GE(e.d50, t) << e.depth;
+    EXPECT_LE(e.d50, t + 1) << e.depth;
   }
 }
 
@@ -101,8 +103,10 @@ TEST(RunSweepTest, ThresholdFindsTheGridsThresholdsWithFewTrainings) {
   EXPECT_LE(s.trained * 3, 80) << s.trained;
   EXPECT_EQ(static_cast<int64_t>(ReadRecords(ResultsPath(dir.path())).size()), s.trained);
   const DirFit fit = FitSweepDir(dir.path());
-  for (const auto& t : fit.groups[0].second.thresholds) {
-    EXPECT_EQ(*t.distance, TrueThreshold(static_cast<int64_t>(t.depth)));
+  for (const auto& e : fit.groups[0].curve.fit.depths) {
+    const int t = TrueThreshold(static_cast<int64_t>(e.depth));
+    EXPECT_GE(e.d50, t) << e.depth;
+    EXPECT_LE(e.d50, t + 1) << e.depth;
   }
   // The dry run's bound holds.
   const DryRun d = PlanDryRun(SweepConfig("threshold"), Opts(dir.path()));

@@ -1,80 +1,68 @@
-// From sweep records to "how far each depth sees", and fits of that threshold against depth:
-// a power law a·N^p (least squares in log-log, 95% CI on p), a·√N + b and a·N + b.
+// `rfx fit`: how far each depth sees, from every training of a sweep directory, whatever its mode
+// (grid, threshold, adaptive, any repeats). Each training is a learned / not-learned trial; the
+// field of a depth is d50, the distance learned half the time, from the psychometric fit
+// (psychometric.h: per-depth d50, shared slope and lapse, profile-likelihood CIs); d50 against
+// depth is fitted by √N, N and a power law and compared by AIC (curve.h).
 #pragma once
+#include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "rfx/sweep/curve.h"
+#include "rfx/sweep/psychometric.h"
 
 namespace rfx::sweep {
 
-struct ThresholdPoint {
-  double depth = 0;                // the outer axis value (net.depth)
-  std::optional<double> distance;  // largest value seen; empty when even the smallest fails
-  std::string censored;            // "" | "below" (sees nothing) | "above" (sees every value)
-  int cells = 0;                   // distinct values of the threshold axis evaluated
+// What `rfx fit` is asked.
+struct FitOptions {
+  bool sweep_level = true;  // take the level from the sweep's sweep.threshold.accuracy
+  double level = 0.9;      // else: the accuracy that counts as learned, in (0, 1]
+  int64_t budget = 0;  // > 0: count a training as learned only if it learned by this step
+                       // (its periodic check passed at step <= budget: needs train.early_stop)
+  int bootstrap = 200;       // replicates for the CI of p (0: none)
+  uint64_t seed = 1;         // bootstrap seed
+  bool shared_slope = true;  // one psychometric slope for all depths (else one per depth)
+  void validate() const;     // UsageError naming the flag (--accuracy, --budget, --bootstrap)
 };
 
-struct LinearFit {
-  double a = 0, b = 0, r2 = 0;  // y ≈ a·f(x) + b
-  double se_a = 0;              // standard error of a
-  int n = 0;
-};
+// Trials per depth from sweep records: records whose `fixed` keys match, with numeric
+// `depth_key` and `axis_key`. Failed trainings are not outcomes: they are left out and counted
+// in `*failed`. A training is learned when its status is ok and accuracy >= level, and, with a
+// budget, its learned_at is at most the budget; records without periodic checks cannot say that
+// and are counted in `*unchecked` (and left out) when a budget is given.
+std::map<double, std::vector<Trial>> Outcomes(const std::vector<nlohmann::json>& records,
+                                              const std::string& depth_key,
+                                              const std::string& axis_key, double level,
+                                              int64_t budget, const nlohmann::json& fixed,
+                                              int* failed, int* unchecked);
 
-struct PowerFit {
-  double a = 0, p = 0, r2 = 0;  // y ≈ a·N^p; r2 on the original scale
-  double r2_log = 0;            // r2 in log-log
-  double p_lo = 0, p_hi = 0;    // 95% CI of p (NaN with fewer than 3 points)
-  int n = 0;
-};
-
-struct FitReport {
-  std::vector<ThresholdPoint> thresholds;
-  PowerFit power;
-  LinearFit sqrt_fit, linear;
-  bool fitted = false;  // enough uncensored points (>= 2) to fit
-  std::string note;
+// The fit of one combination of the axes other than depth and distance.
+struct GroupFit {
+  nlohmann::json where = nlohmann::json::object();  // the fixed axis values
+  CurveReport curve;
+  int trainings = 0;  // outcomes used
+  int failed = 0;     // failed trainings left out
+  int unchecked = 0;  // with a budget: trainings without periodic checks, left out
   nlohmann::json ToJson() const;
   std::string ToText() const;
 };
 
-// Thresholds per value of `depth_key` from records with `axis_key` values: the mean accuracy
-// over the records of a (depth, value) cell decides "sees" (>= level); the threshold is the
-// largest value reached contiguously from the smallest evaluated one. Records whose other
-// keys (`fixed`, key → JSON value) differ are skipped.
-std::vector<ThresholdPoint> Thresholds(const std::vector<nlohmann::json>& records,
-                                       const std::string& depth_key, const std::string& axis_key,
-                                       double level, const std::vector<double>& axis_values,
-                                       const nlohmann::json& fixed = nlohmann::json::object());
-
-// Ordinary least squares y ≈ a·x + b.
-LinearFit FitLine(const std::vector<double>& x, const std::vector<double>& y);
-// y ≈ a·x^p by least squares on (log x, log y); x, y > 0.
-PowerFit FitPower(const std::vector<double>& x, const std::vector<double>& y);
-
-// Fits the uncensored thresholds.
-FitReport FitThresholds(std::vector<ThresholdPoint> points);
-
-// Student t quantile (two-sided 95%: q = 0.975) with `df` degrees of freedom.
-double StudentTQuantile(double q, int df);
-
-}  // namespace rfx::sweep
-
-namespace rfx::sweep {
-
-// The fit of a sweep directory (its sweep.yaml and every record file): thresholds along the
-// depth axis (net.depth if swept, else the first axis other than the threshold axis) for each
-// combination of the remaining axes.
 struct DirFit {
   std::string depth_key, axis_key;
   double level = 0.9;
-  std::vector<std::pair<nlohmann::json, FitReport>> groups;  // (fixed axis values, fit)
-  // The first group's thresholds/models at the top level; all under "groups" when several.
+  int64_t budget = 0;
+  std::vector<GroupFit> groups;
+  // The first group's keys at the top level (thresholds, depths, models, preferred, verdict...);
+  // all groups under "groups" when there are several.
   nlohmann::json ToJson() const;
-  std::string ToText() const;
+  std::string ToText() const;  // ends with the verdict line
 };
 
-// `level` < 0: sweep.threshold.accuracy of the stored config.
-DirFit FitSweepDir(const std::string& dir, double level = -1);
+// Fits a sweep directory (its sweep.yaml and every record file): depth axis net.depth if swept,
+// else the first axis other than sweep.threshold.axis.
+DirFit FitSweepDir(const std::string& dir, const FitOptions& options = {});
 
 }  // namespace rfx::sweep

@@ -2,7 +2,6 @@
 
 #include "rfx/sweep/fit.h"
 #include "rfx/sweep/plan.h"
-#include "rfx/sweep/run.h"
 #include "rfx/sweep/store.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
@@ -11,7 +10,8 @@ namespace rfx::sweep {
 
 using nlohmann::json;
 
-DirFit FitSweepDir(const std::string& dir, double level) {
+DirFit FitSweepDir(const std::string& dir, const FitOptions& options) {
+  options.validate();
   if (!FileExists(SweepConfigPath(dir))) {
     throw UsageError("'" + dir + "' is not a sweep directory: it has no sweep.yaml");
   }
@@ -21,10 +21,8 @@ DirFit FitSweepDir(const std::string& dir, double level) {
   SweepOptions o = SweepOptions::FromConfig(config);
   DirFit fit;
   fit.axis_key = o.threshold_axis;
-  fit.level = level >= 0 ? level : o.accuracy;
-  if (!(fit.level > 0 && fit.level <= 1)) {
-    throw UsageError("--accuracy must be in (0, 1], got " + std::to_string(fit.level));
-  }
+  fit.level = options.sweep_level ? o.accuracy : options.level;
+  fit.budget = options.budget;
   const Axis* t_axis = nullptr;
   std::vector<const Axis*> others;
   for (const auto& a : o.axes) {
@@ -44,58 +42,69 @@ DirFit FitSweepDir(const std::string& dir, double level) {
     if (a->key == "net.depth") depth = a;
   }
   fit.depth_key = depth->key;
-  std::vector<double> values;
-  for (const auto& v : t_axis->values) {
-    double x = 0;
-    if (!ScalarNumber(v, &x)) {
-      throw UsageError("threshold axis " + fit.axis_key + " has a non-numeric value");
-    }
-    values.push_back(x);
-  }
   // Groups: every combination of the remaining axes seen in the records.
   const auto records = ReadDirRecords(dir);
   std::vector<const Axis*> rest;
   for (const Axis* a : others) {
     if (a != depth) rest.push_back(a);
   }
-  std::vector<json> groups;
+  std::vector<json> wheres;
   std::set<std::string> seen;
   for (const auto& r : records) {
     json g = json::object();
     for (const Axis* a : rest) g[a->key] = r.contains(a->key) ? r[a->key] : json(nullptr);
-    if (seen.insert(g.dump()).second) groups.push_back(g);
+    if (seen.insert(g.dump()).second) wheres.push_back(g);
   }
-  if (groups.empty()) groups.push_back(json::object());
-  for (const auto& g : groups) {
-    fit.groups.emplace_back(
-        g, FitThresholds(Thresholds(records, fit.depth_key, fit.axis_key, fit.level, values, g)));
+  if (wheres.empty()) wheres.push_back(json::object());
+  PsychometricOptions psy;
+  psy.shared_slope = options.shared_slope;
+  CurveOptions curve;
+  curve.bootstrap = options.bootstrap;
+  curve.seed = options.seed;
+  for (const auto& where : wheres) {
+    GroupFit g;
+    g.where = where;
+    const auto outcomes = Outcomes(records, fit.depth_key, fit.axis_key, fit.level, fit.budget,
+                                   where, &g.failed, &g.unchecked);
+    for (const auto& [d, trials] : outcomes) g.trainings += static_cast<int>(trials.size());
+    if (fit.budget > 0 && g.trainings == 0 && g.unchecked > 0) {
+      throw UsageError("--budget needs trainings with periodic checks (train.early_stop.every > "
+                       "0); none of the " +
+                       std::to_string(g.unchecked) + " trainings in " + dir + " has them");
+    }
+    g.curve = FitCurve(outcomes, psy, curve);
+    fit.groups.push_back(std::move(g));
   }
   return fit;
 }
 
 json DirFit::ToJson() const {
-  json j = groups.empty() ? json::object() : groups[0].second.ToJson();
+  json j = groups.empty() ? json::object() : groups[0].ToJson();
   j["depth_key"] = depth_key;
   j["axis_key"] = axis_key;
   j["accuracy"] = level;
+  if (budget > 0) j["budget"] = budget;
   if (groups.size() > 1) {
     j["groups"] = json::array();
-    for (const auto& [where, rep] : groups) {
-      json g = rep.ToJson();
-      g["where"] = where;
-      j["groups"].push_back(g);
+    for (const GroupFit& g : groups) {
+      json gj = g.ToJson();
+      gj["where"] = g.where;
+      j["groups"].push_back(gj);
     }
   }
   return j;
 }
 
 std::string DirFit::ToText() const {
-  std::string s = "threshold = largest " + axis_key +
-                  " reached with accuracy >= " + std::to_string(level).substr(0, 4) + ", by " +
-                  depth_key + "\n";
-  for (const auto& [where, rep] : groups) {
-    if (!where.empty()) s += "\n" + where.dump() + "\n";
-    s += rep.ToText();
+  char level_text[32];
+  std::snprintf(level_text, sizeof level_text, "%g", level);
+  std::string s = "field of each " + depth_key + ": d50, the " + axis_key +
+                  " learned (accuracy >= " + level_text + ") half the time";
+  if (budget > 0) s += ", within " + std::to_string(budget) + " steps";
+  s += "\n";
+  for (const GroupFit& g : groups) {
+    if (!g.where.empty()) s += "\n" + g.where.dump() + "\n";
+    s += g.ToText();
   }
   return s;
 }
