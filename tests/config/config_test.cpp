@@ -118,6 +118,109 @@ TEST(ConfigTest, InvalidYamlNamesTheLine) {
   }
 }
 
+// A ConfigError's text, or "" when `f` does not throw one.
+template <typename F>
+std::string ConfigErrorOf(F f, ConfigError* out = nullptr) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    if (out) *out = e;
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigTest, RangedGettersNameKeyValueRangeAndOrigin) {
+  Config c = Config::Load("", {"net.depth=2147483648", "net.width=-3"});
+  ConfigError e("", "");
+  std::string m = ConfigErrorOf([&] { c.GetInt32("net.depth"); }, &e);
+  EXPECT_EQ(e.key(), "net.depth");
+  EXPECT_EQ(e.where(), "--set");
+  EXPECT_NE(m.find("2147483648"), std::string::npos) << m;
+  EXPECT_NE(m.find("-2147483648..2147483647"), std::string::npos) << m;
+  EXPECT_EQ(c.GetInt("net.depth"), int64_t{2147483648});  // as a 64-bit integer it is fine
+  m = ConfigErrorOf([&] { c.GetInt("net.width", 1, 4096); }, &e);
+  EXPECT_EQ(e.key(), "net.width");
+  EXPECT_NE(m.find("value -3 is out of range; allowed 1..4096"), std::string::npos) << m;
+  EXPECT_EQ(c.GetInt("net.kernel", 1, 63), 3);
+  EXPECT_EQ(c.GetInt32("train.batch_size"), 8);
+}
+
+TEST(ConfigTest, GetFloatRefusesWhatAFloatCannotHold) {
+  Config c = Config::Load("", {"train.lr=1e300", "init.value=-1e-50", "dataset.spot=inf"});
+  for (const char* key : {"train.lr", "init.value", "dataset.spot"}) {
+    ConfigError e("", "");
+    const std::string m = ConfigErrorOf([&] { c.GetFloat(key); }, &e);
+    EXPECT_EQ(e.key(), key) << m;
+    EXPECT_NE(m.find("32-bit float"), std::string::npos) << m;
+  }
+  EXPECT_NE(ConfigErrorOf([&] { c.GetFloat("train.lr"); }).find("1e+300"), std::string::npos);
+  EXPECT_DOUBLE_EQ(c.GetDouble("train.lr"), 1e300);  // a double holds it
+  c.ApplySet("train.lr=3.4e38");
+  c.ApplySet("init.value=0");
+  EXPECT_DOUBLE_EQ(c.GetFloat("train.lr"), 3.4e38);
+  EXPECT_EQ(c.GetFloat("init.value"), 0.0);
+  EXPECT_DOUBLE_EQ(Config().GetFloat("train.lr"), 3e-4);  // not rounded to float
+}
+
+TEST(ConfigTest, NumbersBeyondTheirTypeAreOutOfRangeNotWrongType) {
+  Config c;
+  std::string m = ConfigErrorOf([&] { c.ApplySet("net.depth=99999999999999999999"); });
+  EXPECT_NE(m.find("out of the range of a 64-bit integer"), std::string::npos) << m;
+  m = ConfigErrorOf([&] { c.MergeYaml("train:\n  lr: 1e999\n", "x.yaml"); });
+  EXPECT_NE(m.find("'train.lr' (x.yaml line 2)"), std::string::npos) << m;
+  EXPECT_NE(m.find("out of the range of a double"), std::string::npos) << m;
+  m = ConfigErrorOf([&] { c.ApplySet("net.depth=1e3"); });
+  EXPECT_NE(m.find("expected an integer, got '1e3'"), std::string::npos) << m;
+}
+
+TEST(ConfigTest, DuplicateKeysNameBothLines) {
+  Config c;
+  ConfigError e("", "");
+  std::string m = ConfigErrorOf(
+      [&] { c.MergeYaml("net:\n  depth: 3\n  width: 8\n  depth: 5\n", "exp.yaml"); }, &e);
+  EXPECT_EQ(e.key(), "net.depth");
+  EXPECT_EQ(e.where(), "exp.yaml line 4");
+  EXPECT_NE(m.find("appears twice in one mapping (lines 2 and 4)"), std::string::npos) << m;
+  EXPECT_EQ(c.GetInt("net.depth"), 16) << "nothing merged from a refused document";
+  // A repeated section, a flow map, a map inside a list, a free-form map.
+  m = ConfigErrorOf([&] { c.MergeYaml("net: {depth: 3}\ntrain: {}\nnet: {}\n", "a.yaml"); }, &e);
+  EXPECT_EQ(e.key(), "net");
+  EXPECT_NE(m.find("(lines 1 and 3)"), std::string::npos) << m;
+  m = ConfigErrorOf([&] { c.MergeYaml("net: {depth: 3, depth: 4}\n", "b.yaml"); }, &e);
+  EXPECT_EQ(e.key(), "net.depth");
+  EXPECT_NE(m.find("(line 1, columns 7 and 17)"), std::string::npos) << m;
+  ConfigErrorOf([&] { c.MergeYaml("theory:\n  layers:\n    - {conv: {k: 3, k: 5}}\n", "c.yaml"); },
+                &e);
+  EXPECT_EQ(e.key(), "theory.layers[0].conv.k");
+  ConfigErrorOf([&] { c.MergeYaml("sweep:\n  axes:\n    a.b: [1]\n    a.b: [2]\n", "d"); }, &e);
+  EXPECT_EQ(e.key(), "sweep.axes.a.b");
+  m = ConfigErrorOf([&] { c.ApplySet("sweep.axes={net.depth: [2], net.depth: [4]}"); }, &e);
+  EXPECT_EQ(e.key(), "sweep.axes.net.depth");
+  EXPECT_EQ(e.where(), "--set");
+  EXPECT_NE(m.find("(line 1, columns 2 and 18)"), std::string::npos) << m;
+}
+
+TEST(ConfigTest, ResultNeutralKeysAreKnownKeys) {
+  Config c;
+  ASSERT_EQ(ResultNeutralKeys().size(), 6u);
+  for (const std::string& key : ResultNeutralKeys()) {
+    EXPECT_TRUE(c.Has(key)) << key;
+    EXPECT_EQ(key.rfind("sweep.", 0), std::string::npos) << key;
+  }
+}
+
+TEST(ConfigTest, MergeFileRefusesWhatIsNotAConfigFile) {
+  test::TempDir dir;
+  Config c;
+  EXPECT_THROW(c.MergeFile(dir.path()), UsageError);
+  EXPECT_THROW(c.MergeFile("/dev/zero"), UsageError);
+  EXPECT_THROW(c.MergeFile(dir / "missing.yaml"), UsageError);
+  WriteFileAtomic(dir / "ok.yaml", "net:\n  depth: 5\n");
+  c.MergeFile(dir / "ok.yaml");
+  EXPECT_EQ(c.GetInt("net.depth"), 5);
+}
+
 TEST(ConfigTest, CopiesAndReadsFromManyThreadsAgree) {
   // yaml-cpp mutates nodes while reading them; sweep workers copy one base config at once.
   Config base;

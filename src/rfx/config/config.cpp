@@ -1,12 +1,12 @@
 #include "rfx/config/config.h"
 
-#include <cerrno>
-#include <cstdlib>
-#include <fstream>
+#include <cfloat>
+#include <cmath>
 #include <mutex>
-#include <sstream>
 
-#include "rfx/util/files.h"
+#include "rfx/config/config_file.h"
+#include "rfx/config/scalar.h"
+#include "rfx/util/strings.h"
 
 namespace rfx {
 
@@ -14,78 +14,15 @@ extern const char* const kDefaultConfigYaml;
 
 namespace {
 
-enum class Kind { kBool, kInt, kDouble, kString };
-
-bool ParseInt(const std::string& s, long long* out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (errno != 0 || *end != '\0') return false;
-  if (out) *out = v;
-  return true;
-}
-
-bool ParseDouble(const std::string& s, double* out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(s.c_str(), &end);
-  if (errno != 0 || *end != '\0') return false;
-  if (out) *out = v;
-  return true;
-}
-
-bool ParseBool(const std::string& s, bool* out) {
-  if (s == "true" || s == "True" || s == "TRUE" || s == "yes" || s == "on") {
-    if (out) *out = true;
-    return true;
-  }
-  if (s == "false" || s == "False" || s == "FALSE" || s == "no" || s == "off") {
-    if (out) *out = false;
-    return true;
-  }
-  return false;
-}
-
-Kind KindOf(const YAML::Node& scalar) {
-  const std::string& s = scalar.Scalar();
-  if (ParseBool(s, nullptr)) return Kind::kBool;
-  if (ParseInt(s, nullptr)) return Kind::kInt;
-  if (ParseDouble(s, nullptr)) return Kind::kDouble;
-  return Kind::kString;
-}
-
-const char* KindName(Kind k) {
-  switch (k) {
-    case Kind::kBool: return "a boolean (true/false)";
-    case Kind::kInt: return "an integer";
-    case Kind::kDouble: return "a number";
-    case Kind::kString: return "a string";
-  }
-  return "?";
-}
-
-bool Fits(Kind k, const std::string& s) {
-  switch (k) {
-    case Kind::kBool: return ParseBool(s, nullptr);
-    case Kind::kInt: return ParseInt(s, nullptr);
-    case Kind::kDouble: return ParseDouble(s, nullptr);
-    case Kind::kString: return true;
-  }
-  return false;
-}
+using config_detail::KindName;
+using config_detail::KindOf;
+using config_detail::ParseDouble;
+using config_detail::ParseInt;
 
 std::string LineOf(const YAML::Node& node, const std::string& source) {
   const YAML::Mark m = node.Mark();
   if (m.line < 0) return source;
   return source + " line " + std::to_string(m.line + 1);
-}
-
-std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string s;
-  for (size_t i = 0; i < parts.size(); ++i) s += (i ? sep : "") + parts[i];
-  return s;
 }
 
 std::string Describe(const YAML::Node& n) {
@@ -108,6 +45,13 @@ std::recursive_mutex& YamlLock() {
 }  // namespace
 
 bool ParseConfigInt(const std::string& text, long long* out) { return ParseInt(text, out); }
+
+const std::vector<std::string>& ResultNeutralKeys() {
+  static const std::vector<std::string> keys = {"train.device",    "train.threads",
+                                                "dataset.threads", "dataset.prefetch",
+                                                "train.log_every", "train.checkpoint_every"};
+  return keys;
+}
 
 std::vector<std::string> SplitKey(const std::string& key) {
   std::vector<std::string> parts;
@@ -155,7 +99,7 @@ Config& Config::operator=(Config&& other) noexcept {
 
 Config& Config::operator=(const Config& other) {
   if (this != &other) {
-  std::lock_guard<std::recursive_mutex> lock(YamlLock());
+    std::lock_guard<std::recursive_mutex> lock(YamlLock());
     root_.reset(YAML::Clone(other.root_));
     defaults_.reset(YAML::Clone(other.defaults_));
     origin_ = other.origin_;
@@ -170,10 +114,7 @@ Config Config::Load(const std::string& file, const std::vector<std::string>& set
   return c;
 }
 
-void Config::MergeFile(const std::string& path) {
-  if (!FileExists(path)) throw UsageError("config file '" + path + "' does not exist");
-  MergeYaml(ReadFile(path), path);
-}
+void Config::MergeFile(const std::string& path) { MergeYaml(ReadConfigFile(path), path); }
 
 void Config::MergeYaml(const std::string& yaml_text, const std::string& source) {
   std::lock_guard<std::recursive_mutex> lock(YamlLock());
@@ -185,22 +126,14 @@ void Config::MergeYaml(const std::string& yaml_text, const std::string& source) 
                      ": not valid YAML: " + e.msg);
   }
   if (!user.IsDefined() || user.IsNull()) return;  // an empty file changes nothing
+  CheckYamlKeys(user, source);
   if (!user.IsMap()) {
-    throw UsageError(source + ": the top level must be a mapping of sections (dataset, net, "
-                              "init, train, sweep, theory), got " + Describe(user));
+    throw UsageError(source +
+                     ": the top level must be a mapping of sections (dataset, net, "
+                     "init, train, sweep, theory), got " +
+                     Describe(user));
   }
   MergeNode(defaults_, root_, user, "", source);
-}
-
-bool Config::IsFreeForm(const std::string& key) const {
-  std::lock_guard<std::recursive_mutex> lock(YamlLock());
-  YAML::Node d = YAML::Clone(defaults_);
-  for (const auto& part : SplitKey(key)) {
-    if (!d.IsMap()) return false;
-    d.reset(d[part]);
-    if (!d.IsDefined()) return false;
-  }
-  return d.IsMap() && d.size() == 0;
 }
 
 void Config::MergeNode(const YAML::Node& defaults, YAML::Node target, const YAML::Node& user,
@@ -212,12 +145,12 @@ void Config::MergeNode(const YAML::Node& defaults, YAML::Node target, const YAML
     const std::string key = Child(prefix, name);
     const YAML::Node d = defaults[name];
     if (!d.IsDefined()) {
-      throw ConfigError(key,
-                        "unknown key; known keys " +
-                            (prefix.empty() ? std::string("at the top level")
-                                            : "under '" + prefix + "'") +
-                            ": " + Join(known, ", "),
-                        LineOf(kv.first, source));
+      throw ConfigError(
+          key,
+          "unknown key; known keys " +
+              (prefix.empty() ? std::string("at the top level") : "under '" + prefix + "'") + ": " +
+              Join(known, ", "),
+          LineOf(kv.first, source));
     }
     const YAML::Node& v = kv.second;
     const std::string where = LineOf(v.IsDefined() && !v.IsNull() ? v : kv.first, source);
@@ -238,14 +171,12 @@ void Config::MergeNode(const YAML::Node& defaults, YAML::Node target, const YAML
       if (!v.IsSequence()) throw ConfigError(key, "expected a list, got " + Describe(v), where);
     } else if (d.IsScalar()) {
       if (!v.IsScalar()) {
-        throw ConfigError(key, "expected " + std::string(KindName(KindOf(d))) + ", got " +
-                                   Describe(v), where);
+        throw ConfigError(
+            key, "expected " + std::string(KindName(KindOf(d.Scalar()))) + ", got " + Describe(v),
+            where);
       }
-      const Kind k = KindOf(d);
-      if (!Fits(k, v.Scalar())) {
-        throw ConfigError(key, "expected " + std::string(KindName(k)) + ", got " + Describe(v),
-                          where);
-      }
+      const std::string problem = config_detail::ScalarProblem(KindOf(d.Scalar()), v.Scalar());
+      if (!problem.empty()) throw ConfigError(key, problem, where);
     }
     target[name] = YAML::Clone(v);
     origin_[key] = where;
@@ -255,7 +186,8 @@ void Config::MergeNode(const YAML::Node& defaults, YAML::Node target, const YAML
 void Config::ApplySet(const std::string& assignment) {
   const size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw UsageError("--set '" + assignment + "' is not of the form key=value (e.g. "
+    throw UsageError("--set '" + assignment +
+                     "' is not of the form key=value (e.g. "
                      "--set train.steps=500)");
   }
   const std::string key = assignment.substr(0, eq);
@@ -266,6 +198,11 @@ void Config::ApplySet(const std::string& assignment) {
     value = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw ConfigError(key, "value '" + text + "' is not valid YAML: " + e.msg, "--set");
+  }
+  try {
+    CheckYamlKeys(value, "--set", key);
+  } catch (const ConfigError& e) {
+    throw e.At("--set");  // one line: the columns say where
   }
   Set(key, value, "--set");
 }
@@ -284,14 +221,14 @@ void Config::Set(const std::string& key, const YAML::Node& value, const std::str
       if (d.IsMap()) {
         for (const auto& kv : d) known.push_back(kv.first.as<std::string>());
       }
-      throw ConfigError(key,
-                        "unknown key" +
-                            (known.empty() ? std::string()
-                                           : "; known keys " +
-                                                 (prefix.empty() ? std::string("at the top level")
-                                                                 : "under '" + prefix + "'") +
-                                                 ": " + Join(known, ", ")),
-                        origin);
+      throw ConfigError(
+          key,
+          "unknown key" + (known.empty() ? std::string()
+                                         : "; known keys " +
+                                               (prefix.empty() ? std::string("at the top level")
+                                                               : "under '" + prefix + "'") +
+                                               ": " + Join(known, ", ")),
+          origin);
     }
     d.reset(d[parts[i]]);
     prefix = Child(prefix, parts[i]);
@@ -357,22 +294,41 @@ YAML::Node Config::Get(const std::string& key) const {
 int64_t Config::GetInt(const std::string& key) const {
   const YAML::Node n = Get(key);
   long long v = 0;
-  if (!n.IsScalar() || !ParseInt(n.Scalar(), &v)) Fail(key, "expected an integer, got " + Describe(n));
+  if (!n.IsScalar() || !ParseInt(n.Scalar(), &v)) {
+    Fail(key, "expected an integer, got " + Describe(n));
+  }
   return v;
+}
+
+int64_t Config::GetInt(const std::string& key, int64_t min, int64_t max) const {
+  const int64_t v = GetInt(key);
+  if (v < min || v > max) {
+    Fail(key, "value " + std::to_string(v) + " is out of range; allowed " + std::to_string(min) +
+                  ".." + std::to_string(max));
+  }
+  return v;
+}
+
+int Config::GetInt32(const std::string& key) const {
+  return static_cast<int>(GetInt(key, INT32_MIN, INT32_MAX));
 }
 
 double Config::GetDouble(const std::string& key) const {
   const YAML::Node n = Get(key);
   double v = 0;
-  if (!n.IsScalar() || !ParseDouble(n.Scalar(), &v)) Fail(key, "expected a number, got " + Describe(n));
+  if (!n.IsScalar() || !ParseDouble(n.Scalar(), &v)) {
+    Fail(key, "expected a number, got " + Describe(n));
+  }
   return v;
 }
 
-bool Config::GetBool(const std::string& key) const {
-  const YAML::Node n = Get(key);
-  bool v = false;
-  if (!n.IsScalar() || !ParseBool(n.Scalar(), &v)) {
-    Fail(key, "expected a boolean (true/false), got " + Describe(n));
+double Config::GetFloat(const std::string& key) const {
+  const double v = GetDouble(key);
+  const double a = std::abs(v);
+  if (!std::isfinite(v) || a > FLT_MAX || (a > 0 && a < FLT_TRUE_MIN)) {
+    Fail(key, "value " + FormatNumber(v) +
+                  " does not fit a 32-bit float; allowed: finite numbers of magnitude 1.4e-45 "
+                  "to 3.4e+38, or 0");
   }
   return v;
 }
