@@ -15,33 +15,36 @@
 
 namespace rfx::data {
 
+namespace {
+// More producers than this only contend for the same cores (and thousands hang thread creation).
+int MaxThreads() { return 4 * HardwareThreads(); }
+// Batches held ahead: a few hide a slow step; each costs a batch of memory.
+constexpr int kMaxPrefetch = 64;
+}  // namespace
+
 void BatchSourceOptions::validate() const {
   if (batch_size < 1) {
     throw ConfigError("train.batch_size",
                       "value " + std::to_string(batch_size) + " is out of range; allowed >= 1");
   }
-  if (threads < 0) {
-    throw ConfigError("dataset.threads", "value " + std::to_string(threads) +
-                                             " is out of range; allowed >= 0 (0 = all cores)");
+  if (threads < 0 || threads > MaxThreads()) {
+    throw ConfigError("dataset.threads",
+                      "value " + std::to_string(threads) + " is out of range; allowed 0.." +
+                          std::to_string(MaxThreads()) + " (0 = all cores; at most 4 × the " +
+                          std::to_string(HardwareThreads()) + " CPUs this process may use)");
   }
-  if (prefetch < 1) {
-    throw ConfigError("dataset.prefetch",
-                      "value " + std::to_string(prefetch) + " is out of range; allowed >= 1");
+  if (prefetch < 1 || prefetch > kMaxPrefetch) {
+    throw ConfigError("dataset.prefetch", "value " + std::to_string(prefetch) +
+                                              " is out of range; allowed 1.." +
+                                              std::to_string(kMaxPrefetch));
   }
 }
 
 BatchSourceOptions BatchSourceOptions::FromConfig(const Config& config) {
   BatchSourceOptions o;
   try {
-    auto get = [&](const std::string& key) {
-      const int64_t v = config.GetInt(key);
-      if (v < 0 || v > 4096) {
-        config.Fail(key, "value " + std::to_string(v) + " is out of range; allowed 0..4096");
-      }
-      return static_cast<int>(v);
-    };
-    o.threads = get("dataset.threads");
-    o.prefetch = get("dataset.prefetch");
+    o.threads = config.GetInt32("dataset.threads");
+    o.prefetch = config.GetInt32("dataset.prefetch");
     o.validate();
   } catch (const ConfigError& e) {
     config.Rethrow(e);

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 #include <opencv2/imgproc.hpp>
-#include <sstream>
 #include <vector>
 
 #include "datasets/elastic.h"
@@ -12,18 +11,13 @@
 #include "rfx/config/config.h"
 #include "rfx/util/error.h"
 #include "rfx/util/hash.h"
+#include "rfx/util/strings.h"
 
 namespace rfx::data {
 namespace {
 
 constexpr int kShift = 4;  // OpenCV drawing: 4 fractional bits (sub-pixel coordinates)
 constexpr double kOne = 1 << kShift;
-
-std::string Num(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
 
 int Fixed(double v) { return static_cast<int>(std::lround(v * kOne)); }
 
@@ -124,18 +118,19 @@ void DatasetOptions::validate() const {
   }
   if (!(glyph_scale > 0) || !(glyph_scale <= 16)) {
     throw ConfigError("dataset.glyph_scale",
-                      "value " + Num(glyph_scale) + " is out of range; allowed (0, 16]");
+                      "value " + FormatNumber(glyph_scale) + " is out of range; allowed (0, 16]");
   }
   if (!(spot > 0) || !std::isfinite(spot)) {
-    throw ConfigError("dataset.spot", "value " + Num(spot) + " is out of range; allowed > 0");
+    throw ConfigError("dataset.spot",
+                      "value " + FormatNumber(spot) + " is out of range; allowed > 0");
   }
   if (!(dot_angle_range_deg > 0) || !(dot_angle_range_deg <= 360)) {
-    throw ConfigError("dataset.dot_angle_range_deg",
-                      "value " + Num(dot_angle_range_deg) + " is out of range; allowed (0, 360]");
+    throw ConfigError("dataset.dot_angle_range_deg", "value " + FormatNumber(dot_angle_range_deg) +
+                                                         " is out of range; allowed (0, 360]");
   }
   if (!(amplitude >= 0) || !(amplitude <= 16)) {
     throw ConfigError("dataset.augment.amplitude",
-                      "value " + Num(amplitude) + " is out of range; allowed 0..16 px");
+                      "value " + FormatNumber(amplitude) + " is out of range; allowed 0..16 px");
   }
   if (kernel < 1 || kernel > 15 || kernel % 2 == 0) {
     throw ConfigError("dataset.augment.kernel",
@@ -148,10 +143,10 @@ void DatasetOptions::validate() const {
     probe.glyph_scale = 0.01;
     while (probe.min_distance() <= probe.max_distance()) probe.glyph_scale += 0.01;
     throw ConfigError("dataset.glyph_scale",
-                      "value " + Num(glyph_scale) + " does not fit the letter and its " +
+                      "value " + FormatNumber(glyph_scale) + " does not fit the letter and its " +
                           (kind == "dot" ? "dot" : "diaeresis") + " on a " +
                           std::to_string(image_size) + "² canvas; allowed (0, " +
-                          Num(probe.glyph_scale - 0.01) + "] at this image_size");
+                          FormatNumber(probe.glyph_scale - 0.01) + "] at this image_size");
   }
   if (distance < lo || distance > hi) {
     const std::string what = kind == "dot" ? "the dot" : "the diaeresis";
@@ -167,23 +162,16 @@ void DatasetOptions::validate() const {
 DatasetOptions DatasetOptions::FromConfig(const Config& config) {
   DatasetOptions o;
   try {
-    auto get_int = [&](const std::string& key, int64_t lo, int64_t hi) {
-      const int64_t v = config.GetInt(key);
-      if (v < lo || v > hi) {
-        config.Fail(key, "value " + std::to_string(v) + " is out of range; allowed " +
-                             std::to_string(lo) + ".." + std::to_string(hi));
-      }
-      return v;
-    };
+    // Ints into ints, numbers that float pixel maths can hold; validate() has the real ranges.
     o.kind = config.GetString("dataset.kind");
-    o.image_size = static_cast<int>(get_int("dataset.image_size", -(1 << 30), 1 << 30));
-    o.distance = static_cast<int>(get_int("dataset.distance", -(1 << 30), 1 << 30));
-    o.spot = config.GetDouble("dataset.spot");
-    o.glyph_scale = config.GetDouble("dataset.glyph_scale");
-    o.dot_angle_range_deg = config.GetDouble("dataset.dot_angle_range_deg");
-    o.amplitude = config.GetDouble("dataset.augment.amplitude");
-    o.kernel = static_cast<int>(get_int("dataset.augment.kernel", -(1 << 30), 1 << 30));
-    o.seed = static_cast<uint64_t>(get_int("dataset.seed", 0, INT64_MAX));
+    o.image_size = config.GetInt32("dataset.image_size");
+    o.distance = config.GetInt32("dataset.distance");
+    o.spot = config.GetFloat("dataset.spot");
+    o.glyph_scale = config.GetFloat("dataset.glyph_scale");
+    o.dot_angle_range_deg = config.GetFloat("dataset.dot_angle_range_deg");
+    o.amplitude = config.GetFloat("dataset.augment.amplitude");
+    o.kernel = config.GetInt32("dataset.augment.kernel");
+    o.seed = static_cast<uint64_t>(config.GetInt("dataset.seed", 0, INT64_MAX));
     o.validate();
   } catch (const ConfigError& e) {
     config.Rethrow(e);

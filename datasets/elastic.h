@@ -40,16 +40,6 @@ struct Displacement {
 };
 Displacement MakeDisplacement(uint64_t key, int n, int kernel, double amplitude);
 
-// Keys' cubic convolution weights (a = -0.75, as OpenCV's INTER_CUBIC) for fraction t in [0,1).
-inline void CubicWeights(float t, float w[4]) {
-  constexpr float A = -0.75f;
-  const float t1 = t + 1.0f, u = 1.0f - t;
-  w[0] = ((A * t1 - 5.0f * A) * t1 + 8.0f * A) * t1 - 4.0f * A;
-  w[1] = ((A + 2.0f) * t - (A + 3.0f)) * t * t + 1.0f;
-  w[2] = ((A + 2.0f) * u - (A + 3.0f)) * u * u + 1.0f;
-  w[3] = 1.0f - w[0] - w[1] - w[2];
-}
-
 // A float image with a zero border of `pad` px on every side, so cubic taps never need bounds
 // checks: pixel (x, y) of the w×h content is data[(y + pad) * stride + x + pad].
 struct PaddedImage {

@@ -3,12 +3,12 @@
 #include <cmath>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <sstream>
 #include <stdexcept>
 #include <vector>
 
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
+#include "rfx/util/strings.h"
 
 namespace rfx::data {
 namespace {
@@ -36,12 +36,6 @@ cv::Mat Cell(const float* plane, int size, int crop, int zoom, bool heat) {
   return big;
 }
 
-std::string Num(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 }  // namespace
 
 void PreviewOptions::validate() const {
@@ -67,7 +61,7 @@ cv::Mat RenderPreview(const DatasetOptions& dataset, const PreviewOptions& optio
   cv::Mat sheet(head + 3 * (cell + gap) + gap, left + n * (cell + gap) + gap, CV_8UC3, kBackground);
   // Title and row names.
   Text(sheet, dataset.kind == "dot" ? "dot" : "e / yo", 8, 18, kText);
-  Text(sheet, "amp " + Num(dataset.amplitude), 8, 38, kDim, 0.45);
+  Text(sheet, "amp " + FormatNumber(dataset.amplitude), 8, 38, kDim, 0.45);
   Text(sheet, "centre " + std::to_string(crop) + "x" + std::to_string(crop), 8,
        head + 3 * (cell + gap) - 22, kDim, 0.4);
   Text(sheet, "of " + std::to_string(s) + "x" + std::to_string(s), 8, head + 3 * (cell + gap) - 6,

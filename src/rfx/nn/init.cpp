@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "rfx/util/error.h"
+#include "rfx/util/strings.h"
 
 namespace rfx::nn {
 
@@ -126,12 +128,15 @@ void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
 
 void InitOptions::validate() const {
   if (std::find(kSchemes.begin(), kSchemes.end(), scheme) == kSchemes.end()) {
-    std::string allowed;
-    for (const auto& s : kSchemes) allowed += (allowed.empty() ? "" : ", ") + s;
-    throw ConfigError("init.scheme", "value '" + scheme + "' is not allowed; allowed: " + allowed);
+    throw ConfigError("init.scheme",
+                      "value '" + scheme + "' is not allowed; allowed: " + Join(kSchemes));
   }
-  if (!std::isfinite(value)) {
-    throw ConfigError("init.value", "value is not finite; allowed: any finite number");
+  // The weights are float32: a larger value cannot be stored (torch would fail at fill time).
+  if (!std::isfinite(value) || std::abs(value) > std::numeric_limits<float>::max()) {
+    throw ConfigError("init.value", "value " + FormatNumber(value) +
+                                        " does not fit a 32-bit float weight; allowed: finite "
+                                        "numbers of magnitude up to " +
+                                        FormatNumber(std::numeric_limits<float>::max()));
   }
 }
 
@@ -139,7 +144,7 @@ InitOptions InitOptions::FromConfig(const Config& config) {
   InitOptions o;
   try {
     o.scheme = config.GetString("init.scheme");
-    o.value = config.GetDouble("init.value");
+    o.value = config.GetFloat("init.value");
     o.validate();
   } catch (const ConfigError& e) {
     config.Rethrow(e);

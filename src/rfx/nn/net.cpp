@@ -8,6 +8,7 @@
 
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
+#include "rfx/util/strings.h"
 
 namespace rfx::nn {
 
@@ -16,12 +17,11 @@ namespace {
 const std::vector<std::string> kArchs = {"fcn", "fcn_resnet50"};
 const std::vector<std::string> kSkips = {"none", "input", "residual"};
 const std::vector<std::string> kActivations = {"relu", "gelu", "elu", "selu", "tanh"};
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
-  return s;
-}
+// Static bounds that keep sizes from wrapping (whether a net fits in memory is
+// train/memory.h's check): depth 4096 is 85× the study's deepest net (48 layers).
+constexpr int64_t kMaxDepth = 4096;
+constexpr int64_t kMaxWidth = 4096;
+constexpr int64_t kMaxKernel = 63;
 
 void CheckChoice(const std::string& key, const std::string& value,
                  const std::vector<std::string>& allowed) {
@@ -30,10 +30,10 @@ void CheckChoice(const std::string& key, const std::string& value,
   }
 }
 
-void CheckMin(const std::string& key, int64_t value, int64_t min) {
-  if (value < min) {
-    throw ConfigError(key, "value " + std::to_string(value) +
-                               " is too small; allowed: >= " + std::to_string(min));
+void CheckRange(const std::string& key, int64_t value, int64_t min, int64_t max) {
+  if (value < min || value > max) {
+    throw ConfigError(key, "value " + std::to_string(value) + " is out of range; allowed: " +
+                               std::to_string(min) + ".." + std::to_string(max));
   }
 }
 
@@ -51,15 +51,16 @@ torch::nn::Conv2d MakeConv(int64_t in, int64_t out, int64_t k, bool bias, int64_
 
 void NetOptions::validate() const {
   CheckChoice("net.arch", arch, kArchs);
-  CheckMin("net.depth", depth, 1);
-  CheckMin("net.width", width, 1);
-  CheckMin("net.kernel", kernel, 1);
+  CheckRange("net.depth", depth, 1, kMaxDepth);
+  CheckRange("net.width", width, 1, kMaxWidth);
+  CheckRange("net.kernel", kernel, 1, kMaxKernel);
   if (kernel % 2 == 0) {
     throw ConfigError("net.kernel", "value " + std::to_string(kernel) +
-                                        " is even; allowed: odd sizes >= 1 ('same' padding)");
+                                        " is even; allowed: odd sizes 1.." +
+                                        std::to_string(kMaxKernel) + " ('same' padding)");
   }
   CheckChoice("net.skip", skip, kSkips);
-  CheckMin("net.skip_step", skip_step, 1);
+  CheckRange("net.skip_step", skip_step, 1, kMaxDepth);
   CheckChoice("net.activation", activation, kActivations);
 }
 
@@ -67,11 +68,11 @@ NetOptions NetOptions::FromConfig(const Config& config) {
   NetOptions o;
   try {
     o.arch = config.GetString("net.arch");
-    o.depth = static_cast<int>(config.GetInt("net.depth"));
-    o.width = static_cast<int>(config.GetInt("net.width"));
-    o.kernel = static_cast<int>(config.GetInt("net.kernel"));
+    o.depth = config.GetInt32("net.depth");
+    o.width = config.GetInt32("net.width");
+    o.kernel = config.GetInt32("net.kernel");
     o.skip = config.GetString("net.skip");
-    o.skip_step = static_cast<int>(config.GetInt("net.skip_step"));
+    o.skip_step = config.GetInt32("net.skip_step");
     o.activation = config.GetString("net.activation");
     o.validate();
   } catch (const ConfigError& e) {

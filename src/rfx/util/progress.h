@@ -13,13 +13,11 @@ class Progress {
   // `label` prefixes every line; `total` is the expected count (0 if unknown).
   // Writes to `out` (stderr by default); a TTY gets a redrawn bar, anything else a line at
   // most every `log_interval_s` seconds and one at the end.
-  Progress(std::string label, int64_t total, std::FILE* out = stderr,
-           double log_interval_s = 60.0);
+  Progress(std::string label, int64_t total, std::FILE* out = stderr, double log_interval_s = 60.0);
   ~Progress();
 
   // Records that work advanced to `done` (absolute), with an optional short note.
   void Update(int64_t done, const std::string& note = "");
-  void SetTotal(int64_t total) { total_ = total; }
   // Final line; called by the destructor if not called before.
   void Finish(const std::string& note = "");
 
