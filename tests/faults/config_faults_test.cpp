@@ -1,0 +1,138 @@
+// Hostile configuration (issue 9, items 6, 7 and 10): values with no sane bound, numbers that
+// wrap or overflow their type, files that are not config files, keys given twice. Each must
+// end in exit code 2 naming the key (or the file), quickly, with nothing written.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+
+#include "datasets/batch_source.h"
+#include "rfx/config/config.h"
+#include "rfx/nn/init.h"
+#include "rfx/nn/net.h"
+#include "rfx/util/device.h"
+#include "rfx/util/files.h"
+#include "test_util.h"
+
+namespace rfx {
+namespace {
+
+const std::string kExe = RFX_EXE;
+// A tiny CPU run, so that a check that is missing costs seconds, not hours; `timeout` turns a
+// hang into a failure.
+const std::string kTiny =
+    " --set dataset.image_size=32 --set dataset.distance=7 --set net.depth=2"
+    " --set train.steps=1 --set train.eval_samples=1 --set train.device=cpu"
+    " --set train.threads=1 --set dataset.threads=1";
+
+// `rfx train` with extra arguments into a fresh directory; the run directory must not appear.
+test::CommandResult Train(const std::string& args, const test::TempDir& dir) {
+  const auto r = test::RunCommand("timeout 120 " + kExe + " train" + kTiny + " " + args +
+                                  " --out " + dir / "run");
+  EXPECT_FALSE(std::filesystem::exists(dir / "run")) << "a refused config wrote a run";
+  return r;
+}
+
+void ExpectUsage(const test::CommandResult& r, const std::string& needle1,
+                 const std::string& needle2 = "") {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(needle1), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(needle2), std::string::npos) << r.err;
+}
+
+TEST(ConfigFaults, ADirectoryAsConfigIsRefused) {
+  test::TempDir dir;
+  ExpectUsage(Train("--config " + dir.path(), dir), "'" + dir.path() + "' is a directory");
+}
+
+TEST(ConfigFaults, DevZeroAsConfigIsRefusedWithoutReadingIt) {
+  test::TempDir dir;
+  ExpectUsage(Train("--config /dev/zero", dir), "'/dev/zero' is a character device");
+}
+
+TEST(ConfigFaults, AFifoAsConfigIsRefusedWithoutWaitingForAWriter) {
+  test::TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  ExpectUsage(Train("--config " + dir / "fifo", dir), "is a pipe (FIFO)");
+}
+
+TEST(ConfigFaults, AnOversizedConfigIsRefused) {
+  test::TempDir dir;
+  WriteFileAtomic(dir / "big.yaml", "# " + std::string(5 << 20, 'x') + "\n");
+  ExpectUsage(Train("--config " + dir / "big.yaml", dir), "larger than 4 MiB");
+}
+
+TEST(ConfigFaults, ADuplicateKeyNamesBothLines) {
+  test::TempDir dir;
+  WriteFileAtomic(dir / "exp.yaml", "net:\n  depth: 3\n  width: 8\n  depth: 5\n");
+  ExpectUsage(Train("--config " + dir / "exp.yaml", dir), "'net.depth'",
+              "appears twice in one mapping (lines 2 and 4)");
+}
+
+TEST(ConfigFaults, AnIntegerBeyondIntIsOutOfRangeNotNegative) {
+  test::TempDir dir;
+  const auto r = Train("--set net.depth=2147483648", dir);
+  ExpectUsage(r, "'net.depth'", "value 2147483648 is out of range");
+  EXPECT_EQ(r.err.find("-2147483648 is"), std::string::npos) << r.err;
+}
+
+TEST(ConfigFaults, UnboundedSizesAreRefusedUpFront) {
+  test::TempDir dir;
+  ExpectUsage(Train("--set net.depth=100000", dir), "'net.depth'", "allowed: 1..4096");
+  ExpectUsage(Train("--set net.width=100000", dir), "'net.width'", "allowed: 1..4096");
+  ExpectUsage(Train("--set dataset.image_size=100000", dir), "'dataset.image_size'");
+  ExpectUsage(Train("--set dataset.threads=100000", dir), "'dataset.threads'",
+              "allowed 0.." + std::to_string(4 * HardwareThreads()));
+  ExpectUsage(Train("--set dataset.prefetch=100000", dir), "'dataset.prefetch'", "1..64");
+}
+
+TEST(ConfigFaults, AnInitValueAFloatCannotHoldIsAConfigError) {
+  test::TempDir dir;
+  ExpectUsage(Train("--set init.scheme=constant --set init.value=1e300", dir), "'init.value'",
+              "32-bit float");
+}
+
+// Needs train.cpp to read train.lr with Config::GetFloat (the lead's switch).
+TEST(ConfigFaults, ALearningRateAFloatCannotHoldIsAConfigError) {
+  test::TempDir dir;
+  ExpectUsage(Train("--set train.lr=1e300", dir), "'train.lr'", "32-bit float");
+}
+
+// Needs RunTraining to call train::CheckFitsInMemory (the lead's switch).
+TEST(ConfigFaults, ABatchThatCannotFitIsRefusedBeforeAllocating) {
+  test::TempDir dir;
+  ExpectUsage(Train("--set train.batch_size=100000000", dir), "'train.batch_size'",
+              "value 100000000 needs about");
+}
+
+TEST(ConfigFaults, OptionsRefuseWhatWouldWrapOrHang) {
+  // The same checks without the executable, naming the key and the origin.
+  auto key_of = [](auto f) -> std::string {
+    try {
+      f();
+    } catch (const ConfigError& e) {
+      return e.key() + " (" + e.where() + ")";
+    }
+    return "no error";
+  };
+  EXPECT_EQ(key_of([] { nn::NetOptions::FromConfig(Config::Load("", {"net.depth=4294967297"})); }),
+            "net.depth (--set)");
+  EXPECT_EQ(key_of([] { nn::NetOptions::FromConfig(Config::Load("", {"net.kernel=65"})); }),
+            "net.kernel (--set)");
+  EXPECT_EQ(key_of([] { nn::InitOptions::FromConfig(Config::Load("", {"init.value=-1e39"})); }),
+            "init.value (--set)");
+  nn::InitOptions init;
+  init.value = 1e300;  // built without a config: validate() still says which key
+  EXPECT_EQ(key_of([&] { init.validate(); }), "init.value ()");
+  EXPECT_EQ(key_of([] {
+              data::BatchSourceOptions::FromConfig(Config::Load("", {"dataset.threads=100000"}));
+            }),
+            "dataset.threads (--set)");
+  EXPECT_EQ(
+      key_of([] { data::DatasetOptions::FromConfig(Config::Load("", {"dataset.spot=1e39"})); }),
+      "dataset.spot (--set)");
+}
+
+}  // namespace
+}  // namespace rfx
