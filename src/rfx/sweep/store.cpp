@@ -9,6 +9,7 @@
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
 #include "rfx/util/lock.h"
+#include "rfx/util/strings.h"
 
 namespace rfx::sweep {
 
@@ -52,12 +53,6 @@ std::vector<std::string> AxisKeys(const Config& c) {
     for (const auto& kv : axes) keys.push_back(kv.first.as<std::string>());
   }
   return keys;
-}
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
 }
 
 std::string CsvField(const json& v) {
