@@ -8,12 +8,13 @@
 //  * Parameters: one d50 per depth; one λ shared by all depths (a lapse is a property of
 //    training, and one depth's ~30 trials cannot tell it from the slope); s shared (default)
 //    or one per depth.
-//  * Shared slope: with many depths and few trials each, the plain ML slope is biased steep
-//    (the incidental-parameter problem: each d50 costs the slope a degree of freedom; ≈ −8% at
-//    23 depths × 45 trials, which made the d50 CIs cover 93% instead of 95%). The shared s
-//    and λ therefore maximise the Cox–Reid (1987) adjusted profile likelihood
-//    Σ_j [ℓ_j(d̂50_j) − ½·log I_j(d̂50_j)], I_j the Fisher information of d50_j; this removes
-//    the bias (measured: mean ŝ 0.996 for s = 1). Per-depth slopes are plain ML.
+//  * Shared slope: plain ML. With many depths and few trials each it is biased steep (the
+//    incidental-parameter problem: ≈ −8% at 23 depths × 45 trials), so the d50 CIs cover 93%
+//    instead of 95% on simulated sweeps (tests/sweep/psychometric_test.cpp). The Cox–Reid
+//    adjusted profile likelihood removes that bias on noisy data but breaks on separable data
+//    (every depth learns up to a distance and nothing beyond, as threshold searches give): its
+//    −½·log I(d50) term → −∞ as s → 0 and drove s to ~9 px and every d50 to its data's edge;
+//    it is kept in psychometric_ml.cpp behind kCoxReid = false. Per-depth slopes: plain ML.
 //  * Algorithm: for given (s, λ) each depth's d50 is maximised on its own — Newton from the
 //    previous value, and globally (starts between every tried distance with a success and the
 //    next one with a failure, and beyond the ends) wherever the likelihood may have several
