@@ -36,7 +36,7 @@ TEST_F(TrainCudaTest, FiftyStepsOnTheGpuAreOk) {
   test::TempDir dir;
   const Config c = Config::Load("", TinyRunSets("cuda", 50));
   const train::TrainResult r = train::RunTraining(c, Quiet(dir / "run"));
-  EXPECT_EQ(r.status, "ok") << r.message;
+  EXPECT_EQ(r.status, train::TrainStatus::kOk) << r.message;
   EXPECT_EQ(r.steps, 50);
   EXPECT_EQ(r.device, "cuda:0");
   EXPECT_TRUE(std::isfinite(r.loss));
@@ -64,13 +64,13 @@ TEST_F(TrainCudaTest, CheckpointMovesBetweenGpuAndCpu) {
   const Config cpu = Config::Load("", TinyRunSets("cpu", steps));
   const Config gpu = Config::Load("", TinyRunSets("cuda", steps));
   const train::TrainResult ref = train::RunTraining(cpu, Quiet(dir / "cpu"));
-  ASSERT_EQ(ref.status, "ok") << ref.message;
+  ASSERT_EQ(ref.status, train::TrainStatus::kOk) << ref.message;
 
   const std::string mixed = dir / "mixed";
   train::RunOptions run = Quiet(mixed);
   run.stop_at_step = 20;
   train::TrainResult r = train::RunTraining(gpu, run);  // steps 0..19 on the GPU
-  ASSERT_EQ(r.status, "failed") << "a stop reports failed with how to resume";
+  ASSERT_EQ(r.status, train::TrainStatus::kFailed) << "a stop reports failed with how to resume";
   ASSERT_EQ(r.steps, 20);
   ASSERT_EQ(r.device, "cuda:0");
   run.resume = true;
@@ -80,7 +80,7 @@ TEST_F(TrainCudaTest, CheckpointMovesBetweenGpuAndCpu) {
   ASSERT_EQ(r.device, "cpu");
   run.stop_at_step = 0;
   r = train::RunTraining(gpu, run);  // 40..59 on the GPU
-  ASSERT_EQ(r.status, "ok") << r.message;
+  ASSERT_EQ(r.status, train::TrainStatus::kOk) << r.message;
   EXPECT_EQ(r.steps, steps);
   EXPECT_EQ(r.device, "cuda:0");
 

@@ -79,7 +79,7 @@ TEST_F(MemoryTest, EstimateMatchesThePeakOfARealTraining) {
                         "train.threads=1", "dataset.threads=1", "train.checkpoint_every=0"});
   RunOptions quiet;
   quiet.progress = false;
-  ASSERT_EQ(RunTraining(config, quiet).status, "ok");
+  ASSERT_EQ(RunTraining(config, quiet).status, TrainStatus::kOk);
   const double grown = StatusBytes("VmHWM") - before;
   const MemoryEstimate e = EstimateTrainingBytes(nn::NetOptions::FromConfig(config),
                                                  data::DatasetOptions::FromConfig(config), 16);

@@ -208,5 +208,35 @@ TEST_F(TrainTest, LearnsWhatItsFieldCoversOnly) {
               s.accuracy, s.wall_s);
 }
 
+// Early stopping (train.early_stop): the run that learns stops at its first passing check and
+// says so (learned_at, early_stopped, fewer steps), and its outcome on the fresh evaluation
+// samples is still "learned"; the run that cannot learn runs every step and never passes.
+TEST_F(TrainTest, EarlyStoppingStopsWhatLearnsAndOnlyThat) {
+  const std::vector<std::string> sets = {"train.steps=600", "train.eval_samples=256",
+                                         "train.log_every=100", "train.threads=1",
+                                         "train.early_stop.every=50"};
+  std::vector<std::string> deep = sets, shallow = sets;
+  deep.push_back("net.depth=8");
+  shallow.push_back("net.depth=1");
+  const TrainResult d = RunTraining(Small(deep), Quiet());
+  EXPECT_EQ(d.status, TrainStatus::kOk);
+  EXPECT_TRUE(d.early_stopped);
+  EXPECT_EQ(d.learned_at, d.steps);
+  EXPECT_EQ(d.steps % 50, 0);
+  EXPECT_LT(d.steps, 600);
+  EXPECT_GE(d.accuracy, 0.9);
+  const nlohmann::json j = d.ToJson();
+  EXPECT_EQ(j["learned_at"], d.steps);
+  EXPECT_EQ(j["check_every"], 50);
+  const TrainResult s = RunTraining(Small(shallow), Quiet());
+  EXPECT_EQ(s.status, TrainStatus::kOk);
+  EXPECT_FALSE(s.early_stopped);
+  EXPECT_EQ(s.learned_at, -1);
+  EXPECT_EQ(s.steps, 600);
+  EXPECT_TRUE(s.ToJson()["learned_at"].is_null());
+  std::printf("early stop: depth 8 stopped at step %lld (accuracy %.3f); depth 1 ran %lld\n",
+              static_cast<long long>(d.steps), d.accuracy, static_cast<long long>(s.steps));
+}
+
 }  // namespace
 }  // namespace rfx::train

@@ -322,6 +322,14 @@ double Config::GetDouble(const std::string& key) const {
   return v;
 }
 
+bool Config::GetBool(const std::string& key) const {
+  const YAML::Node n = Get(key);
+  if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false")) {
+    Fail(key, "expected true or false, got " + Describe(n));
+  }
+  return n.Scalar() == "true";
+}
+
 double Config::GetFloat(const std::string& key) const {
   const double v = GetDouble(key);
   const double a = std::abs(v);

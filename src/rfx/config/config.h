@@ -58,6 +58,7 @@ class Config {
   // does not vanish in one (v = 0 or |v| >= 1.4e-45): values that reach float tensors or torch
   // ops (train.lr, init.value). Returned as the double written, not rounded to float.
   double GetFloat(const std::string& key) const;
+  bool GetBool(const std::string& key) const;  // true | false
   std::string GetString(const std::string& key) const;
 
   // Where a key's value came from: "exp.yaml line 7", "--set", or "default".

@@ -1,9 +1,10 @@
 #include <cmath>
-#include <sstream>
+#include <limits>
 
 #include "rfx/train/train.h"
 #include "rfx/util/device.h"
 #include "rfx/util/error.h"
+#include "rfx/util/strings.h"
 
 namespace rfx::train {
 
@@ -16,19 +17,13 @@ void CheckMin(const std::string& key, int64_t value, int64_t min) {
   }
 }
 
-std::string Num(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 }  // namespace
 
 void TrainOptions::validate() const {
   CheckMin("train.steps", steps, 1);
   CheckMin("train.batch_size", batch_size, 1);
   if (!(lr > 0) || !std::isfinite(lr)) {
-    throw ConfigError("train.lr", "value " + Num(lr) + " is out of range; allowed > 0");
+    throw ConfigError("train.lr", "value " + FormatNumber(lr) + " is out of range; allowed > 0");
   }
   CheckMin("train.eval_samples", eval_samples, 1);
   if (device != "auto" && device != "cpu" && device != "cuda" && device.rfind("cuda:", 0) != 0) {
@@ -48,28 +43,21 @@ void TrainOptions::validate() const {
   CheckMin("train.early_stop.every", early_stop.every, 0);
   CheckMin("train.early_stop.samples", early_stop.samples, 1);
   if (!(early_stop.accuracy > 0 && early_stop.accuracy <= 1)) {
-    throw ConfigError("train.early_stop.accuracy",
-                      "value " + Num(early_stop.accuracy) + " is out of range; allowed (0, 1]");
+    throw ConfigError("train.early_stop.accuracy", "value " + FormatNumber(early_stop.accuracy) +
+                                                       " is out of range; allowed (0, 1]");
   }
 }
 
 TrainOptions TrainOptions::FromConfig(const Config& config) {
   TrainOptions o;
   try {
-    auto get_int = [&](const std::string& key) {
-      const int64_t v = config.GetInt(key);
-      if (v > (int64_t{1} << 31) - 1) {
-        config.Fail(key, "value " + std::to_string(v) + " is out of range; allowed < 2^31");
-      }
-      return static_cast<int>(v);
-    };
+    auto get_int = [&](const std::string& key) { return config.GetInt32(key); };
     o.steps = config.GetInt("train.steps");
     o.batch_size = get_int("train.batch_size");
-    o.lr = config.GetDouble("train.lr");
+    o.lr = config.GetFloat("train.lr");
     o.eval_samples = get_int("train.eval_samples");
-    const int64_t seed = config.GetInt("train.seed");
-    if (seed < 0) config.Fail("train.seed", "value " + std::to_string(seed) + " is negative");
-    o.seed = static_cast<uint64_t>(seed);
+    o.seed =
+        static_cast<uint64_t>(config.GetInt("train.seed", 0, std::numeric_limits<int64_t>::max()));
     o.device = config.GetString("train.device");
     o.threads = get_int("train.threads");
     o.log_every = get_int("train.log_every");

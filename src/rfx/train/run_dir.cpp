@@ -32,8 +32,7 @@ std::string FirstDifference(const std::string& a, const std::string& b) {
 // `stored`'s values.
 Config WithResumableKeysFrom(const Config& config, const Config& stored) {
   Config c = config;
-  for (const char* key : {"train.device", "train.threads", "dataset.threads", "dataset.prefetch",
-                          "train.log_every", "train.checkpoint_every"}) {
+  for (const std::string& key : ResultNeutralKeys()) {
     if (stored.Has(key)) c.Set(key, stored.Get(key), "resume");
   }
   return c;
@@ -79,13 +78,20 @@ RunDirPlan PrepareRunDir(const Config& config, const RunOptions& run) {
     }
   }
   const bool finished = stored && !stored->failed();
+  if (existed && !has_result && !has_checkpoint && !FileExists(paths.config) &&
+      HoldsForeignFiles(run.out_dir)) {
+    throw UsageError("'" + run.out_dir +
+                     "' is not a run directory (no config.yaml, checkpoint.pt or result.json) "
+                     "and holds other files; give an empty or new directory for a run");
+  }
+  const std::string lock_path = run.out_dir + "/.lock";
+  plan.lock = FileLock::TryLock(lock_path);
+  if (!plan.lock) {
+    const std::string pid = FileLock::Holder(lock_path);
+    throw RunBusy("another rfx process is training in '" + run.out_dir + "'" +
+                  (pid.empty() ? "" : " (pid " + pid + ")") + "; wait for it to finish");
+  }
   if (!run.force) {
-    if (run.resume && existed && !has_result && !has_checkpoint && !FileExists(paths.config) &&
-        HoldsForeignFiles(run.out_dir)) {
-      throw UsageError("'" + run.out_dir +
-                       "' is not a run directory (no config.yaml, checkpoint.pt or result.json) "
-                       "and holds other files; give an empty or new directory to start a run");
-    }
     if (finished && !run.resume) {
       throw ResumeConflict("'" + run.out_dir + "' holds a finished run (status " +
                            StatusText(stored->status) +

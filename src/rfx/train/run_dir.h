@@ -7,6 +7,7 @@
 
 #include "rfx/config/config.h"
 #include "rfx/train/train.h"
+#include "rfx/util/lock.h"
 
 namespace rfx::train {
 
@@ -24,10 +25,12 @@ struct RunPaths {
 struct RunDirPlan {
   bool resume = false;                // continue from checkpoint.pt
   std::optional<TrainResult> stored;  // a finished run to return as it is
+  std::optional<FileLock> lock;       // DIR/.lock, held while the run trains
 };
 
 // Checks out_dir's state against `run` (see RunTraining's contract), and prepares it: a fresh
-// run's old files are removed and config.yaml written. Throws UsageError / ResumeConflict.
+// run's old files are removed and config.yaml written. Throws UsageError / ResumeConflict, and
+// RunBusy when another process holds the directory's lock (DIR/.lock).
 RunDirPlan PrepareRunDir(const Config& config, const RunOptions& run);
 
 // Drops metrics.jsonl lines after `last_step` (a resumed run rewrites them).

@@ -16,11 +16,13 @@
 #include "datasets/batch_source.h"
 #include "rfx/nn/init.h"
 #include "rfx/train/checkpoint.h"
+#include "rfx/train/memory.h"
 #include "rfx/train/run_dir.h"
 #include "rfx/util/device.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
 #include "rfx/util/progress.h"
+#include "rfx/util/strings.h"
 
 namespace rfx::train {
 
@@ -30,12 +32,6 @@ constexpr auto kChannelsLast = at::MemoryFormat::ChannelsLast;
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
-std::string Num(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
 }
 
 // A freshly initialised net on `device` and its optimiser.
@@ -87,16 +83,18 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
   } catch (const ConfigError& e) {
     config.Rethrow(e);
   }
+  CheckFitsInMemory(config, device);  // before anything is allocated or written
   const EarlyStopOptions& es = opt.early_stop;
 
   // The run directory.
   const bool keep = !run.out_dir.empty();
   const RunPaths paths(keep ? run.out_dir : std::string("."));
   bool resuming = false;
+  RunDirPlan dir_plan;
   if (keep) {
-    const RunDirPlan plan = PrepareRunDir(config, run);
-    if (plan.stored) return *plan.stored;
-    resuming = plan.resume;
+    dir_plan = PrepareRunDir(config, run);  // holds the directory's lock until we return
+    if (dir_plan.stored) return *dir_plan.stored;
+    resuming = dir_plan.resume;
   }
 
   TrainResult result;
@@ -169,7 +167,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
       result.status = TrainStatus::kDiverged;
       step = step - n + bad + 1;
       result.message = "the loss is not finite at step " + std::to_string(step) + " (train.lr " +
-                       Num(opt.lr) + ")";
+                       FormatNumber(opt.lr) + ")";
       last_loss = NAN;
       return false;
     }

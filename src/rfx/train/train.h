@@ -25,10 +25,10 @@ namespace rfx::train {
 // `train.early_stop.*`: periodic checks on held-out samples (kCheckStream, disjoint from the
 // training and the final evaluation streams). Off unless `every` > 0.
 struct EarlyStopOptions {
-  int64_t every = 0;      // train.early_stop.every: steps between checks (0 = no checks)
-  int samples = 64;       // train.early_stop.samples: held-out samples per check (>= 1)
-  double accuracy = 0.9;  // train.early_stop.accuracy: stop once a check reaches this, in (0, 1]
-  bool stop = true;       // train.early_stop.stop: false = only record learned_at, train on
+  int64_t every = 0;       // train.early_stop.every: steps between checks (0 = no checks)
+  int samples = 128;       // train.early_stop.samples: held-out samples per check (>= 1)
+  double accuracy = 0.95;  // train.early_stop.accuracy: stop once a check reaches this, (0, 1]
+  bool stop = true;        // train.early_stop.stop: false = only record learned_at, train on
   bool enabled() const { return every > 0; }
 };
 
@@ -96,6 +96,11 @@ struct RunOptions {
 // The run directory holds a run made with another config, or a run that needs --resume or
 // --force: the caller decides (a sweep starts the cell over). Exit code kExitResumeConflict.
 class ResumeConflict : public UsageError {
+ public:
+  using UsageError::UsageError;
+};
+// Another process is training in the same run directory (it holds DIR/.lock).
+class RunBusy : public UsageError {
  public:
   using UsageError::UsageError;
 };
