@@ -18,10 +18,12 @@ Runner AddFitCommand(CLI::App& app) {
       "Field per depth of a sweep (psychometric d50 with 95% CI) and sqrt(N) vs N vs N^p fits");
   cmd->add_option("dir", args->dir, "Sweep directory (results.jsonl and/or shard files)")
       ->required();
-  cmd->add_flag("--json", args->json,
-                "Print JSON: thresholds, depths [{depth, d50, ci, ...}], models, preferred, verdict");
-  CLI::Option* accuracy = cmd->add_option("--accuracy", args->options.level,
-                  "Accuracy that counts as learned (default: the sweep's sweep.threshold.accuracy)");
+  cmd->add_flag(
+      "--json", args->json,
+      "Print JSON: thresholds, depths [{depth, d50, ci, ...}], models, preferred, verdict");
+  CLI::Option* accuracy = cmd->add_option(
+      "--accuracy", args->options.level,
+      "Accuracy that counts as learned (default: the sweep's sweep.threshold.accuracy)");
   cmd->add_option("--budget", args->options.budget,
                   "Count a training as learned only if it learned within this many steps "
                   "(needs train.early_stop checks)");

@@ -1,10 +1,18 @@
 // Faults of a sweep, reproduced for real (issue 9): a cell whose training cannot run, in both
 // worker modes; axis values that no cell may take; fits that must not count failures.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <thread>
 
 #include "rfx/config/config.h"
 #include "rfx/sweep/plan.h"
@@ -18,11 +26,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::string kExe = RFX_EXE;
-const std::vector<std::string> kSets = {
-    "dataset.image_size=32",   "dataset.distance=7", "net.depth=2",
-    "train.steps=4",           "train.eval_samples=8", "train.device=cpu",
-    "train.threads=1",         "dataset.threads=1",  "sweep.mode=grid",
-    "sweep.axes.net.depth=[1,2,3]"};
+const std::vector<std::string> kSets = {"dataset.image_size=32", "dataset.distance=7",
+                                        "net.depth=2",           "train.steps=4",
+                                        "train.eval_samples=8",  "train.device=cpu",
+                                        "train.threads=1",       "dataset.threads=1",
+                                        "sweep.mode=grid",       "sweep.axes.net.depth=[1,2,3]"};
 
 std::string SetFlags() {
   std::string s;
@@ -63,8 +71,7 @@ TEST_P(SweepFaults, AThrowingCellIsRecordedFailedAndTheSweepGoesOn) {
   fs::remove(dir / ("cells/" + key));
   auto again = test::RunCommand(cmd);
   EXPECT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_NE(again.out.find("1 trainings run, 2 reused, 0 failed"), std::string::npos)
-      << again.out;
+  EXPECT_NE(again.out.find("1 trainings run, 2 reused, 0 failed"), std::string::npos) << again.out;
   for (const auto& r : sweep::ReadDirRecords(dir.path())) EXPECT_EQ(r["status"], "ok");
 }
 
@@ -82,6 +89,79 @@ TEST(SweepFaultsTest, AxisValuesAreCheckedBeforeAnyTraining) {
                               " --set 'sweep.axes.net.depth=[2,0]' --out " + dir / "s");
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_FALSE(fs::exists(dir / "s/results.jsonl")) << "nothing trained";
+}
+
+// Starts `cmd` in the background (its own process group); returns its pid.
+pid_t Spawn(const std::string& cmd) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd + " >/dev/null 2>&1").c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int Wait(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+TEST(SweepFaultsTest, TwoSweepsOnOneDirectoryTrainEachCellOnce) {
+  test::TempDir dir;
+  const std::string cmd =
+      kExe + " sweep" + SetFlags() + " --set train.steps=60 --out " + dir.path();
+  const pid_t first = Spawn(cmd);
+  // Wait until the first one has its lock (its sweep.yaml is written after it), then start another.
+  for (int i = 0; i < 400 && !fs::exists(dir / "sweep.yaml"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  auto second = test::RunCommand(cmd);
+  EXPECT_EQ(second.exit_code, 2) << second.err;
+  EXPECT_NE(second.err.find("another rfx sweep is writing"), std::string::npos) << second.err;
+  EXPECT_EQ(Wait(first), 0);
+  const auto records = sweep::ReadRecords(sweep::ResultsPath(dir.path()));
+  std::set<std::string> keys;
+  for (const auto& r : records) keys.insert(r["key"].get<std::string>());
+  EXPECT_EQ(records.size(), 3u);
+  EXPECT_EQ(keys.size(), 3u);
+}
+
+// A real small adaptive sweep killed with SIGKILL at random moments and rerun ends with exactly
+// the records of an uninterrupted run: same keys, same accuracies, none twice.
+TEST(SweepFaultsTest, AnAdaptiveSweepKilledAnywhereResumesToTheSameRecords) {
+  const std::string sets =
+      " --set dataset.image_size=32 --set net.width=8 --set train.steps=30"
+      " --set train.eval_samples=16 --set train.device=cpu --set train.threads=1"
+      " --set dataset.threads=1 --set train.checkpoint_every=10 --set sweep.mode=adaptive"
+      " --set 'sweep.axes.net.depth=[2,4]' --set 'sweep.axes.dataset.distance={from: 7, to: 12}'"
+      " --set sweep.adaptive.min_trainings=3 --set sweep.adaptive.max_trainings=5";
+  auto records = [](const std::string& d) {
+    std::map<std::string, json> m;
+    for (const auto& r : sweep::ReadRecords(sweep::ResultsPath(d))) {
+      EXPECT_EQ(m.count(r["key"].get<std::string>()), 0u) << "duplicate " << r.dump();
+      m[r["key"].get<std::string>()] = r["accuracy"];
+    }
+    return m;
+  };
+  test::TempDir whole, killed;
+  auto ref = test::RunCommand(kExe + " sweep" + sets + " --out " + whole.path());
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  const auto reference = records(whole.path());
+  ASSERT_GE(reference.size(), 6u);
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> ms(300, 1500);
+  for (int k = 0; k < 3; ++k) {
+    const pid_t pid = Spawn(kExe + " sweep" + sets + " --out " + killed.path());
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms(rng)));
+    ::kill(-pid, SIGKILL);
+    Wait(pid);
+  }
+  auto rest = test::RunCommand(kExe + " sweep" + sets + " --out " + killed.path());
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_EQ(records(killed.path()), reference);
 }
 
 }  // namespace

@@ -119,9 +119,10 @@ TEST(TrainFaults, SigtermDuringTheFinalEvaluationStopsWithinASecond) {
   test::TempDir dir;
   const std::string out = dir / "run";
   // One step, then 200k evaluation samples (many seconds): the signal arrives in the evaluation.
-  const std::string args = " --set dataset.image_size=32 --set dataset.distance=7"
-                           " --set net.depth=2 --set train.steps=1 --set train.eval_samples=200000"
-                           " --set train.device=cpu --set train.threads=1 --set dataset.threads=1";
+  const std::string args =
+      " --set dataset.image_size=32 --set dataset.distance=7"
+      " --set net.depth=2 --set train.steps=1 --set train.eval_samples=200000"
+      " --set train.device=cpu --set train.threads=1 --set dataset.threads=1";
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -166,8 +167,8 @@ TEST(TrainFaults, SilentlyAcceptedInputIsRefused) {
   EXPECT_NE(resume.err.find("not a run directory"), std::string::npos) << resume.err;
   EXPECT_FALSE(fs::exists(dir / "sweep/config.yaml"));
   // train.threads beyond 4x the CPUs we may use.
-  auto threads = test::RunCommand(kExe + " train" + kTiny + " --set train.threads=100000 --out " +
-                                  dir / "t");
+  auto threads =
+      test::RunCommand(kExe + " train" + kTiny + " --set train.threads=100000 --out " + dir / "t");
   EXPECT_EQ(threads.exit_code, 2);
   EXPECT_NE(threads.err.find("train.threads"), std::string::npos) << threads.err;
 }

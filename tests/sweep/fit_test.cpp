@@ -14,8 +14,11 @@ using nlohmann::json;
 
 json Record(int depth, int distance, const std::string& status, double accuracy,
             json learned_at = nullptr) {
-  json r = {{"net.depth", depth}, {"dataset.distance", distance}, {"status", status},
-            {"accuracy", accuracy}, {"key", std::to_string(depth) + "-" + std::to_string(distance)}};
+  json r = {{"net.depth", depth},
+            {"dataset.distance", distance},
+            {"status", status},
+            {"accuracy", accuracy},
+            {"key", std::to_string(depth) + "-" + std::to_string(distance)}};
   if (learned_at.is_number() || learned_at.is_string()) {
     r["check_every"] = 100;
     r["learned_at"] = learned_at.is_number() ? learned_at : json(nullptr);
@@ -51,8 +54,8 @@ TEST(FitOutcomesTest, ABudgetCountsOnlyWhatWasLearnedByThen) {
   EXPECT_FALSE(out.at(4)[1].learned) << "learned at 2400 > budget 1000";
   EXPECT_FALSE(out.at(4)[2].learned);
   // Without a budget the late learner counts.
-  const auto all = Outcomes(recs, "net.depth", "dataset.distance", 0.9, 0, json::object(),
-                            &failed, &unchecked);
+  const auto all =
+      Outcomes(recs, "net.depth", "dataset.distance", 0.9, 0, json::object(), &failed, &unchecked);
   EXPECT_TRUE(all.at(4)[1].learned);
   EXPECT_EQ(all.at(4).size(), 4u);
 }

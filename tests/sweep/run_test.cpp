@@ -180,7 +180,12 @@ TEST(RunSweepTest, ShardsPartitionTheWorkAndMergeToTheSameResults) {
     ASSERT_EQ(a["thresholds"].size(), b["thresholds"].size());
     for (size_t i = 0; i < a["thresholds"].size(); ++i) {
       EXPECT_EQ(a["thresholds"][i]["depth"], b["thresholds"][i]["depth"]);
-      EXPECT_EQ(a["thresholds"][i]["distance"], b["thresholds"][i]["distance"]) << mode;
+      if (mode == "grid") {  // the same records: the same fit
+        EXPECT_EQ(a["thresholds"][i]["distance"], b["thresholds"][i]["distance"]);
+      } else {  // shards search from other starts, so other cells: d50 in the same unit step
+        EXPECT_NEAR(a["thresholds"][i]["distance"].get<double>(),
+                    b["thresholds"][i]["distance"].get<double>(), 0.5);
+      }
     }
   }
 }

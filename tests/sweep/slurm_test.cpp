@@ -78,8 +78,7 @@ TEST(SlurmTest, WritesTheArrayAndTheMergeJob) {
   EXPECT_TRUE(Contains(ReadFile(WriteSlurmScripts(Grid({"train.device=cuda"}), o).sweep_script),
                        "--workers 3 --devices 0,1\n"));
   // Threshold mode shards searches: 2 depths = 2 searches.
-  const SlurmScripts t =
-      WriteSlurmScripts(Grid({"sweep.mode=threshold"}), Opts(dir / "th", 2));
+  const SlurmScripts t = WriteSlurmScripts(Grid({"sweep.mode=threshold"}), Opts(dir / "th", 2));
   EXPECT_EQ(t.unit, "searches");
   EXPECT_EQ(t.largest_shard, 1);
 }

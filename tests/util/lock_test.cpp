@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <string>
 
 #include "test_util.h"
@@ -48,6 +49,14 @@ class Holder {
       throw std::runtime_error("the holder did not take the lock");
     }
     ::close(up[0]);
+    // Until the grandchild has exec'd, it still shares the holder's descriptor (and lock):
+    // wait for its exec, or the test would race it.
+    for (int i = 0; grandchild_ > 0 && i < 500; ++i) {
+      std::ifstream comm("/proc/" + std::to_string(grandchild_) + "/comm");
+      std::string name;
+      if (std::getline(comm, name) && name == "sleep") break;
+      ::usleep(10000);
+    }
   }
   ~Holder() {
     Kill();

@@ -86,11 +86,12 @@ json GroupFit::ToJson() const {
     t["distance"] = e.censored == Censoring::kBelow ? json(nullptr) : Num(e.d50);
     if (e.censored != Censoring::kNone) t["censored"] = CensoringText(e.censored);
     j["thresholds"].push_back(t);
-    json d = {{"depth", e.depth},        {"d50", Num(e.d50)},
-              {"ci", {Num(e.ci_lo), Num(e.ci_hi)}},
-              {"slope", Num(e.slope)},   {"lapse", Num(e.lapse)},
-              {"trainings", e.trainings}, {"learned", e.learned}};
-    d["censored"] = e.censored == Censoring::kNone ? json(nullptr) : json(CensoringText(e.censored));
+    json d = {
+        {"depth", e.depth},      {"d50", Num(e.d50)},     {"ci", {Num(e.ci_lo), Num(e.ci_hi)}},
+        {"slope", Num(e.slope)}, {"lapse", Num(e.lapse)}, {"trainings", e.trainings},
+        {"learned", e.learned}};
+    d["censored"] =
+        e.censored == Censoring::kNone ? json(nullptr) : json(CensoringText(e.censored));
     j["depths"].push_back(d);
   }
   if (curve.fitted) {
@@ -124,8 +125,8 @@ std::string GroupFit::ToText() const {
     if (e.censored == Censoring::kAbove) d50 = ">" + Fmt("%.0f", e.d50);
     if (e.censored == Censoring::kBelow) d50 = "<" + Fmt("%.0f", e.d50);
     const std::string ci = "[" + Fmt("%.2f", e.ci_lo) + ", " + Fmt("%.2f", e.ci_hi) + "]";
-    std::snprintf(buf, sizeof buf, "%5g  %6s   %-16s  %9d  %7d\n", e.depth, d50.c_str(),
-                  ci.c_str(), e.trainings, e.learned);
+    std::snprintf(buf, sizeof buf, "%5g  %6s   %-16s  %9d  %7d\n", e.depth, d50.c_str(), ci.c_str(),
+                  e.trainings, e.learned);
     s += buf;
   }
   std::snprintf(buf, sizeof buf, "psychometric slope %.3g px, lapse %.3g; %d trainings",

@@ -19,11 +19,11 @@ namespace rfx::sweep {
 // What `rfx fit` is asked.
 struct FitOptions {
   bool sweep_level = true;  // take the level from the sweep's sweep.threshold.accuracy
-  double level = 0.9;      // else: the accuracy that counts as learned, in (0, 1]
-  int64_t budget = 0;  // > 0: count a training as learned only if it learned by this step
-                       // (its periodic check passed at step <= budget: needs train.early_stop)
-  int bootstrap = 200;       // replicates for the CI of p (0: none)
-  uint64_t seed = 1;         // bootstrap seed
+  double level = 0.9;       // else: the accuracy that counts as learned, in (0, 1]
+  int64_t budget = 0;       // > 0: count a training as learned only if it learned by this step
+                            // (its periodic check passed at step <= budget: needs train.early_stop)
+  int bootstrap = 200;      // replicates for the CI of p (0: none)
+  uint64_t seed = 1;        // bootstrap seed
   bool shared_slope = true;  // one psychometric slope for all depths (else one per depth)
   void validate() const;     // UsageError naming the flag (--accuracy, --budget, --bootstrap)
 };

@@ -68,9 +68,10 @@ DirFit FitSweepDir(const std::string& dir, const FitOptions& options) {
                                    where, &g.failed, &g.unchecked);
     for (const auto& [d, trials] : outcomes) g.trainings += static_cast<int>(trials.size());
     if (fit.budget > 0 && g.trainings == 0 && g.unchecked > 0) {
-      throw UsageError("--budget needs trainings with periodic checks (train.early_stop.every > "
-                       "0); none of the " +
-                       std::to_string(g.unchecked) + " trainings in " + dir + " has them");
+      throw UsageError(
+          "--budget needs trainings with periodic checks (train.early_stop.every > "
+          "0); none of the " +
+          std::to_string(g.unchecked) + " trainings in " + dir + " has them");
     }
     g.curve = FitCurve(outcomes, psy, curve);
     fit.groups.push_back(std::move(g));

@@ -16,11 +16,6 @@ namespace {
 
 constexpr int64_t kMaxAxisValues = 100000;
 
-// Keys that do not change a training's result (how many threads, how often to log): they are
-// normalised out of cell keys, so resuming with other values retrains nothing.
-const char* const kNonResultKeys[] = {"train.threads", "dataset.threads", "dataset.prefetch",
-                                      "train.log_every", "train.checkpoint_every"};
-
 YAML::Node NumberNode(double v, bool integer) {
   if (integer) return YAML::Node(static_cast<long long>(std::llround(v)));
   char buf[64];
@@ -216,7 +211,9 @@ Plan::Plan(const Config& base, SweepOptions options)
     : base_(base), options_(std::move(options)), cell_base_(base) {
   ResetSweepSection(&cell_base_);
   key_base_ = cell_base_;
-  for (const char* k : kNonResultKeys) {
+  // The keys that do not change a result are normalised out of cell keys, so resuming with
+  // other values (threads, devices, logging) retrains nothing.
+  for (const std::string& k : ResultNeutralKeys()) {
     if (key_base_.Has(k)) key_base_.Set(k, Defaults().Get(k), "sweep key");
   }
   for (size_t i = 0; i < options_.axes.size(); ++i) {

@@ -10,6 +10,8 @@
 #include "rfx/sweep/cell_runner.h"
 #include "rfx/sweep/store.h"
 #include "rfx/util/error.h"
+#include "rfx/util/files.h"
+#include "rfx/util/lock.h"
 
 namespace rfx::sweep {
 
@@ -168,10 +170,20 @@ SweepSummary RunSweep(const Config& config, const SweepRunOptions& o, const Eval
   const Plan plan(config);
   ValidateCells(plan, o.shard, o.shard_count);
   SweepSummary sum;
-  sum.note = CheckAndStoreConfig(o.out_dir, config, o.force_new);
   const std::string out_path =
       o.shard_count > 1 ? ShardPath(o.out_dir, o.shard, o.shard_count) : ResultsPath(o.out_dir);
   sum.results_path = out_path;
+  MakeDirs(o.out_dir);
+  // One writer per results file (a second `rfx sweep` on the same --out and shard would train
+  // every cell again); other shards have files, and locks, of their own.
+  const std::optional<FileLock> lock = FileLock::TryLock(LockPath(out_path));
+  if (!lock) {
+    const std::string pid = FileLock::Holder(LockPath(out_path));
+    throw UsageError("another rfx sweep is writing " + out_path +
+                     (pid.empty() ? "" : " (pid " + pid + ")") +
+                     "; wait for it to finish, or give this one another --out or --shard");
+  }
+  sum.note = CheckAndStoreConfig(o.out_dir, config, o.force_new);
   ResultStore store(o.out_dir, out_path);
   CellRunner runner(plan, o, evaluate, &store, &sum);
   try {

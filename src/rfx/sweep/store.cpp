@@ -21,9 +21,16 @@ namespace {
 const char* const kResultFields[] = {"repeat", "accuracy",   "loss",          "status",
                                      "steps",  "learned_at", "early_stopped", "wall_s",
                                      "device", "seed",       "message"};
-const std::vector<std::string> kIgnoredForCells = {"sweep.",          "train.threads",
-                                                   "dataset.threads", "dataset.prefetch",
-                                                   "train.log_every", "train.checkpoint_every"};
+// What may differ between a sweep directory's stored config and a rerun's: the sweep's own
+// settings and the keys that do not change a result.
+const std::vector<std::string>& IgnoredForCells() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> k = {"sweep."};
+    for (const std::string& n : ResultNeutralKeys()) k.push_back(n);
+    return k;
+  }();
+  return keys;
+}
 
 void Flatten(const YAML::Node& n, const std::string& prefix,
              std::map<std::string, std::string>* out) {
@@ -223,7 +230,7 @@ namespace {
 
 // Why `stored` and `config` describe different cells ("" if they don't).
 std::string CellDifference(const Config& stored, const Config& config) {
-  const auto diff = DiffConfigs(stored, config, kIgnoredForCells);
+  const auto diff = DiffConfigs(stored, config, IgnoredForCells());
   if (!diff.empty()) return "changed " + Join(diff);
   auto ka = AxisKeys(stored), kb = AxisKeys(config);
   std::sort(ka.begin(), ka.end());

@@ -1,3 +1,4 @@
+#include <optional>
 #include <set>
 
 #include "datasets/dataset.h"
@@ -5,7 +6,9 @@
 #include "rfx/nn/net.h"
 #include "rfx/sweep/cell_runner.h"
 #include "rfx/sweep/run.h"
+#include "rfx/train/memory.h"
 #include "rfx/train/train.h"
+#include "rfx/util/device.h"
 #include "rfx/util/error.h"
 
 namespace rfx::sweep {
@@ -35,6 +38,14 @@ void ValidateCells(const Plan& plan, int shard, int shard_count) {
       nn::NetOptions::FromConfig(c);
       nn::InitOptions::FromConfig(c);
       train::RunDatasetOptions(c);
+      // Memory on this machine's device; a sweep planned here for other nodes (rfx slurm on a
+      // login node without the GPU) cannot check theirs: RunTraining checks there.
+      std::optional<c10::Device> device;
+      try {
+        device = ResolveDevice(c.GetString("train.device"), "train.device");
+      } catch (const ConfigError&) {
+      }
+      if (device) train::CheckFitsInMemory(c, *device);
     } catch (const ConfigError& e) {
       throw ConfigError(e.key(),
                         e.problem() + " (in the sweep's cell " + DescribeCell(plan, cell) +
