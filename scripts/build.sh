@@ -7,4 +7,5 @@ BUILD_DIR=${RFX_BUILD_DIR:-build}
 generator=()
 command -v ninja >/dev/null && [ ! -f "$BUILD_DIR/Makefile" ] && generator=(-G Ninja)
 cmake -S . -B "$BUILD_DIR" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-cmake --build "$BUILD_DIR" --parallel "$(nproc)"
+# RFX_TARGETS="rfx" builds only those targets (the quick start needs the executable alone).
+cmake --build "$BUILD_DIR" --parallel "$(nproc)" ${RFX_TARGETS:+--target $RFX_TARGETS}

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Plots of an rfx sweep directory.
 
-  /usr/bin/python3 scripts/plot_sweep.py DIR [--rfx PATH] [--out PREFIX]
+  /usr/bin/python3 scripts/plot_sweep.py DIR [--rfx PATH] [--out PREFIX] [--title NAME]
+      [--budget STEPS]...
 
-Writes PREFIX_threshold.png (threshold per depth with the fitted a*N^p, a*sqrt(N)+b and a*N+b
-curves, from `rfx fit DIR --json`) and PREFIX_accuracy.png (mean accuracy per depth x distance
-cell; cells a threshold search never trained are left blank). PREFIX defaults to DIR/sweep.
+Writes PREFIX_threshold.png (d50 per depth with its 95% CI, censored depths as arrows, the
+fitted a*N^p (with the band of its p CI), a*sqrt(N)+b and a*N+b curves and the verdict of
+`rfx fit DIR --json` in the title; --budget B adds d50 as it was after B steps) and
+PREFIX_accuracy.png (fraction of trainings that learned per depth x distance cell, with the d50
+curve over it; cells never trained are grey). PREFIX defaults to DIR/sweep.
 """
 import argparse
 import glob
@@ -57,72 +60,108 @@ def read_records(d):
     return out
 
 
-def plot_threshold(fit, path, title):
-    pts = fit["thresholds"]
-    depth_key, axis_key = fit["depth_key"], fit["axis_key"]
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    x = [p["depth"] for p in pts if p["distance"] is not None and "censored" not in p]
-    y = [p["distance"] for p in pts if p["distance"] is not None and "censored" not in p]
-    if x:
-        ax.plot(x, y, "ko", label="threshold (accuracy >= %.2f)" % fit["accuracy"])
-    above = [(p["depth"], p["distance"]) for p in pts if p.get("censored") == "above"]
+def fit_json(rfx, d, budget=None):
+    cmd = [rfx, "fit", d, "--json"] + (["--budget", str(budget)] if budget else [])
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        sys.exit("plot_sweep.py: rfx fit failed: " + res.stderr.strip())
+    return json.loads(res.stdout)
+
+
+def draw_d50(ax, fit, color, label, offset=0.0):
+    """d50 per depth with its 95% CI; censored depths as arrows at their bound."""
+    pts = fit["depths"]
+    ok = [p for p in pts if p["censored"] is None and p["d50"] is not None]
+    if ok:
+        x = np.array([p["depth"] for p in ok]) + offset
+        y = np.array([p["d50"] for p in ok])
+        lo = np.array([p["ci"][0] if p["ci"][0] is not None else p["d50"] for p in ok])
+        hi = np.array([p["ci"][1] if p["ci"][1] is not None else p["d50"] for p in ok])
+        ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o", color=color, ms=4, capsize=2,
+                    label=label)
+    above = [p for p in pts if p["censored"] == "above"]
     if above:
-        ax.plot(*zip(*above), "k^", mfc="none", label="sees every value (lower bound)")
-    below = [p["depth"] for p in pts if p.get("censored") == "below"]
+        ax.plot([p["depth"] + offset for p in above], [p["d50"] for p in above], "^",
+                color=color, mfc="none", ms=7, label="learns every distance (d50 above)")
+    below = [p for p in pts if p["censored"] == "below"]
     if below:
-        ax.plot(below, [0] * len(below), "kv", mfc="none", label="sees nothing")
+        ax.plot([p["depth"] + offset for p in below], [p["d50"] for p in below], "v",
+                color=color, mfc="none", ms=7, label="learns none (d50 below)")
+
+
+def plot_threshold(fit, path, title, budgets=()):
+    depth_key, axis_key = fit["depth_key"], fit["axis_key"]
+    fig, ax = plt.subplots(figsize=(7.2, 5.0))
+    draw_d50(ax, fit, "k", "d50 ± 95%% CI (accuracy >= %.2f)" % fit["accuracy"])
+    for i, (b, bfit) in enumerate(budgets):
+        draw_d50(ax, bfit, "C%d" % (i + 4), "d50 within %d steps" % b, offset=0.15 * (i + 1))
+    depths = [p["depth"] for p in fit["depths"]]
     models = fit.get("models", {})
-    if models and x:
-        n = np.linspace(min(p["depth"] for p in pts), max(p["depth"] for p in pts), 200)
+    if models and depths:
+        n = np.linspace(min(depths), max(depths), 200)
         pw, sq, li = models["power"], models["sqrt"], models["linear"]
+        b = pw.get("b") or 0.0
         ci = pw.get("p_ci") or [None, None]
-        ci_txt = "" if ci[0] is None else ", p 95%% CI [%.2f, %.2f]" % (ci[0], ci[1])
-        ax.plot(n, pw["a"] * n ** pw["p"], "C0-",
-                label="%.2f·N^%.2f (R² %.3f%s)" % (pw["a"], pw["p"], pw["r2"], ci_txt))
+        ci_txt = "" if ci[0] is None else ", p 95%% CI %.2f–%.2f" % (ci[0], ci[1])
+        ax.plot(n, pw["a"] * n ** pw["p"] + b, "C0-",
+                label="%.2f·N^%.2f%s (AIC %.1f%s)" % (pw["a"], pw["p"],
+                                                       " %+.2f" % b if b else "", pw["aic"],
+                                                       ci_txt))
+        if ci[0] is not None:
+            # The band of exponents in the CI, each curve pinned at the geometric mean depth.
+            nbar = float(np.exp(np.mean(np.log(depths))))
+            curves = [pw["a"] * nbar ** (pw["p"] - q) * n ** q + b
+                      for q in np.linspace(ci[0], ci[1], 9)]
+            ax.fill_between(n, np.min(curves, axis=0), np.max(curves, axis=0), color="C0",
+                            alpha=0.15, lw=0)
         ax.plot(n, sq["a"] * np.sqrt(n) + sq["b"], "C1--",
-                label="%.2f·√N %+.2f (R² %.3f)" % (sq["a"], sq["b"], sq["r2"]))
+                label="%.2f·√N %+.2f (AIC %.1f)" % (sq["a"], sq["b"], sq["aic"]))
         ax.plot(n, li["a"] * n + li["b"], "C2:",
-                label="%.2f·N %+.2f (R² %.3f)" % (li["a"], li["b"], li["r2"]))
-    ys = [p["distance"] for p in pts if p["distance"] is not None]
-    ax.set_ylim(-0.5, (max(ys) if ys else 1) * 1.2 + 1)
-    depths = [p["depth"] for p in pts]
+                label="%.2f·N %+.2f (AIC %.1f)" % (li["a"], li["b"], li["aic"]))
     if 0 < len(depths) <= 24:
         ax.set_xticks(depths)
     if not models:
-        ax.text(0.5, 0.5, "no fit: fewer than 2 thresholds inside the swept range",
+        ax.text(0.5, 0.5, "no curve: " + fit.get("note", "too few depths"),
                 transform=ax.transAxes, ha="center", fontsize=9, color="0.4")
     ax.set_xlabel(depth_key)
-    ax.set_ylabel("largest %s learned" % axis_key)
-    ax.set_title(title)
+    ax.set_ylabel("d50: %s learned half the time" % axis_key)
+    ax.set_title(title + "\n" + fit.get("verdict", ""), fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
 def plot_accuracy(records, fit, path, title):
-    depth_key, axis_key = fit["depth_key"], fit["axis_key"]
+    """Fraction of trainings that learned per (depth, distance) cell, d50 drawn over it."""
+    depth_key, axis_key, level = fit["depth_key"], fit["axis_key"], fit["accuracy"]
     cells = {}
     for r in records:
-        if depth_key not in r or axis_key not in r:
+        if depth_key not in r or axis_key not in r or r.get("status") == "failed":
             continue
         acc = r.get("accuracy")
-        acc = 0.0 if acc is None else acc
-        cells.setdefault((r[depth_key], r[axis_key]), []).append(acc)
+        learned = r.get("status") == "ok" and acc is not None and acc >= level
+        cells.setdefault((r[depth_key], r[axis_key]), []).append(1.0 if learned else 0.0)
     if not cells:
         return False
     depths = sorted({k[0] for k in cells})
     dists = sorted({k[1] for k in cells})
     grid = np.full((len(dists), len(depths)), np.nan)
-    for (d, v), accs in cells.items():
-        grid[dists.index(v), depths.index(d)] = float(np.mean(accs))
-    fig, ax = plt.subplots(figsize=(max(4.8, 0.35 * len(depths) + 2.5),
-                                    max(3.6, 0.22 * len(dists) + 1.8)))
+    counts = np.zeros_like(grid)
+    for (d, v), ls in cells.items():
+        grid[dists.index(v), depths.index(d)] = float(np.mean(ls))
+        counts[dists.index(v), depths.index(d)] = len(ls)
+    fig, ax = plt.subplots(figsize=(max(5.2, 0.35 * len(depths) + 2.8),
+                                    max(3.8, 0.22 * len(dists) + 2.0)))
     cmap = plt.get_cmap("viridis").copy()
     cmap.set_bad("#eeeeee")
     im = ax.imshow(np.ma.masked_invalid(grid), origin="lower", aspect="auto", cmap=cmap,
-                   vmin=0.5, vmax=1.0, interpolation="nearest")
+                   vmin=0.0, vmax=1.0, interpolation="nearest")
+    if len(depths) * len(dists) <= 400:
+        for (iy, ix), c in np.ndenumerate(counts):
+            if c > 1:
+                ax.text(ix, iy, "%d" % c, ha="center", va="center", fontsize=5, color="w")
     ax.set_xticks(range(len(depths)))
     ax.set_xticklabels([str(d) for d in depths], fontsize=7)
     step = max(1, len(dists) // 16)
@@ -130,12 +169,18 @@ def plot_accuracy(records, fit, path, title):
     ax.set_yticklabels([str(v) for v in dists[::step]], fontsize=7)
     ax.set_xlabel(depth_key)
     ax.set_ylabel(axis_key)
-    # Mark each depth's threshold.
-    for p in fit["thresholds"]:
-        if p["distance"] is not None and p["depth"] in depths and p["distance"] in dists:
-            ax.plot(depths.index(p["depth"]), dists.index(p["distance"]), "r_", ms=12, mew=2)
-    fig.colorbar(im, ax=ax, label="mean accuracy (grey: not trained)")
-    ax.set_title(title)
+    # d50 on the index axis of the distances (linear between swept values).
+    xs, ys = [], []
+    for p in fit["depths"]:
+        if p["d50"] is not None and p["depth"] in depths:
+            xs.append(depths.index(p["depth"]))
+            ys.append(float(np.interp(p["d50"], dists, range(len(dists)))))
+    if xs:
+        ax.plot(xs, ys, "r.-", lw=1.5, ms=6, label="d50")
+        ax.legend(fontsize=7, loc="upper left")
+    fig.colorbar(im, ax=ax, label="fraction learned (accuracy >= %.2f; grey: not trained;"
+                 " numbers: trainings)" % level)
+    ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -147,16 +192,17 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--rfx", help="path of the rfx executable (default: build*/rfx, then PATH)")
     ap.add_argument("--out", help="output prefix (default DIR/sweep)")
-    ap.add_argument("--title", default=None)
+    ap.add_argument("--title", default=None, help="experiment name (default: the directory's)")
+    ap.add_argument("--budget", type=int, action="append", default=[],
+                    help="also draw d50 as with this many steps (repeatable; needs "
+                         "train.early_stop checks)")
     a = ap.parse_args()
     rfx = find_rfx(a.rfx)
-    res = subprocess.run([rfx, "fit", a.dir, "--json"], capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.exit("plot_sweep.py: rfx fit failed: " + res.stderr.strip())
-    fit = json.loads(res.stdout)
+    fit = fit_json(rfx, a.dir)
+    budgets = [(b, fit_json(rfx, a.dir, b)) for b in a.budget]
     prefix = a.out or os.path.join(a.dir, "sweep")
     title = a.title or os.path.basename(os.path.normpath(a.dir))
-    plot_threshold(fit, prefix + "_threshold.png", title)
+    plot_threshold(fit, prefix + "_threshold.png", title, budgets)
     print(prefix + "_threshold.png")
     if plot_accuracy(read_records(a.dir), fit, prefix + "_accuracy.png", title):
         print(prefix + "_accuracy.png")
