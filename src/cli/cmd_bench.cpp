@@ -3,7 +3,8 @@
 namespace rfx::cli {
 
 Runner AddBenchCommand(CLI::App& app) {
-  CLI::App* bench = app.add_subcommand("bench", "Benchmarks: dataset, train, probe (JSON with --json)");
+  CLI::App* bench =
+      app.add_subcommand("bench", "Benchmarks: dataset, train, probe (JSON with --json)");
   bench->require_subcommand(1);
   std::vector<std::pair<CLI::App*, Runner>> subs;
   for (auto add : {AddBenchDatasetCommand, AddBenchTrainCommand, AddBenchProbeCommand}) {

@@ -39,9 +39,10 @@ Runner AddBenchTrainCommand(CLI::App& bench) {
       std::printf("step %.1f ms (median of %d, min %.1f)  %.2f GFLOP/step  %.2f GFLOP/s\n",
                   r.step_ms, o->reps, r.step_ms_min, r.gflop_per_step, r.gflops);
       if (o->baseline) {
-        std::printf("baseline (pyref's net, NCHW, default allocator) %.1f ms, speedup %.2fx; "
-                    "page faults per step %.0f vs %.0f\n",
-                    r.baseline_step_ms, r.speedup, r.faults_per_step, r.baseline_faults_per_step);
+        std::printf(
+            "baseline (pyref's net, NCHW, default allocator) %.1f ms, speedup %.2fx; "
+            "page faults per step %.0f vs %.0f\n",
+            r.baseline_step_ms, r.speedup, r.faults_per_step, r.baseline_faults_per_step);
       }
       std::printf(
           "roofline: 3x3 conv forward %.2f GFLOP/s, 1024² matmul %.2f GFLOP/s (%d threads)\n",

@@ -20,6 +20,7 @@ Runner AddDatasetCommand(CLI::App& app) {
   preview->add_option("--out", *out, "PNG file to write")->required();
   preview->add_option("--count", options->count, "Samples (columns), 1..64")->capture_default_str();
   Runner run_preview = [config, options, out]() -> int {
+    if (out->empty()) throw UsageError("--out is empty; give the .png file to write");
     options->validate();
     const Config c = LoadConfig(*config);
     const auto dataset = data::DatasetOptions::FromConfig(c);

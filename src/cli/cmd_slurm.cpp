@@ -26,12 +26,9 @@ int RunSlurmCommand(SlurmArgs a) {
   sweep::SlurmSubmission sub;
   if (a.submit) sub = sweep::SubmitSlurm(s);
   if (a.json) {
-    nlohmann::json j = {{"dir", s.dir},
-                        {"sweep_script", s.sweep_script},
-                        {"merge_script", s.merge_script},
-                        {"shards", s.shards},
-                        {"largest_shard", s.largest_shard},
-                        {"unit", s.unit}};
+    nlohmann::json j = {
+        {"dir", s.dir},       {"sweep_script", s.sweep_script},   {"merge_script", s.merge_script},
+        {"shards", s.shards}, {"largest_shard", s.largest_shard}, {"unit", s.unit}};
     if (a.submit) {
       j["array_job"] = sub.array_job;
       j["merge_job"] = sub.merge_job;

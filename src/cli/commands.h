@@ -3,7 +3,6 @@
 // function. Nothing below src/cli knows of CLI11.
 #pragma once
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
 #include <vector>

@@ -1,6 +1,5 @@
 // rfx: a table of subcommands; each parses its flags and calls a typed library function.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <exception>
 #include <iostream>

@@ -160,8 +160,8 @@ TEST(SlurmCli, BadShardsAreExit2WithTheFlag) {
   const auto r = test::RunCommand(kRfx + " slurm --out " + tmp / "sw" + " --shards 9" + kSweep);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--shards 9"), std::string::npos) << r.err;
-  const auto extra = test::RunCommand(kRfx + " slurm --out " + tmp / "sw" + " --shards 2" +
-                                      kSweep + " -- --array=1-3");
+  const auto extra = test::RunCommand(kRfx + " slurm --out " + tmp / "sw" + " --shards 2" + kSweep +
+                                      " -- --array=1-3");
   EXPECT_EQ(extra.exit_code, 2);
   EXPECT_NE(extra.err.find("--array"), std::string::npos) << extra.err;
 }

@@ -1,8 +1,7 @@
 #include "rfx/util/device.h"
 
-#include <sched.h>
-
 #include <ATen/Parallel.h>
+#include <sched.h>
 #include <torch/cuda.h>
 
 #include <thread>
@@ -27,8 +26,8 @@ c10::Device ResolveDevice(const std::string& spec, const std::string& key) {
     }
     const int count = static_cast<int>(torch::cuda::device_count());
     if (!torch::cuda::is_available() || count == 0) {
-      throw ConfigError(key, "'" + spec +
-                                 "' asks for CUDA but no CUDA device is available; use cpu or auto");
+      throw ConfigError(
+          key, "'" + spec + "' asks for CUDA but no CUDA device is available; use cpu or auto");
     }
     if (index >= count) {
       throw ConfigError(key, "'" + spec + "' asks for CUDA device " + std::to_string(index) +
