@@ -93,14 +93,14 @@ RunDirPlan PrepareRunDir(const Config& config, const RunOptions& run) {
   }
   if (!run.force) {
     if (finished && !run.resume) {
-      throw ResumeConflict("'" + run.out_dir + "' holds a finished run (status " +
-                           StatusText(stored->status) +
-                           "); pass --force to overwrite it or choose another --out");
+      throw UsageError("'" + run.out_dir + "' holds a finished run (status " +
+                       StatusText(stored->status) +
+                       "); pass --force to overwrite it or choose another --out");
     }
     if ((has_checkpoint || has_result) && !run.resume) {
-      throw ResumeConflict("'" + run.out_dir +
-                           "' holds an unfinished run; pass --resume to continue it or --force to "
-                           "start over");
+      throw UsageError("'" + run.out_dir +
+                       "' holds an unfinished run; pass --resume to continue it or --force to "
+                       "start over");
     }
     if (run.resume && (has_checkpoint || finished) && FileExists(paths.config)) {
       const Config stored_config = Config::Load(paths.config);

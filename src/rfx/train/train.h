@@ -93,8 +93,9 @@ struct RunOptions {
 };
 
 // Errors of RunTraining that callers act on (by type, never by message text).
-// The run directory holds a run made with another config, or a run that needs --resume or
-// --force: the caller decides (a sweep starts the cell over). Exit code kExitResumeConflict.
+// Resuming a run directory whose run was made with another config (beyond the keys that do not
+// change a result): the caller decides (a sweep starts the cell over). `rfx train` exits with
+// kExitResumeConflict.
 class ResumeConflict : public UsageError {
  public:
   using UsageError::UsageError;
