@@ -68,7 +68,7 @@ def fit_json(rfx, d, budget=None):
     return json.loads(res.stdout)
 
 
-def draw_d50(ax, fit, color, label, offset=0.0):
+def draw_d50(ax, fit, color, label, offset=0.0, series=""):
     """d50 per depth with its 95% CI; censored depths as arrows at their bound."""
     pts = fit["depths"]
     ok = [p for p in pts if p["censored"] is None and p["d50"] is not None]
@@ -82,11 +82,11 @@ def draw_d50(ax, fit, color, label, offset=0.0):
     above = [p for p in pts if p["censored"] == "above"]
     if above:
         ax.plot([p["depth"] + offset for p in above], [p["d50"] for p in above], "^",
-                color=color, mfc="none", ms=7, label="learns every distance (d50 above)")
+                color=color, mfc="none", ms=7, label=series + "learns every distance (d50 above)")
     below = [p for p in pts if p["censored"] == "below"]
     if below:
         ax.plot([p["depth"] + offset for p in below], [p["d50"] for p in below], "v",
-                color=color, mfc="none", ms=7, label="learns none (d50 below)")
+                color=color, mfc="none", ms=7, label=series + "learns none (d50 below)")
 
 
 def plot_threshold(fit, path, title, budgets=()):
@@ -94,7 +94,8 @@ def plot_threshold(fit, path, title, budgets=()):
     fig, ax = plt.subplots(figsize=(7.2, 5.0))
     draw_d50(ax, fit, "k", "d50 ± 95%% CI (accuracy >= %.2f)" % fit["accuracy"])
     for i, (b, bfit) in enumerate(budgets):
-        draw_d50(ax, bfit, "C%d" % (i + 4), "d50 within %d steps" % b, offset=0.15 * (i + 1))
+        draw_d50(ax, bfit, "C%d" % (i + 4), "d50 within %d steps" % b, offset=0.15 * (i + 1),
+                 series="within %d steps: " % b)
     depths = [p["depth"] for p in fit["depths"]]
     models = fit.get("models", {})
     if models and depths:
@@ -161,7 +162,9 @@ def plot_accuracy(records, fit, path, title):
     if len(depths) * len(dists) <= 400:
         for (iy, ix), c in np.ndenumerate(counts):
             if c > 1:
-                ax.text(ix, iy, "%d" % c, ha="center", va="center", fontsize=5, color="w")
+                frac = grid[iy, ix]
+                ax.text(ix, iy, "%d" % c, ha="center", va="center", fontsize=6,
+                        color="k" if frac > 0.6 else "w")
     ax.set_xticks(range(len(depths)))
     ax.set_xticklabels([str(d) for d in depths], fontsize=7)
     step = max(1, len(dists) // 16)
@@ -178,9 +181,8 @@ def plot_accuracy(records, fit, path, title):
     if xs:
         ax.plot(xs, ys, "r.-", lw=1.5, ms=6, label="d50")
         ax.legend(fontsize=7, loc="upper left")
-    fig.colorbar(im, ax=ax, label="fraction learned (accuracy >= %.2f; grey: not trained;"
-                 " numbers: trainings)" % level)
-    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, label="fraction learned (accuracy >= %.2f)" % level)
+    ax.set_title(title + "\nnumbers: trainings per cell; grey: not trained", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
