@@ -34,6 +34,13 @@ Runner AddFitCommand(CLI::App& app) {
                 "Fit one psychometric slope per depth instead of one shared by all depths");
   return [args, accuracy]() {
     args->options.sweep_level = accuracy->count() == 0;
+    const sweep::FitOptions& o = args->options;
+    if (!o.sweep_level && !(o.level > 0 && o.level <= 1)) {
+      throw UsageError("--accuracy " + std::to_string(o.level) +
+                       " is out of range; allowed (0, 1]");
+    }
+    if (o.budget < 0) throw UsageError("--budget must be >= 1 steps");
+    if (o.bootstrap < 0) throw UsageError("--bootstrap must be >= 0");
     const sweep::DirFit fit = sweep::FitSweepDir(args->dir, args->options);
     if (args->json) {
       std::cout << fit.ToJson().dump(2) << "\n";

@@ -56,7 +56,11 @@ int RunSweepCommand(const SweepArgs& a) {
   o.out_dir = a.out;
   o.workers = a.workers;
   o.force_new = a.force_new;
-  if (!a.shard.empty()) sweep::ParseShard(a.shard, &o.shard, &o.shard_count);
+  if (a.out.empty()) throw UsageError("--out is empty; give the sweep directory");
+  if (a.workers < 1) {
+    throw UsageError("--workers " + std::to_string(a.workers) + " is out of range; allowed >= 1");
+  }
+  if (!a.shard.empty()) ParseShard(a.shard, &o.shard, &o.shard_count);
   if (!a.devices.empty()) {
     o.devices = ParseDevices(a.devices);
     if (config.GetString("train.device").rfind("cuda", 0) != 0) {

@@ -38,6 +38,9 @@ struct ConfigArgs {
 void AddConfigOptions(CLI::App* cmd, ConfigArgs* args);
 Config LoadConfig(const ConfigArgs& args);
 
+// Parses --shard "I/N" (1 <= I <= N); throws UsageError naming --shard.
+void ParseShard(const std::string& text, int* shard, int* count);
+
 // Picks the runner of whichever of `subs` was parsed (for commands with subcommands).
 Runner Dispatch(CLI::App* parent, const std::vector<std::pair<CLI::App*, Runner>>& subs);
 

@@ -29,4 +29,22 @@ Runner Dispatch(CLI::App* parent, const std::vector<std::pair<CLI::App*, Runner>
   };
 }
 
+void ParseShard(const std::string& text, int* shard, int* count) {
+  const size_t slash = text.find('/');
+  auto bad = [&]() {
+    return UsageError("--shard '" + text + "' is not of the form I/N with 1 <= I <= N (e.g. 2/8)");
+  };
+  if (slash == std::string::npos) throw bad();
+  try {
+    size_t p1 = 0, p2 = 0;
+    const std::string a = text.substr(0, slash), b = text.substr(slash + 1);
+    *shard = std::stoi(a, &p1);
+    *count = std::stoi(b, &p2);
+    if (p1 != a.size() || p2 != b.size()) throw bad();
+  } catch (const std::logic_error&) {
+    throw bad();
+  }
+  if (*count < 1 || *shard < 1 || *shard > *count) throw bad();
+}
+
 }  // namespace rfx::cli

@@ -109,10 +109,12 @@ int Wait(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
+// The first sweep's 3 trainings of 1500 steps take seconds: the second starts while the first
+// holds the results file's lock.
 TEST(SweepFaultsTest, TwoSweepsOnOneDirectoryTrainEachCellOnce) {
   test::TempDir dir;
   const std::string cmd =
-      kExe + " sweep" + SetFlags() + " --set train.steps=60 --out " + dir.path();
+      kExe + " sweep" + SetFlags() + " --set train.steps=1500 --out " + dir.path();
   const pid_t first = Spawn(cmd);
   // Wait until the first one has its lock (its sweep.yaml is written after it), then start another.
   for (int i = 0; i < 400 && !fs::exists(dir / "sweep.yaml"); ++i) {

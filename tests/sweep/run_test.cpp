@@ -281,16 +281,19 @@ TEST(RunSweepTest, ARerunTrainsFailedCellsAgainAndOnlyThem) {
   EXPECT_EQ(RunSweep(c, Opts(dir.path()), evaluator(false)).trained, 0);
 }
 
-TEST(RunSweepTest, BadShardIsAUsageError) {
-  int i = 0, n = 0;
-  EXPECT_THROW(ParseShard("0/3", &i, &n), UsageError);
-  EXPECT_THROW(ParseShard("4/3", &i, &n), UsageError);
-  EXPECT_THROW(ParseShard("2", &i, &n), UsageError);
-  EXPECT_THROW(ParseShard("a/b", &i, &n), UsageError);
-  EXPECT_THROW(ParseShard("1/2x", &i, &n), UsageError);
-  ParseShard("2/3", &i, &n);
-  EXPECT_EQ(i, 2);
-  EXPECT_EQ(n, 3);
+TEST(RunSweepTest, BadRunOptionsAreUsageErrors) {
+  SweepRunOptions o = Opts("/tmp/unused");
+  for (auto [shard, count] : {std::pair{0, 3}, {4, 3}, {1, 0}}) {
+    o.shard = shard;
+    o.shard_count = count;
+    EXPECT_THROW(o.validate(), UsageError) << shard << "/" << count;
+  }
+  o.shard = o.shard_count = 1;
+  o.workers = 0;
+  EXPECT_THROW(o.validate(), UsageError);
+  o.workers = 1;
+  o.out_dir.clear();
+  EXPECT_THROW(o.validate(), UsageError);
 }
 
 }  // namespace

@@ -32,11 +32,14 @@ std::string Fmt(const char* format, double v) {
 
 void FitOptions::validate() const {
   if (!sweep_level && !(level > 0 && level <= 1)) {
-    throw UsageError("--accuracy " + Fmt("%g", level) + " is out of range; allowed (0, 1]");
+    throw UsageError("accuracy level " + Fmt("%g", level) + " is out of range; allowed (0, 1]");
   }
-  if (budget < 0) throw UsageError("--budget must be >= 1 steps, got " + std::to_string(budget));
+  if (budget < 0) {
+    throw UsageError("budget " + std::to_string(budget) + " steps is out of range; allowed >= 1");
+  }
   if (bootstrap < 0 || bootstrap > 100000) {
-    throw UsageError("--bootstrap must be in 0..100000, got " + std::to_string(bootstrap));
+    throw UsageError("bootstrap " + std::to_string(bootstrap) +
+                     " replicates is out of range; allowed 0..100000");
   }
 }
 

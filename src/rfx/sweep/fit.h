@@ -25,7 +25,7 @@ struct FitOptions {
   int bootstrap = 200;      // replicates for the CI of p (0: none)
   uint64_t seed = 1;        // bootstrap seed
   bool shared_slope = true;  // one psychometric slope for all depths (else one per depth)
-  void validate() const;     // UsageError naming the flag (--accuracy, --budget, --bootstrap)
+  void validate() const;     // UsageError naming the option and its range
 };
 
 // Trials per depth from sweep records: records whose `fixed` keys match, with numeric

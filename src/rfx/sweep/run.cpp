@@ -108,30 +108,14 @@ void RunThresholdSearches(const Plan& plan, const SweepRunOptions& o, CellRunner
 }  // namespace
 
 void SweepRunOptions::validate() const {
-  if (out_dir.empty()) throw UsageError("--out is required: the sweep directory");
+  if (out_dir.empty()) throw UsageError("no sweep directory given (out_dir is empty)");
   if (shard_count < 1 || shard < 1 || shard > shard_count) {
-    throw UsageError("--shard " + std::to_string(shard) + "/" + std::to_string(shard_count) +
-                     " is out of range; use I/N with 1 <= I <= N");
+    throw UsageError("shard " + std::to_string(shard) + " of " + std::to_string(shard_count) +
+                     " is out of range; allowed 1 <= shard <= shard_count");
   }
-  if (workers < 1) throw UsageError("--workers must be >= 1, got " + std::to_string(workers));
-}
-
-void ParseShard(const std::string& text, int* shard, int* count) {
-  const size_t slash = text.find('/');
-  auto bad = [&]() {
-    return UsageError("--shard '" + text + "' is not of the form I/N with 1 <= I <= N (e.g. 2/8)");
-  };
-  if (slash == std::string::npos) throw bad();
-  try {
-    size_t p1 = 0, p2 = 0;
-    const std::string a = text.substr(0, slash), b = text.substr(slash + 1);
-    *shard = std::stoi(a, &p1);
-    *count = std::stoi(b, &p2);
-    if (p1 != a.size() || p2 != b.size()) throw bad();
-  } catch (const std::logic_error&) {
-    throw bad();
+  if (workers < 1) {
+    throw UsageError("workers " + std::to_string(workers) + " is out of range; allowed >= 1");
   }
-  if (*count < 1 || *shard < 1 || *shard > *count) throw bad();
 }
 
 std::string SweepSummary::ToText() const {

@@ -42,9 +42,6 @@ struct SweepRunOptions {
   void validate() const;
 };
 
-// Parses "I/N" (1 <= I <= N); throws UsageError naming --shard.
-void ParseShard(const std::string& text, int* shard, int* count);
-
 // One search's outcome (threshold or adaptive mode).
 struct SearchResult {
   nlohmann::json outer;         // the outer axis values, config key -> value
