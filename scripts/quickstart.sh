@@ -3,8 +3,9 @@
 # default that runs on any CPU: how far can a net of each depth see? An adaptive sweep of depth
 # against the diaeresis distance (experiments/e_depth_vs_distance_cpu.yaml: 32×32 canvas, 300
 # steps, here depths 2–12, early stopping on), each depth's field d50 with its confidence
-# interval, the √N-vs-N verdict, and the plots. About 6 minutes of training on 2 idle cores
-# (bench/RESULTS.md). Rerunning resumes: finished trainings are kept.
+# interval, the √N-vs-N verdict, and the plots. 178 trainings; 15 minutes on a 2-core machine
+# busy with a CI run at the same time (bench/RESULTS.md). Rerunning resumes: finished trainings
+# are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
