@@ -21,7 +21,7 @@ class InitTest : public test::SeededTest {
 std::shared_ptr<FcnImpl> MakeFcn(int depth, const std::string& skip = "input", int width = 16) {
   NetOptions o;
   o.depth = depth;
-  o.skip = skip;
+  o.skip = ParseSkipKind(skip);
   o.width = width;
   return std::dynamic_pointer_cast<FcnImpl>(BuildNet(o));
 }

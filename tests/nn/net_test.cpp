@@ -21,7 +21,7 @@ class NetTest : public test::SeededTest {
 NetOptions Fcn(int depth, const std::string& skip = "input", int width = 16) {
   NetOptions o;
   o.depth = depth;
-  o.skip = skip;
+  o.skip = ParseSkipKind(skip);
   o.width = width;
   return o;
 }
@@ -34,7 +34,7 @@ TEST_F(NetTest, DefaultOptionsAreValidAndMatchConfigDefaults) {
   EXPECT_EQ(n.depth, 16);
   EXPECT_EQ(n.width, 16);
   EXPECT_EQ(n.kernel, 3);
-  EXPECT_EQ(n.skip, "input");
+  EXPECT_EQ(n.skip, SkipKind::kInput);
   EXPECT_EQ(n.skip_step, 4);
   EXPECT_EQ(n.activation, "relu");
   const InitOptions i = InitOptions::FromConfig(Config());
@@ -187,7 +187,7 @@ TEST_F(NetTest, ResidualBlocksWithZeroInnerLayersPassTheirInputThrough) {
   EXPECT_TRUE(torch::allclose(fcn->forward(x), expected, 1e-6, 1e-7));
   // With skip none the same zeroed net outputs only the last layer's bias.
   NetOptions plain = o;
-  plain.skip = "none";
+  plain.skip = SkipKind::kNone;
   auto p = std::dynamic_pointer_cast<FcnImpl>(BuildNet(plain));
   {
     torch::NoGradGuard g;

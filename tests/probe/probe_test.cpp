@@ -224,7 +224,7 @@ nn::NetPtr LinearNet(int depth, int kernel, int width, bool random_weights) {
   o.depth = depth;
   o.kernel = kernel;
   o.width = width;
-  o.skip = "none";
+  o.skip = nn::SkipKind::kNone;
   nn::NetPtr net = nn::BuildNet(o);
   nn::InitOptions init;
   init.scheme = "constant";

@@ -70,8 +70,8 @@ TEST(TheoryTest, DilationWidensTheKernel) {
 
 TEST(TheoryTest, FcnDepthNIs2NPlus1) {
   for (int depth : {1, 2, 7, 16, 48}) {
-    for (const char* skip : {"none", "input", "residual"}) {
-      SCOPED_TRACE(std::to_string(depth) + " " + skip);
+    for (nn::SkipKind skip : {nn::SkipKind::kNone, nn::SkipKind::kInput, nn::SkipKind::kResidual}) {
+      SCOPED_TRACE(std::to_string(depth) + " " + nn::SkipKindText(skip));
       const Table t = Analyze(Fcn(depth, 3, skip, 4), 128);
       EXPECT_DOUBLE_EQ(t.rf(), 2 * depth + 1);
       EXPECT_DOUBLE_EQ(t.stride(), 1);
@@ -80,10 +80,10 @@ TEST(TheoryTest, FcnDepthNIs2NPlus1) {
     }
   }
   // Kernel 5: 4N + 1.
-  EXPECT_DOUBLE_EQ(Analyze(Fcn(10, 5, "none", 4), 64).rf(), 41);
+  EXPECT_DOUBLE_EQ(Analyze(Fcn(10, 5, nn::SkipKind::kNone, 4), 64).rf(), 41);
   // The input skip keeps a 1-px path, so its smallest RF stays 1; the plain stack's is 2N+1.
-  EXPECT_DOUBLE_EQ(Analyze(Fcn(10, 3, "input", 4), 64).rows.back().r_min, 1);
-  EXPECT_DOUBLE_EQ(Analyze(Fcn(10, 3, "none", 4), 64).rows.back().r_min, 21);
+  EXPECT_DOUBLE_EQ(Analyze(Fcn(10, 3, nn::SkipKind::kInput, 4), 64).rows.back().r_min, 1);
+  EXPECT_DOUBLE_EQ(Analyze(Fcn(10, 3, nn::SkipKind::kNone, 4), 64).rows.back().r_min, 21);
 }
 
 TEST(TheoryTest, ClassicNets) {

@@ -17,7 +17,7 @@ class MemoryTest : public test::SeededTest {};
 
 nn::NetOptions Fcn(int depth, int width, const std::string& skip = "input") {
   nn::NetOptions n;
-  n.depth = depth, n.width = width, n.skip = skip;
+  n.depth = depth, n.width = width, n.skip = nn::ParseSkipKind(skip);
   return n;
 }
 

@@ -15,7 +15,6 @@ namespace rfx::nn {
 namespace {
 
 const std::vector<std::string> kArchs = {"fcn", "fcn_resnet50"};
-const std::vector<std::string> kSkips = {"none", "input", "residual"};
 const std::vector<std::string> kActivations = {"relu", "gelu", "elu", "selu", "tanh"};
 // Static bounds that keep sizes from wrapping (whether a net fits in memory is
 // train/memory.h's check): depth 4096 is 85× the study's deepest net (48 layers).
@@ -59,7 +58,6 @@ void NetOptions::validate() const {
                                         " is even; allowed: odd sizes 1.." +
                                         std::to_string(kMaxKernel) + " ('same' padding)");
   }
-  CheckChoice("net.skip", skip, kSkips);
   CheckRange("net.skip_step", skip_step, 1, kMaxDepth);
   CheckChoice("net.activation", activation, kActivations);
 }
@@ -71,7 +69,7 @@ NetOptions NetOptions::FromConfig(const Config& config) {
     o.depth = config.GetInt32("net.depth");
     o.width = config.GetInt32("net.width");
     o.kernel = config.GetInt32("net.kernel");
-    o.skip = config.GetString("net.skip");
+    o.skip = ParseSkipKind(config.GetString("net.skip"));
     o.skip_step = config.GetInt32("net.skip_step");
     o.activation = config.GetString("net.activation");
     o.validate();
@@ -106,7 +104,7 @@ FcnImpl::FcnImpl(const NetOptions& options) : options_(options) {
     convs->push_back(conv.back());
   }
   register_module("convs", convs);
-  if (options_.skip == "input") {
+  if (options_.skip == SkipKind::kInput) {
     for (int i = 0; i < n; i += options_.skip_step) skip_at.push_back(i);
     std::vector<int64_t> ins;
     for (int i : skip_at) ins.push_back(chans[i]);
@@ -143,7 +141,7 @@ at::Tensor FcnImpl::Run(const at::Tensor& input,
     return relu ? t.relu_() : Activate(t, options_.activation);
   };
   at::Tensor h = input;
-  if (options_.skip == "input") {
+  if (options_.skip == SkipKind::kInput) {
     // The skip chain is 1×1 convs of the 1-channel input, so each skip map is the input times
     // a vector: s_j = x ⊗ v_j with v_j = W_j ⋯ W_1. Computing the vectors (tiny matrix-vector
     // products) and adding x·v_j with one fused multiply-add replaces every full-size 1×1 conv
@@ -163,7 +161,7 @@ at::Tensor FcnImpl::Run(const at::Tensor& input,
     }
     return h;
   }
-  if (options_.skip == "residual") {
+  if (options_.skip == SkipKind::kResidual) {
     const int step = options_.skip_step;
     at::Tensor block_in;
     for (int i = 0; i < n; ++i) {

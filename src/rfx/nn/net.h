@@ -15,18 +15,19 @@
 #include <vector>
 
 #include "rfx/config/config.h"
+#include "rfx/nn/skip.h"
 
 namespace rfx::nn {
 
 // `net.*` keys. Defaults are the paper's net.
 struct NetOptions {
-  std::string arch = "fcn";         // net.arch: fcn | fcn_resnet50
-  int depth = 16;                   // net.depth: conv layers of the fcn (>= 1)
-  int width = 16;                   // net.width: channels of the fcn's hidden layers (>= 1)
-  int kernel = 3;                   // net.kernel: kernel side of the fcn (odd, >= 1)
-  std::string skip = "input";       // net.skip: none | input | residual
-  int skip_step = 4;                // net.skip_step: layers between skips (>= 1)
-  std::string activation = "relu";  // net.activation: relu | gelu | elu | selu | tanh
+  std::string arch = "fcn";          // net.arch: fcn | fcn_resnet50
+  int depth = 16;                    // net.depth: conv layers of the fcn (>= 1)
+  int width = 16;                    // net.width: channels of the fcn's hidden layers (>= 1)
+  int kernel = 3;                    // net.kernel: kernel side of the fcn (odd, >= 1)
+  SkipKind skip = SkipKind::kInput;  // net.skip: none | input | residual (SkipKindText)
+  int skip_step = 4;                 // net.skip_step: layers between skips (>= 1)
+  std::string activation = "relu";   // net.activation: relu | gelu | elu | selu | tanh
 
   // Throws ConfigError naming the key, the value and what is allowed.
   void validate() const;

@@ -179,7 +179,7 @@ bool SameConv(const torch::nn::Conv2d& a, const torch::nn::Conv2d& b) {
 // Why an incremental scan would not be exact for this fcn config, or "" if it would be (subject
 // to the per-depth weight check).
 std::string IncrementalObstacle(const nn::NetOptions& net, const nn::InitOptions& init) {
-  if (net.skip == "residual") {
+  if (net.skip == nn::SkipKind::kResidual) {
     return "residual skips: the identity shortcuts of a depth-D net depend on D";
   }
   return "";

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <set>
 
+#include "rfx/nn/skip.h"
 #include "rfx/theory/theory.h"
 #include "rfx/util/error.h"
 
@@ -116,7 +117,7 @@ Graph FcnResNet50() {
   return g;
 }
 
-Graph Fcn(int depth, int kernel, const std::string& skip, int skip_step) {
+Graph Fcn(int depth, int kernel, nn::SkipKind kind, int skip_step) {
   if (depth < 1) throw UsageError("fcn depth must be >= 1, got " + std::to_string(depth));
   if (kernel < 1 || kernel % 2 == 0) {
     throw UsageError("fcn kernel must be odd and >= 1, got " + std::to_string(kernel));
@@ -125,7 +126,7 @@ Graph Fcn(int depth, int kernel, const std::string& skip, int skip_step) {
   Graph g;
   const int pad = kernel / 2;
   auto name = [](int i) { return "conv" + std::to_string(i); };
-  if (skip == "input") {
+  if (kind == nn::SkipKind::kInput) {
     // Mirrors nn::Fcn: skip points i % skip_step == 0; at i > 0 the layer reads h + s; after
     // layer i at a skip point s = skip_j(s) (1×1); the output is conv_last(...) + s.
     int h = 0, s = 0, j = 0;
@@ -138,7 +139,7 @@ Graph Fcn(int depth, int kernel, const std::string& skip, int skip_step) {
     g.Add("output", {h, s});
     return g;
   }
-  if (skip == "residual") {
+  if (kind == nn::SkipKind::kResidual) {
     // Mirrors nn::Fcn: layers 1 … depth−2 in blocks of skip_step with an identity shortcut.
     g.Conv(name(0), kernel, 1, pad);
     int block_in = g.last(), in_block = 0;
@@ -152,9 +153,6 @@ Graph Fcn(int depth, int kernel, const std::string& skip, int skip_step) {
     }
     if (depth > 1) g.Conv(name(depth - 1), kernel, 1, pad);
     return g;
-  }
-  if (skip != "none") {
-    throw UsageError("fcn skip '" + skip + "' is not known; allowed: none, input, residual");
   }
   for (int i = 0; i < depth; ++i) g.Conv(name(i), kernel, 1, pad);
   return g;
@@ -170,12 +168,14 @@ Graph BuildNet(const std::string& name, const Config& config) {
   if (name == "fcn") {
     const int64_t depth = config.GetInt("net.depth"), kernel = config.GetInt("net.kernel");
     const int64_t step = config.GetInt("net.skip_step");
-    const std::string skip = config.GetString("net.skip");
     if (depth < 1 || depth > 100000) config.Fail("net.depth", "must be in 1 … 100000");
     if (kernel < 1 || kernel % 2 == 0) config.Fail("net.kernel", "must be odd and >= 1");
     if (step < 1) config.Fail("net.skip_step", "must be >= 1");
-    if (skip != "none" && skip != "input" && skip != "residual") {
-      config.Fail("net.skip", "value '" + skip + "' is not known; allowed: none, input, residual");
+    nn::SkipKind skip = nn::SkipKind::kNone;
+    try {
+      skip = nn::ParseSkipKind(config.GetString("net.skip"));
+    } catch (const ConfigError& e) {
+      config.Rethrow(e);
     }
     return Fcn(static_cast<int>(depth), static_cast<int>(kernel), skip, static_cast<int>(step));
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "rfx/config/config.h"
+#include "rfx/nn/skip.h"
 
 namespace rfx::theory {
 
@@ -98,7 +99,7 @@ Graph AlexNet();
 Graph ResNet(int depth);  // 18 | 34 | 50
 Graph FcnResNet50();
 // `net.arch: fcn`: depth convs of side kernel with 'same' padding; skip none | input | residual.
-Graph Fcn(int depth, int kernel, const std::string& skip, int skip_step);
+Graph Fcn(int depth, int kernel, nn::SkipKind skip, int skip_step);
 // A layer list (the `theory.layers` key) — items like {conv: {k: 3, s: 1, p: 1, d: 1}},
 // {maxpool: {k: 2, s: 2}}, {avgpool: {...}}, {upsample: {factor: 2, mode: bilinear}},
 // {residual: [items...]} or {residual: {body: [items...], shortcut: [items...]}}.

@@ -49,9 +49,7 @@ void StepBenchOptions::validate() const {
   check("--threads", threads, 0);
   check("--reps", reps, 1);
   check("--warmup", warmup, 0);
-  if (skip != "none" && skip != "input" && skip != "residual") {
-    throw UsageError("--skip '" + skip + "' is not allowed; allowed: none, input, residual");
-  }
+  nn::ParseSkipKind(skip, "--skip");
 }
 
 nlohmann::json StepBenchResult::ToJson(const StepBenchOptions& o) const {
@@ -162,7 +160,7 @@ StepBenchResult RunStepBench(const StepBenchOptions& o) {
   nn::NetOptions net_opt;
   net_opt.depth = o.depth;
   net_opt.width = o.width;
-  net_opt.skip = o.skip;
+  net_opt.skip = nn::ParseSkipKind(o.skip);
   auto net = std::dynamic_pointer_cast<nn::FcnImpl>(nn::BuildNet(net_opt));
   nn::InitNet(*net, nn::InitOptions(), 0);
   for (auto& p : net->parameters()) {
@@ -193,7 +191,7 @@ StepBenchResult RunStepBench(const StepBenchOptions& o) {
   std::shared_ptr<BaselineFcnImpl> pyref_net;
   std::shared_ptr<nn::FcnImpl> plain_net;
   if (o.baseline) {
-    if (o.skip == "input") {
+    if (net_opt.skip == nn::SkipKind::kInput) {
       pyref_net = std::make_shared<BaselineFcnImpl>(net_opt);
       base_step.forward = [&](const at::Tensor& in) { return pyref_net->forward(in); };
       base_step.optimizer = std::make_unique<torch::optim::Adam>(pyref_net->parameters(),

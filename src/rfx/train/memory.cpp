@@ -66,7 +66,7 @@ double FcnParameters(const nn::NetOptions& net) {
     params += in * out * k2 + out;
   }
   // The input skip's 1×1 chain: at most width² per skip point.
-  if (net.skip == "input") {
+  if (net.skip == nn::SkipKind::kInput) {
     params +=
         static_cast<double>(net.width) * net.width * std::ceil(double(net.depth) / net.skip_step);
   }
@@ -84,7 +84,8 @@ Parts Estimate(const nn::NetOptions& net, const data::DatasetOptions& data, doub
     return p;
   }
   const double map = batch * net.width * pixels * 4;
-  const double skips = net.skip == "none" ? 0 : std::ceil(double(net.depth) / net.skip_step);
+  const double skips =
+      net.skip == nn::SkipKind::kNone ? 0 : std::ceil(double(net.depth) / net.skip_step);
   p.activations = map * (kMapsPerLayer * net.depth + kMapsPerSkip * skips + kMapsTransient);
   p.parameters = FcnParameters(net) * kBytesPerParameter;
   return p;

@@ -1,0 +1,36 @@
+// The fcn's skip variants (net.skip), their text in one place. Header-only, so that theory and
+// the benchmarks name them without linking the nets.
+#pragma once
+#include <string>
+
+#include "rfx/util/error.h"
+
+namespace rfx::nn {
+
+enum class SkipKind {
+  kNone,      // a plain stack
+  kInput,     // the paper's input projection (1×1 chain of the raw input added every skip_step)
+  kResidual,  // identity residual blocks of skip_step layers
+};
+
+inline const char* SkipKindText(SkipKind kind) {
+  switch (kind) {
+    case SkipKind::kNone:
+      return "none";
+    case SkipKind::kInput:
+      return "input";
+    case SkipKind::kResidual:
+      return "residual";
+  }
+  return "none";
+}
+
+// The kind named `text`; ConfigError for `key` naming what is allowed otherwise.
+inline SkipKind ParseSkipKind(const std::string& text, const std::string& key = "net.skip") {
+  for (SkipKind k : {SkipKind::kNone, SkipKind::kInput, SkipKind::kResidual}) {
+    if (text == SkipKindText(k)) return k;
+  }
+  throw ConfigError(key, "value '" + text + "' is not allowed; allowed: none, input, residual");
+}
+
+}  // namespace rfx::nn
