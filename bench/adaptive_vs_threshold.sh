@@ -3,15 +3,9 @@
 # early stopping, same depths and distances, run one after the other in the same invocation:
 # trainings, steps, wall time, p with its CI, and the verdict of `rfx fit` for each.
 #   bench/adaptive_vs_threshold.sh BUILD_DIR OUT_DIR [extra --set ...]
-set -eu
-BUILD=${1:?build dir}
-OUT=${2:?output dir}
-shift 2
-RFX="$BUILD/rfx"
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-CFG="--config $SRC/configs/cpu.yaml --config $SRC/experiments/e_depth_vs_distance_cpu.yaml"
+. "$(dirname "$0")/common.sh"
+CFG=$CPU_CFG
 DEPTHS='sweep.axes.net.depth=[2, 3, 4, 5, 6, 8, 10, 12]'
-mkdir -p "$OUT"
 t0=$(date +%s)
 "$RFX" sweep $CFG --set "$DEPTHS" "$@" --set sweep.mode=threshold --out "$OUT/threshold" \
   > "$OUT/threshold.txt"

@@ -3,15 +3,9 @@
 # widened to depths 2-8) trained twice, with and without train.early_stop, in the same
 # invocation: per cell, learned (accuracy >= 0.9) or not, and the steps each needed.
 #   bench/early_stop_agreement.sh BUILD_DIR OUT_DIR [extra --set ...]
-set -eu
-BUILD=${1:?build dir}
-OUT=${2:?output dir}
-shift 2
-RFX="$BUILD/rfx"
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-CFG="--config $SRC/configs/cpu.yaml --config $SRC/experiments/e_depth_vs_distance_cpu.yaml"
+. "$(dirname "$0")/common.sh"
+CFG=$CPU_CFG
 GRID="--set sweep.mode=grid --set sweep.axes.net.depth=[2,4,6,8]"
-mkdir -p "$OUT"
 t0=$(date +%s)
 "$RFX" sweep $CFG $GRID "$@" --out "$OUT/full" > "$OUT/full.txt"
 t1=$(date +%s)

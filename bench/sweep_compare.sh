@@ -3,14 +3,8 @@
 # 32×32 canvas, depths 2,4,6, distances 4–15), and the planner's bound on the paper's ranges.
 #   bench/sweep_compare.sh BUILD_DIR OUT_DIR [extra --set ...]
 # Prints the thresholds of both modes, the trainings each needed, and the bound.
-set -eu
-BUILD=${1:?build dir}
-OUT=${2:?output dir}
-shift 2
-RFX="$BUILD/rfx"
-SRC=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/common.sh"
 CFG="--config $SRC/experiments/e_depth_vs_distance_cpu.yaml --set train.device=cpu --set train.threads=1 --set dataset.threads=1"
-mkdir -p "$OUT"
 start=$(date +%s)
 "$RFX" sweep $CFG "$@" --set sweep.mode=grid --out "$OUT/grid" > "$OUT/grid.txt"
 mid=$(date +%s)

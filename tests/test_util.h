@@ -31,6 +31,25 @@ class TempDir {
   std::string path_;
 };
 
+// The whole content of a file ("" when it cannot be read).
+inline std::string Slurp(const std::string& path) {
+  std::string s;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
+    std::fclose(f);
+  }
+  return s;
+}
+
+// `rfx train` flags for a training of a second on the CPU: 32² canvas, depth 4, 12 steps
+// (checkpoint/log every 4), one thread each for training and data.
+inline const std::string kTinyTrain =
+    " --set dataset.image_size=32 --set dataset.distance=7 --set net.depth=4"
+    " --set train.steps=12 --set train.eval_samples=16 --set train.log_every=4"
+    " --set train.device=cpu --set train.threads=1 --set dataset.threads=1";
+
 struct CommandResult {
   int exit_code = -1;
   std::string out;  // stdout
@@ -44,18 +63,8 @@ inline CommandResult RunCommand(const std::string& cmd) {
   const int status = std::system(full.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  auto slurp = [](const std::string& path) {
-    std::string s;
-    if (FILE* f = std::fopen(path.c_str(), "rb")) {
-      char buf[4096];
-      size_t n;
-      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-      std::fclose(f);
-    }
-    return s;
-  };
-  r.out = slurp(tmp / "out");
-  r.err = slurp(tmp / "err");
+  r.out = Slurp(tmp / "out");
+  r.err = Slurp(tmp / "err");
   return r;
 }
 

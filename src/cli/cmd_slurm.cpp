@@ -17,12 +17,38 @@ struct SlurmArgs {
   bool json = false;
 };
 
+// The flag that sets `field`.
+const char* FlagOf(sweep::SlurmField field) {
+  switch (field) {
+    case sweep::SlurmField::kOutDir:
+      return "--out";
+    case sweep::SlurmField::kShards:
+      return "--shards";
+    case sweep::SlurmField::kWorkers:
+      return "--workers";
+    case sweep::SlurmField::kDevices:
+      return "--devices";
+    case sweep::SlurmField::kRfxPath:
+      return "--rfx";
+    case sweep::SlurmField::kJobName:
+      return "--job-name";
+    case sweep::SlurmField::kSbatchArgs:
+      return "sbatch option (after --)";
+  }
+  return "?";
+}
+
 int RunSlurmCommand(SlurmArgs a) {
   const Config config = LoadConfig(a.config);
   if (a.options.rfx_path.empty()) {
     a.options.rfx_path = std::filesystem::read_symlink("/proc/self/exe").string();
   }
-  const sweep::SlurmScripts s = sweep::WriteSlurmScripts(config, a.options);
+  sweep::SlurmScripts s;
+  try {
+    s = sweep::WriteSlurmScripts(config, a.options);
+  } catch (const sweep::SlurmOptionError& e) {
+    throw UsageError(std::string(FlagOf(e.field())) + " '" + e.value() + "' " + e.problem());
+  }
   sweep::SlurmSubmission sub;
   if (a.submit) sub = sweep::SubmitSlurm(s);
   if (a.json) {

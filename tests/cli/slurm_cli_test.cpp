@@ -159,11 +159,17 @@ TEST(SlurmCli, BadShardsAreExit2WithTheFlag) {
   test::TempDir tmp;
   const auto r = test::RunCommand(kRfx + " slurm --out " + tmp / "sw" + " --shards 9" + kSweep);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--shards 9"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--shards '9' is more than the sweep's"), std::string::npos) << r.err;
   const auto extra = test::RunCommand(kRfx + " slurm --out " + tmp / "sw" + " --shards 2" + kSweep +
                                       " -- --array=1-3");
   EXPECT_EQ(extra.exit_code, 2);
-  EXPECT_NE(extra.err.find("--array"), std::string::npos) << extra.err;
+  EXPECT_NE(extra.err.find("sbatch option (after --) '--array=1-3' is not allowed"),
+            std::string::npos)
+      << extra.err;
+  const auto devices = test::RunCommand(kRfx + " slurm --out " + tmp / "sw" + " --shards 2" +
+                                        kSweep + " --devices gpu0");
+  EXPECT_EQ(devices.exit_code, 2);
+  EXPECT_NE(devices.err.find("--devices 'gpu0' must be"), std::string::npos) << devices.err;
 }
 
 }  // namespace

@@ -12,18 +12,8 @@ namespace rfx {
 namespace {
 
 const std::string kExe = RFX_EXE;
-// A tiny CPU run: 32² canvas, 4 layers, 12 steps.
-const std::string kTiny =
-    " --set dataset.image_size=32 --set dataset.distance=7 --set net.depth=4"
-    " --set train.steps=12 --set train.eval_samples=16 --set train.log_every=4"
-    " --set train.device=cpu --set train.threads=1 --set dataset.threads=1";
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+const std::string& kTiny = test::kTinyTrain;
+using test::Slurp;
 
 TEST(TrainCli, WritesARunAndRefusesToOverwriteIt) {
   test::TempDir dir;

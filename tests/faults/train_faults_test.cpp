@@ -22,17 +22,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::string kExe = RFX_EXE;
-const std::string kTiny =
-    " --set dataset.image_size=32 --set dataset.distance=7 --set net.depth=4"
-    " --set train.steps=12 --set train.eval_samples=16 --set train.log_every=4"
-    " --set train.device=cpu --set train.threads=1 --set dataset.threads=1";
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+const std::string& kTiny = test::kTinyTrain;
+using test::Slurp;
 
 std::vector<std::string> TempFiles(const std::string& dir) {
   std::vector<std::string> out;
@@ -115,7 +106,7 @@ TEST(TrainFaults, ATruncatedCheckpointIsMovedAsideAndTheRunStartsOver) {
   EXPECT_EQ(r["loss"], json::parse(Slurp(dir / "clean/result.json"))["loss"]);
 }
 
-TEST(TrainFaults, SigtermDuringTheFinalEvaluationStopsWithinASecond) {
+TEST(TrainFaults, SigtermDuringTheFinalEvaluationStopsWithinSeconds) {
   test::TempDir dir;
   const std::string out = dir / "run";
   // One step, then 200k evaluation samples (many seconds): the signal arrives in the evaluation.
@@ -141,7 +132,9 @@ TEST(TrainFaults, SigtermDuringTheFinalEvaluationStopsWithinASecond) {
   ::waitpid(pid, &status, 0);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(seconds, 1.0) << "the stop flag is checked between evaluation batches";
+  // The whole evaluation takes tens of seconds; stopping between batches takes milliseconds, plus
+  // writing result.json and exiting, which a loaded machine (a parallel ctest) can stretch.
+  EXPECT_LT(seconds, 5.0) << "the stop flag is checked between evaluation batches";
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 1);
   const json r = json::parse(Slurp(out + "/result.json"));

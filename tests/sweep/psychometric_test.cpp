@@ -145,7 +145,9 @@ TEST(Psychometric, Censoring) {
   EXPECT_STREQ(CensoringText(Censoring::kNone), "");
   const nlohmann::json j = ToJson(above);
   EXPECT_EQ(j["censored"], "above");
-  EXPECT_TRUE(j["ci_hi"].is_null());
+  EXPECT_TRUE(j["ci"][1].is_null());
+  EXPECT_EQ(j["ci"][0], above.ci_lo);
+  EXPECT_TRUE(ToJson(fit.depths[1])["censored"].is_null());
   EXPECT_EQ(j["d50"], 17.0);
 }
 

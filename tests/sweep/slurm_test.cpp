@@ -73,7 +73,7 @@ TEST(SlurmTest, WritesTheArrayAndTheMergeJob) {
   // Several GPUs per task: the workers take them round-robin.
   o.devices = "0,1";
   o.sbatch_args = {};
-  EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "--devices needs train.device: cuda"));
+  EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "devices '0,1' needs train.device: cuda"));
   o.out_dir = dir / "gpu";
   EXPECT_TRUE(Contains(ReadFile(WriteSlurmScripts(Grid({"train.device=cuda"}), o).sweep_script),
                        "--workers 3 --devices 0,1\n"));
@@ -83,26 +83,27 @@ TEST(SlurmTest, WritesTheArrayAndTheMergeJob) {
   EXPECT_EQ(t.largest_shard, 1);
 }
 
-TEST(SlurmTest, BadOptionsNameTheFlagAndWhatIsAllowed) {
+TEST(SlurmTest, BadOptionsNameTheFieldAndWhatIsAllowed) {
   test::TempDir dir;
-  EXPECT_TRUE(Contains(ErrorOf(Grid(), Opts(dir / "a", 0)), "--shards 0"));
+  EXPECT_TRUE(Contains(ErrorOf(Grid(), Opts(dir / "a", 0)), "shards '0' is out of range"));
   const std::string too_many = ErrorOf(Grid(), Opts(dir / "a", 5));
-  EXPECT_TRUE(Contains(too_many, "--shards 5")) << too_many;
+  EXPECT_TRUE(Contains(too_many, "shards '5'")) << too_many;
   EXPECT_TRUE(Contains(too_many, "allowed 1..4")) << too_many;
   SlurmOptions o = Opts(dir / "a", 2);
   o.sbatch_args = {"gpu"};
-  EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "sbatch option 'gpu'"));
+  EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "sbatch_args 'gpu' is not an sbatch option"));
   o.sbatch_args = {"--array=1-9"};
   EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "sets --array itself"));
   o.sbatch_args = {"-o", "x.log"};
-  EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "sbatch option '-o'"));
+  EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "sbatch_args '-o'"));
   o.sbatch_args = {};
   o.devices = "cuda:0";
-  EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "--devices 'cuda:0'"));
+  EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "devices 'cuda:0'"));
   o.devices = "";
   o.rfx_path = dir / "no-such-rfx";
-  EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "--rfx"));
-  EXPECT_TRUE(Contains(ErrorOf(Grid(), Opts(dir / "with space", 2)), "--out"));
+  EXPECT_TRUE(
+      Contains(ErrorOf(Grid(), o), "rfx_path '" + (dir / "no-such-rfx") + "' does not exist"));
+  EXPECT_TRUE(Contains(ErrorOf(Grid(), Opts(dir / "with space", 2)), "out_dir '"));
   // A bad sweep config is refused as `rfx sweep` refuses it (with its key).
   try {
     WriteSlurmScripts(Grid({"sweep.mode=diagonal"}), Opts(dir / "b", 2));

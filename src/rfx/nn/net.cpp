@@ -8,6 +8,7 @@
 
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
+#include "rfx/util/run_paths.h"
 #include "rfx/util/strings.h"
 
 namespace rfx::nn {
@@ -307,13 +308,14 @@ void LoadNet(Net& net, const std::string& path, c10::Device device) {
 }
 
 LoadedRun LoadRun(const std::string& dir, c10::Device device) {
-  const std::string config_path = dir + "/config.yaml";
+  const RunPaths paths(dir);
+  const std::string& config_path = paths.config;
   if (!FileExists(config_path)) {
     throw UsageError("'" + dir + "' is not a run directory: " + config_path + " is missing");
   }
   LoadedRun run{Config::Load(config_path), nullptr};
   run.net = BuildNet(NetOptions::FromConfig(run.config));
-  LoadNet(*run.net, dir + "/model.pt", device);
+  LoadNet(*run.net, paths.model, device);
   run.net->eval();
   return run;
 }

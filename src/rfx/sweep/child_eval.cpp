@@ -12,6 +12,7 @@
 #include "rfx/sweep/run.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
+#include "rfx/util/run_paths.h"
 
 namespace rfx::sweep {
 
@@ -72,9 +73,9 @@ Evaluator ChildProcessEvaluator(const std::string& exe, const std::atomic<bool>*
       const size_t nl = text.rfind('\n');
       return nl == std::string::npos ? text : text.substr(nl + 1);
     };
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && FileExists(dir + "/result.json")) {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && FileExists(RunPaths(dir).result)) {
       try {
-        return train::TrainResult::FromJson(json::parse(ReadFile(dir + "/result.json")));
+        return train::TrainResult::FromJson(json::parse(ReadFile(RunPaths(dir).result)));
       } catch (const json::exception& e) {
         r.message = "unreadable " + dir + "/result.json (" + e.what() + ")";
       }

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "rfx/util/error.h"
+#include "rfx/util/json.h"
 
 namespace rfx::sweep {
 namespace {
@@ -56,14 +57,14 @@ std::string Fixed(double v, int digits) {
   return buf;
 }
 
-nlohmann::json Num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
-
-nlohmann::json ModelJson(const CurveModel& m) {
-  return {{"a", Num(m.a)},     {"b", Num(m.b)},       {"p", Num(m.p)}, {"r2", Num(m.r2)},
-          {"aic", Num(m.aic)}, {"chi2", Num(m.chi2)}, {"k", m.k},      {"n", m.n}};
-}
+nlohmann::json Num(double v) { return FiniteOrNull(v); }
 
 }  // namespace
+
+nlohmann::json CurveModel::ToJson() const {
+  return {{"a", Num(a)},     {"b", Num(b)},       {"p", Num(p)}, {"r2", Num(r2)},
+          {"aic", Num(aic)}, {"chi2", Num(chi2)}, {"k", k},      {"n", n}};
+}
 
 const char* CurveKindText(CurveKind k) {
   switch (k) {
@@ -291,9 +292,9 @@ std::string CurveReport::Verdict() const {
 
 nlohmann::json CurveReport::ToJson() const {
   return {{"fit", rfx::sweep::ToJson(fit)},
-          {"sqrt", ModelJson(sqrt_fit)},
-          {"linear", ModelJson(linear)},
-          {"power", ModelJson(power)},
+          {"sqrt", sqrt_fit.ToJson()},
+          {"linear", linear.ToJson()},
+          {"power", power.ToJson()},
           {"p_lo", Num(p_lo)},
           {"p_hi", Num(p_hi)},
           {"ci_level", ci_level},

@@ -49,6 +49,7 @@ struct CurveModel {
   int k = 0;                                               // fitted parameters
   int n = 0;                                               // points
   double At(double depth) const;                           // the model's d50 at a depth
+  nlohmann::json ToJson() const;                           // every field; non-finite ones as null
 };
 
 // Errors name the keys "curve.<field>".

@@ -5,6 +5,7 @@
 
 #include "rfx/train/train.h"
 #include "rfx/util/error.h"
+#include "rfx/util/json.h"
 
 namespace rfx::sweep {
 
@@ -12,13 +13,7 @@ using nlohmann::json;
 
 namespace {
 
-json Num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-
-json ModelJson(const CurveModel& m) {
-  json j = {{"a", Num(m.a)}, {"r2", Num(m.r2)}, {"aic", Num(m.aic)}, {"n", m.n}};
-  j["b"] = Num(m.b);
-  return j;
-}
+json Num(double v) { return FiniteOrNull(v); }
 
 std::string Fmt(const char* format, double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -89,20 +84,13 @@ json GroupFit::ToJson() const {
     t["distance"] = e.censored == Censoring::kBelow ? json(nullptr) : Num(e.d50);
     if (e.censored != Censoring::kNone) t["censored"] = CensoringText(e.censored);
     j["thresholds"].push_back(t);
-    json d = {
-        {"depth", e.depth},      {"d50", Num(e.d50)},     {"ci", {Num(e.ci_lo), Num(e.ci_hi)}},
-        {"slope", Num(e.slope)}, {"lapse", Num(e.lapse)}, {"trainings", e.trainings},
-        {"learned", e.learned}};
-    d["censored"] =
-        e.censored == Censoring::kNone ? json(nullptr) : json(CensoringText(e.censored));
-    j["depths"].push_back(d);
+    j["depths"].push_back(rfx::sweep::ToJson(e));
   }
   if (curve.fitted) {
-    j["models"]["power"] = ModelJson(curve.power);
-    j["models"]["power"]["p"] = Num(curve.power.p);
+    j["models"]["power"] = curve.power.ToJson();
     j["models"]["power"]["p_ci"] = {Num(curve.p_lo), Num(curve.p_hi)};
-    j["models"]["sqrt"] = ModelJson(curve.sqrt_fit);
-    j["models"]["linear"] = ModelJson(curve.linear);
+    j["models"]["sqrt"] = curve.sqrt_fit.ToJson();
+    j["models"]["linear"] = curve.linear.ToJson();
     j["preferred"] = CurveKindText(curve.preferred);
     j["delta_aic"] = Num(curve.delta_aic);
   } else {

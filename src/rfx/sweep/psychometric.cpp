@@ -8,6 +8,7 @@
 
 #include "rfx/sweep/psychometric_ml.h"
 #include "rfx/util/error.h"
+#include "rfx/util/json.h"
 
 namespace rfx::sweep {
 namespace detail {
@@ -247,7 +248,7 @@ PsychometricFit FitImpl(const std::map<double, std::vector<Trial>>& by_depth,
   return fit;
 }
 
-nlohmann::json Num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+nlohmann::json Num(double v) { return FiniteOrNull(v); }
 
 }  // namespace
 
@@ -262,12 +263,13 @@ PsychometricFit FitPsychometric(const std::map<double, std::vector<Trial>>& by_d
 }
 
 nlohmann::json ToJson(const DepthEstimate& e) {
-  return {{"depth", e.depth},      {"d50", Num(e.d50)},
-          {"ci_lo", Num(e.ci_lo)}, {"ci_hi", Num(e.ci_hi)},
-          {"se", Num(e.se())},     {"slope", Num(e.slope)},
-          {"lapse", e.lapse},      {"trainings", e.trainings},
-          {"learned", e.learned},  {"censored", CensoringText(e.censored)},
-          {"ci_level", e.ci_level}};
+  nlohmann::json j = {
+      {"depth", e.depth},       {"d50", Num(e.d50)},        {"ci", {Num(e.ci_lo), Num(e.ci_hi)}},
+      {"ci_level", e.ci_level}, {"se", Num(e.se())},        {"slope", Num(e.slope)},
+      {"lapse", Num(e.lapse)},  {"trainings", e.trainings}, {"learned", e.learned}};
+  j["censored"] = e.censored == Censoring::kNone ? nlohmann::json(nullptr)
+                                                 : nlohmann::json(CensoringText(e.censored));
+  return j;
 }
 
 nlohmann::json ToJson(const PsychometricFit& f) {

@@ -118,7 +118,8 @@ PsychometricFit FitPsychometric(const std::map<double, std::vector<Trial>>& by_d
 // Normal quantile Φ⁻¹(q), q ∈ (0, 1).
 double NormalQuantile(double q);
 
-// Non-finite numbers become null.
+// Non-finite numbers become null. A depth: {depth, d50, ci: [lo, hi], ci_level, se, slope, lapse,
+// trainings, learned, censored: null | "above" | "below"} (fit.json's `depths[]`).
 nlohmann::json ToJson(const DepthEstimate& e);
 nlohmann::json ToJson(const PsychometricFit& f);
 

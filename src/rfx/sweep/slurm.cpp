@@ -116,41 +116,66 @@ bool IsPlacement(const std::string& arg) {
 
 }  // namespace
 
+const char* SlurmFieldName(SlurmField field) {
+  switch (field) {
+    case SlurmField::kOutDir:
+      return "out_dir";
+    case SlurmField::kShards:
+      return "shards";
+    case SlurmField::kWorkers:
+      return "workers";
+    case SlurmField::kDevices:
+      return "devices";
+    case SlurmField::kRfxPath:
+      return "rfx_path";
+    case SlurmField::kJobName:
+      return "job_name";
+    case SlurmField::kSbatchArgs:
+      return "sbatch_args";
+  }
+  return "?";
+}
+
 void SlurmOptions::validate() const {
-  if (out_dir.empty()) throw UsageError("--out is required");
+  if (out_dir.empty()) throw SlurmOptionError(SlurmField::kOutDir, "", "is required");
   if (HasSpace(out_dir)) {
-    throw UsageError("--out '" + out_dir +
-                     "' holds whitespace, quotes or shell characters, which #SBATCH lines "
-                     "cannot carry; choose a plain path");
+    throw SlurmOptionError(SlurmField::kOutDir, out_dir,
+                           "holds whitespace, quotes or shell characters, which #SBATCH lines "
+                           "cannot carry; choose a plain path");
   }
   if (shards < 1) {
-    throw UsageError("--shards " + std::to_string(shards) + " is out of range; allowed >= 1");
+    throw SlurmOptionError(SlurmField::kShards, std::to_string(shards),
+                           "is out of range; allowed >= 1");
   }
   if (workers < 1) {
-    throw UsageError("--workers " + std::to_string(workers) + " is out of range; allowed >= 1");
+    throw SlurmOptionError(SlurmField::kWorkers, std::to_string(workers),
+                           "is out of range; allowed >= 1");
   }
   if (!devices.empty() && devices.find_first_not_of("0123456789,") != std::string::npos) {
-    throw UsageError("--devices '" + devices +
-                     "' must be a comma-separated list of CUDA device numbers, e.g. 0,1");
+    throw SlurmOptionError(SlurmField::kDevices, devices,
+                           "must be a comma-separated list of CUDA device numbers, e.g. 0,1");
   }
   if (rfx_path.empty() || HasSpace(rfx_path)) {
-    throw UsageError("--rfx '" + rfx_path + "' must be a plain path to the rfx executable");
+    throw SlurmOptionError(SlurmField::kRfxPath, rfx_path,
+                           "must be a plain path to the rfx executable");
   }
   if (HasSpace(job_name)) {
-    throw UsageError("--job-name '" + job_name + "' must not hold whitespace or quotes");
+    throw SlurmOptionError(SlurmField::kJobName, job_name, "must not hold whitespace or quotes");
   }
   for (const auto& a : sbatch_args) {
     if (a.size() < 2 || a[0] != '-' || HasSpace(a)) {
-      throw UsageError("sbatch option '" + a +
-                       "' is not allowed; give options after --, each one word starting with "
-                       "'-', e.g. -- --partition=gpu --gres=gpu:1 --time=04:00:00");
+      throw SlurmOptionError(SlurmField::kSbatchArgs, a,
+                             "is not an sbatch option; give each one word starting with '-', "
+                             "e.g. --partition=gpu --gres=gpu:1 --time=04:00:00");
     }
     const std::string n = OptionName(a);
     for (const char* own : {"--array", "-a", "--output", "-o", "--error", "-e", "--job-name", "-J",
                             "--dependency", "-d", "--parsable", "--wrap"}) {
       if (n == own) {
-        throw UsageError("sbatch option '" + a + "' is not allowed: rfx slurm sets " + n +
-                         " itself (--shards for the array, --job-name for the name)");
+        throw SlurmOptionError(SlurmField::kSbatchArgs, a,
+                               "is not allowed: rfx slurm sets " + n +
+                                   " itself (the shard count sets the array, the job name "
+                                   "option the name)");
       }
     }
   }
@@ -159,11 +184,12 @@ void SlurmOptions::validate() const {
 SlurmScripts WriteSlurmScripts(const Config& config, const SlurmOptions& o) {
   o.validate();
   if (!FileExists(o.rfx_path)) {
-    throw UsageError("--rfx '" + o.rfx_path + "' does not exist");
+    throw SlurmOptionError(SlurmField::kRfxPath, o.rfx_path, "does not exist");
   }
   if (!o.devices.empty() && config.GetString("train.device").rfind("cuda", 0) != 0) {
-    throw UsageError("--devices needs train.device: cuda (it is '" +
-                     config.GetString("train.device") + "')");
+    throw SlurmOptionError(
+        SlurmField::kDevices, o.devices,
+        "needs train.device: cuda (it is '" + config.GetString("train.device") + "')");
   }
   SlurmScripts s;
   s.dir = fs::absolute(o.out_dir).lexically_normal().string();
@@ -186,9 +212,9 @@ SlurmScripts WriteSlurmScripts(const Config& config, const SlurmOptions& o) {
     if (n == 0) ++empty;
   }
   if (empty > 0) {
-    throw UsageError("--shards " + std::to_string(o.shards) + " is more than the sweep's " +
-                     std::to_string(total) + " " + s.unit + "; allowed 1.." +
-                     std::to_string(total));
+    throw SlurmOptionError(SlurmField::kShards, std::to_string(o.shards),
+                           "is more than the sweep's " + std::to_string(total) + " " + s.unit +
+                               "; allowed 1.." + std::to_string(total));
   }
 
   CheckAndStoreConfig(s.dir, config, /*force_new=*/false);

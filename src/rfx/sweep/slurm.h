@@ -7,8 +7,31 @@
 #include <vector>
 
 #include "rfx/config/config.h"
+#include "rfx/util/error.h"
 
 namespace rfx::sweep {
+
+// The fields of SlurmOptions a bad value can come from; the CLI maps each to its flag.
+enum class SlurmField { kOutDir, kShards, kWorkers, kDevices, kRfxPath, kJobName, kSbatchArgs };
+const char* SlurmFieldName(SlurmField field);  // "out_dir", "shards", ... (the member's name)
+
+// A bad SlurmOptions value: which field, the value as given and what is wrong with it. what() is
+// "<field> '<value>' <problem>"; the CLI says the same with the flag's name instead.
+class SlurmOptionError : public UsageError {
+ public:
+  SlurmOptionError(SlurmField field, std::string value, std::string problem)
+      : UsageError(std::string(SlurmFieldName(field)) + " '" + value + "' " + problem),
+        field_(field),
+        value_(std::move(value)),
+        problem_(std::move(problem)) {}
+  SlurmField field() const { return field_; }
+  const std::string& value() const { return value_; }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  SlurmField field_;
+  std::string value_, problem_;
+};
 
 struct SlurmOptions {
   std::string out_dir;                   // the sweep directory, shared by the nodes (required)
@@ -18,8 +41,8 @@ struct SlurmOptions {
   std::string rfx_path;                  // the rfx the jobs run (required; CLI: this one)
   std::string job_name;                  // "" = "rfx-" + the directory's name
   std::vector<std::string> sbatch_args;  // extra sbatch options for the array, e.g. "--gres=gpu:1"
-  // UsageError naming the flag: bad counts, whitespace in paths, options that are not options
-  // or that rfx sets itself (--array, --output, --job-name, --dependency, --parsable).
+  // SlurmOptionError naming the field: bad counts, whitespace in paths, options that are not
+  // options or that rfx sets itself (--array, --output, --job-name, --dependency, --parsable).
   void validate() const;
 };
 
@@ -34,7 +57,9 @@ struct SlurmScripts {
 
 // Validates the sweep config (as `rfx sweep` would) and the options, stores the resolved config
 // as DIR/sweep.yaml (refusing a directory that holds another sweep, like `rfx sweep`), and
-// writes the two scripts. Submits nothing.
+// writes the two scripts. Submits nothing. SlurmOptionError for bad options, also for more shards
+// than the sweep has cells (grid) or searches (threshold, adaptive) and for devices without
+// train.device: cuda.
 SlurmScripts WriteSlurmScripts(const Config& config, const SlurmOptions& options);
 
 struct SlurmSubmission {

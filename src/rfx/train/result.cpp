@@ -2,6 +2,7 @@
 #include <stdexcept>
 
 #include "rfx/train/train.h"
+#include "rfx/util/json.h"
 
 namespace rfx::train {
 
@@ -25,9 +26,7 @@ TrainStatus ParseStatus(const std::string& text) {
 }
 
 nlohmann::json TrainResult::ToJson() const {
-  auto number = [](double v) {
-    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
-  };
+  const auto number = FiniteOrNull;
   nlohmann::json j;
   j["accuracy"] = number(accuracy);
   j["loss"] = number(loss);

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <sstream>
+#include <vector>
 
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
@@ -40,14 +41,15 @@ Config WithResumableKeysFrom(const Config& config, const Config& stored) {
 
 // Whether `dir` holds files other than a run's own (a sweep's root, a source tree...).
 bool HoldsForeignFiles(const std::string& dir) {
-  static const char* const kRunFiles[] = {"config.yaml", "metrics.jsonl", "result.json",
-                                          "model.pt",    "checkpoint.pt", "checkpoint.pt.bad",
-                                          ".lock"};
+  std::vector<std::string> own;
+  for (const std::string& p : RunPaths(dir).All()) {
+    own.push_back(std::filesystem::path(p).filename().string());
+  }
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     bool known = false;
-    for (const char* f : kRunFiles) known = known || name == f;
+    for (const std::string& f : own) known = known || name == f;
     if (!known && name.find(".tmp.") == std::string::npos) return true;
   }
   return false;
@@ -84,7 +86,7 @@ RunDirPlan PrepareRunDir(const Config& config, const RunOptions& run) {
                      "' is not a run directory (no config.yaml, checkpoint.pt or result.json) "
                      "and holds other files; give an empty or new directory for a run");
   }
-  const std::string lock_path = run.out_dir + "/.lock";
+  const std::string lock_path = RunPaths(run.out_dir).lock;
   plan.lock = FileLock::TryLock(lock_path);
   if (!plan.lock) {
     const std::string pid = FileLock::Holder(lock_path);

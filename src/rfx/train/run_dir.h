@@ -1,5 +1,6 @@
-// A training's run directory (internal to rfx/train): its file names, and what a new RunTraining
-// may do with what is already there (start, resume, return a finished result, or refuse).
+// A training's run directory (internal to rfx/train; its file names are RunPaths): what a new
+// RunTraining may do with what is already there (start, resume, return a finished result, or
+// refuse).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -8,18 +9,9 @@
 #include "rfx/config/config.h"
 #include "rfx/train/train.h"
 #include "rfx/util/lock.h"
+#include "rfx/util/run_paths.h"
 
 namespace rfx::train {
-
-struct RunPaths {
-  explicit RunPaths(const std::string& dir)
-      : config(dir + "/config.yaml"),
-        metrics(dir + "/metrics.jsonl"),
-        result(dir + "/result.json"),
-        model(dir + "/model.pt"),
-        checkpoint(dir + "/checkpoint.pt") {}
-  std::string config, metrics, result, model, checkpoint;
-};
 
 // The decision for run.out_dir (non-empty), taken before any training.
 struct RunDirPlan {

@@ -118,7 +118,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
       TrimMetrics(paths.metrics, step);
     } catch (const CheckpointUnreadable& e) {
       // Moved aside, not deleted: the bytes stay for a post-mortem; the run starts over.
-      const std::string bad = paths.checkpoint + ".bad";
+      const std::string& bad = paths.bad_checkpoint;
       std::error_code ec;
       std::filesystem::rename(paths.checkpoint, bad, ec);
       result.message = "checkpoint " + paths.checkpoint + " could not be read (" + e.what() +

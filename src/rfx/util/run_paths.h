@@ -1,0 +1,28 @@
+// The files of a training's run directory (what `rfx train --out DIR` writes), named in one
+// place for the trainer, the loader of trained nets and the sweep's child processes.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace rfx {
+
+struct RunPaths {
+  explicit RunPaths(const std::string& dir)
+      : config(dir + "/config.yaml"),
+        metrics(dir + "/metrics.jsonl"),
+        result(dir + "/result.json"),
+        model(dir + "/model.pt"),
+        checkpoint(dir + "/checkpoint.pt"),
+        bad_checkpoint(checkpoint + ".bad"),
+        lock(dir + "/.lock") {}
+  std::string config, metrics, result, model, checkpoint;
+  std::string bad_checkpoint;  // an unreadable checkpoint, moved aside for a post-mortem
+  std::string lock;            // held by the process training in the directory
+
+  // Every path above: the only files a run directory holds (besides atomic writes' temp files).
+  std::vector<std::string> All() const {
+    return {config, metrics, result, model, checkpoint, bad_checkpoint, lock};
+  }
+};
+
+}  // namespace rfx
