@@ -1,30 +1,55 @@
 // rfx theory: the analytic receptive field of a net, layer by layer (table, JSON or Graphviz).
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "rfx/theory/theory.h"
+#include "rfx/util/strings.h"
 
 namespace rfx::cli {
 
+namespace {
+
+// --input: "N" (N×N) or "HxW"; sides in 1 … 1e6.
+theory::Axes ParseInput(const std::string& text) {
+  auto side = [&](const std::string& part) -> int {
+    const bool digits =
+        !part.empty() && part.size() <= 7 &&
+        std::all_of(part.begin(), part.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+    const long v = digits ? std::stol(part) : 0;
+    if (v < 1 || v > 1000000) {
+      throw UsageError("--input '" + text +
+                       "' is not an input size; allowed: N or HxW with sides 1 … 1000000 "
+                       "(e.g. 224 or 96x128)");
+    }
+    return static_cast<int>(v);
+  };
+  const size_t x = text.find_first_of("xX");
+  if (x == std::string::npos) return side(text);
+  return theory::Axes(side(text.substr(0, x)), side(text.substr(x + 1)));
+}
+
+}  // namespace
+
 Runner AddTheoryCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
-      "theory", "Analytic receptive field per layer: (--net NAME | --config F) --input N");
+      "theory", "Analytic receptive field per layer: (--net NAME | --config F) --input N|HxW");
   auto options = std::make_shared<theory::TheoryOptions>();
   auto config = std::make_shared<ConfigArgs>();
-  std::string names;
-  for (const auto& n : theory::NetNames()) names += (names.empty() ? "" : ", ") + n;
+  auto input = std::make_shared<std::string>();
+  const std::string names = Join(theory::NetNames());
   cmd->add_option("--net", options->net, "Net: " + names + " (fcn reads net.* from the config)");
   AddConfigOptions(cmd, config.get());
-  cmd->add_option("--input", options->input, "Side N of the N×N input (px)")->required();
+  cmd->add_option("--input", *input, "Input size: N (N×N) or HxW, e.g. 96x128 (px)")->required();
   cmd->add_option("--format", options->format, "table | json | dot (Graphviz)");
-  return [options, config]() -> int {
+  cmd->add_flag("--resolution-range", options->resolution_range,
+                "Also the square input sides over which every layer is productive");
+  return [options, config, input, names]() -> int {
     if (options->net.empty() && config->files.empty() && config->sets.empty()) {
-      throw UsageError("give --net NAME (" + [] {
-        std::string s;
-        for (const auto& n : theory::NetNames()) s += (s.empty() ? "" : ", ") + n;
-        return s;
-      }() + ") or --config F (theory.layers or net.*)");
+      throw UsageError("give --net NAME (" + names + ") or --config F (theory.layers or net.*)");
     }
+    options->input = ParseInput(*input);
     options->validate();
     const Config c = LoadConfig(*config);
     std::cout << theory::RunTheory(*options, c);

@@ -9,7 +9,10 @@ namespace {
 
 const Row& Find(const Table& t, const std::string& name) {
   for (const Row& r : t.rows) {
-    if (r.name == name) return r;
+    if (r.name == name) {
+      EXPECT_TRUE(r.square()) << name;  // square nets on square inputs: both axes agree
+      return r;
+    }
   }
   throw std::runtime_error("no row " + name);
 }
@@ -19,13 +22,14 @@ TEST(TheoryTest, Vgg16Is212AtPool5) {
   EXPECT_EQ(t.rows.back().name, "pool5");
   EXPECT_DOUBLE_EQ(t.rf(), 212);
   EXPECT_DOUBLE_EQ(t.stride(), 32);
-  EXPECT_EQ(t.rows.back().n, 7);
+  EXPECT_EQ(t.rows.back().h.n, 7);
+  for (const Row& r : t.rows) EXPECT_TRUE(r.square()) << r.name;
   // Intermediate values of the classic table.
-  EXPECT_DOUBLE_EQ(Find(t, "pool1").r, 6);
-  EXPECT_DOUBLE_EQ(Find(t, "pool2").r, 16);
-  EXPECT_DOUBLE_EQ(Find(t, "pool3").r, 44);
-  EXPECT_DOUBLE_EQ(Find(t, "pool4").r, 100);
-  EXPECT_DOUBLE_EQ(Find(t, "conv5_3").r, 196);
+  EXPECT_DOUBLE_EQ(Find(t, "pool1").h.r, 6);
+  EXPECT_DOUBLE_EQ(Find(t, "pool2").h.r, 16);
+  EXPECT_DOUBLE_EQ(Find(t, "pool3").h.r, 44);
+  EXPECT_DOUBLE_EQ(Find(t, "pool4").h.r, 100);
+  EXPECT_DOUBLE_EQ(Find(t, "conv5_3").h.r, 196);
 }
 
 TEST(TheoryTest, DesignTableRowByRow) {
@@ -44,15 +48,15 @@ TEST(TheoryTest, DesignTableRowByRow) {
   ASSERT_EQ(t.rows.size(), 8u);
   for (size_t i = 0; i < 8; ++i) {
     SCOPED_TRACE(i);
-    EXPECT_EQ(t.rows[i].n, n[i]);
-    EXPECT_DOUBLE_EQ(t.rows[i].r, r[i]);
-    EXPECT_DOUBLE_EQ(t.rows[i].j, j[i]);
+    EXPECT_EQ(t.rows[i].h.n, n[i]);
+    EXPECT_DOUBLE_EQ(t.rows[i].h.r, r[i]);
+    EXPECT_DOUBLE_EQ(t.rows[i].h.j, j[i]);
   }
   // start: 0.5, then +((k−1)/2 − p)·j_in per layer.
-  EXPECT_DOUBLE_EQ(t.rows[1].start, 0.5);
-  EXPECT_DOUBLE_EQ(t.rows[2].start, 1.5);
-  EXPECT_DOUBLE_EQ(t.rows[3].start, 3.5);
-  EXPECT_DOUBLE_EQ(t.rows[4].start, 3.5);
+  EXPECT_DOUBLE_EQ(t.rows[1].h.start, 0.5);
+  EXPECT_DOUBLE_EQ(t.rows[2].h.start, 1.5);
+  EXPECT_DOUBLE_EQ(t.rows[3].h.start, 3.5);
+  EXPECT_DOUBLE_EQ(t.rows[4].h.start, 3.5);
 }
 
 TEST(TheoryTest, DilationWidensTheKernel) {
@@ -60,12 +64,12 @@ TEST(TheoryTest, DilationWidensTheKernel) {
   g.Conv("dil", 3, 1, 2, 2);
   Table t = Analyze(g, 16);
   EXPECT_DOUBLE_EQ(t.rf(), 5);
-  EXPECT_EQ(t.rows.back().n, 16);  // padding d keeps the size
-  EXPECT_DOUBLE_EQ(t.rows.back().start, 0.5);
+  EXPECT_EQ(t.rows.back().h.n, 16);  // padding d keeps the size
+  EXPECT_DOUBLE_EQ(t.rows.back().h.start, 0.5);
   g.Conv("dil4", 3, 1, 0, 4);
   t = Analyze(g, 16);
   EXPECT_DOUBLE_EQ(t.rf(), 13);
-  EXPECT_EQ(t.rows.back().n, 8);
+  EXPECT_EQ(t.rows.back().h.n, 8);
 }
 
 TEST(TheoryTest, FcnDepthNIs2NPlus1) {
@@ -75,47 +79,47 @@ TEST(TheoryTest, FcnDepthNIs2NPlus1) {
       const Table t = Analyze(Fcn(depth, 3, skip, 4), 128);
       EXPECT_DOUBLE_EQ(t.rf(), 2 * depth + 1);
       EXPECT_DOUBLE_EQ(t.stride(), 1);
-      EXPECT_EQ(t.rows.back().n, 128);
+      EXPECT_EQ(t.rows.back().h.n, 128);
       EXPECT_TRUE(t.warnings.empty());
     }
   }
   // Kernel 5: 4N + 1.
   EXPECT_DOUBLE_EQ(Analyze(Fcn(10, 5, nn::SkipKind::kNone, 4), 64).rf(), 41);
   // The input skip keeps a 1-px path, so its smallest RF stays 1; the plain stack's is 2N+1.
-  EXPECT_DOUBLE_EQ(Analyze(Fcn(10, 3, nn::SkipKind::kInput, 4), 64).rows.back().r_min, 1);
-  EXPECT_DOUBLE_EQ(Analyze(Fcn(10, 3, nn::SkipKind::kNone, 4), 64).rows.back().r_min, 21);
+  EXPECT_DOUBLE_EQ(Analyze(Fcn(10, 3, nn::SkipKind::kInput, 4), 64).rows.back().h.r_min, 1);
+  EXPECT_DOUBLE_EQ(Analyze(Fcn(10, 3, nn::SkipKind::kNone, 4), 64).rows.back().h.r_min, 21);
 }
 
 TEST(TheoryTest, ClassicNets) {
   EXPECT_DOUBLE_EQ(Analyze(AlexNet(), 224).rf(), 195);
-  EXPECT_EQ(Analyze(AlexNet(), 224).rows.back().n, 6);
+  EXPECT_EQ(Analyze(AlexNet(), 224).rows.back().h.n, 6);
   const Table r18 = Analyze(ResNet(18), 224);
   EXPECT_DOUBLE_EQ(r18.rf(), 435);
   EXPECT_DOUBLE_EQ(r18.stride(), 32);
-  EXPECT_EQ(r18.rows.back().n, 7);
+  EXPECT_EQ(r18.rows.back().h.n, 7);
   EXPECT_TRUE(r18.warnings.empty()) << r18.warnings[0];
   EXPECT_DOUBLE_EQ(Analyze(ResNet(34), 224).rf(), 899);
   const Table r50 = Analyze(ResNet(50), 224);
   EXPECT_DOUBLE_EQ(r50.rf(), 427);
   EXPECT_TRUE(r50.warnings.empty());
   // Smallest RF of ResNet-18: every block skipped, only the stem and the strided shortcuts.
-  EXPECT_DOUBLE_EQ(r18.rows.back().r_min, 1 + 6 + 2 * 2);
+  EXPECT_DOUBLE_EQ(r18.rows.back().h.r_min, 1 + 6 + 2 * 2);
 }
 
 TEST(TheoryTest, FcnResNet50DilatesAndUpsamples) {
   const Table t = Analyze(FcnResNet50(), 512);
-  EXPECT_DOUBLE_EQ(Find(t, "layer4.2.add").j, 8);  // output stride 8
-  EXPECT_EQ(Find(t, "layer4.2.add").n, 64);
-  EXPECT_EQ(t.rows.back().n, 512);
+  EXPECT_DOUBLE_EQ(Find(t, "layer4.2.add").h.j, 8);  // output stride 8
+  EXPECT_EQ(Find(t, "layer4.2.add").h.n, 64);
+  EXPECT_EQ(t.rows.back().h.n, 512);
   EXPECT_DOUBLE_EQ(t.stride(), 1);
   EXPECT_TRUE(t.warnings.empty());
   // layer3: 5 dilated 3×3 (d2) at jump 8 after one plain block; layer4: d2 then d4 twice.
   // Stem 7 → pool 11 (jump 4); layer1 3×(+2·4) = 35; layer2 +2·4 then 3×(+2·8) = 91 (jump 8);
   // layer3 +2·8 + 5·(2·2·8), layer4 +2·2·8 + 2·(2·4·8), head +2·8, bilinear upsampling +8.
-  EXPECT_DOUBLE_EQ(Find(t, "layer1.2.add").r, 35);
-  EXPECT_DOUBLE_EQ(Find(t, "layer2.3.add").r, 91);
+  EXPECT_DOUBLE_EQ(Find(t, "layer1.2.add").h.r, 35);
+  EXPECT_DOUBLE_EQ(Find(t, "layer2.3.add").h.r, 91);
   const double layer4 = 91 + 16 + 5 * 32 + 32 + 2 * 64;
-  EXPECT_DOUBLE_EQ(Find(t, "layer4.2.add").r, layer4);
+  EXPECT_DOUBLE_EQ(Find(t, "layer4.2.add").h.r, layer4);
   EXPECT_DOUBLE_EQ(t.rf(), layer4 + 16 + 8);
 }
 
@@ -130,7 +134,7 @@ TEST(TheoryTest, MisalignedMergeIsReportedNotFatal) {
   EXPECT_NE(t.warnings[0].find("jumps 2 vs 1"), std::string::npos) << t.warnings[0];
   EXPECT_NE(t.warnings[0].find("sizes 16 vs 28"), std::string::npos) << t.warnings[0];
   EXPECT_DOUBLE_EQ(t.rf(), 5);  // the largest input RF
-  EXPECT_DOUBLE_EQ(t.rows.back().r_min, 3);
+  EXPECT_DOUBLE_EQ(t.rows.back().h.r_min, 3);
 }
 
 TEST(TheoryTest, UpsamplingDividesTheJump) {
@@ -140,7 +144,7 @@ TEST(TheoryTest, UpsamplingDividesTheJump) {
   g.Upsample("up", 2, false);
   Table t = Analyze(g, 16);
   EXPECT_DOUBLE_EQ(t.stride(), 2);
-  EXPECT_EQ(t.rows.back().n, 8);
+  EXPECT_EQ(t.rows.back().h.n, 8);
   EXPECT_DOUBLE_EQ(t.rf(), 4);
   g.Upsample("up2", 2, true);
   t = Analyze(g, 16);
@@ -231,7 +235,7 @@ TEST(TheoryTest, OptionsValidateNamesTheFlag) {
 
 TEST(TheoryTest, TooSmallInputGivesEmptyLayersNotACrash) {
   const Table t = Analyze(AlexNet(), 40);
-  EXPECT_EQ(t.rows.back().n, 0);
+  EXPECT_EQ(t.rows.back().h.n, 0);
   EXPECT_FALSE(t.warnings.empty());
 }
 

@@ -191,16 +191,18 @@ const char* kItemHelp =
     "{upsample: {factor, mode: nearest|bilinear}}, {residual: [items]} or "
     "{residual: {body: [items], shortcut: [items]}}";
 
-int IntField(const YAML::Node& m, const char* key, int fallback, const std::string& where,
-             const Config& config) {
+// An integer or a per-axis pair [h, w].
+Axes AxesField(const YAML::Node& m, const char* key, Axes fallback, const std::string& where,
+               const Config& config) {
   const YAML::Node v = m[key];
   if (!v) return fallback;
   try {
+    if (v.IsSequence() && v.size() == 2) return Axes(v[0].as<int>(), v[1].as<int>());
     return v.as<int>();
   } catch (const YAML::Exception&) {
-    config.Fail("theory.layers", where + "." + key + ": expected an integer, got '" +
-                                     (v.IsScalar() ? v.Scalar() : "?") + "'");
   }
+  config.Fail("theory.layers", where + "." + key + ": expected an integer or [h, w], got '" +
+                                   (v.IsScalar() ? v.Scalar() : "a list") + "'");
 }
 
 void AddItems(Graph& g, const YAML::Node& list, const std::string& where, const Config& config,
@@ -280,11 +282,13 @@ void AddItem(Graph& g, const YAML::Node& item, const std::string& where, const C
   }
   try {
     if (windowed) {
-      const int k = IntField(body, "k", 0, where, config);
-      if (k < 1) config.Fail("theory.layers", where + "." + kind + ".k: required, >= 1");
-      const int s = IntField(body, "s", kind == "conv" ? 1 : k, where, config);
-      const int p = IntField(body, "p", 0, where, config);
-      const int d = IntField(body, "d", 1, where, config);
+      const Axes k = AxesField(body, "k", 0, where, config);
+      if (k.h < 1 || k.w < 1) {
+        config.Fail("theory.layers", where + "." + kind + ".k: required, >= 1");
+      }
+      const Axes s = AxesField(body, "s", kind == "conv" ? Axes(1) : k, where, config);
+      const Axes p = AxesField(body, "p", 0, where, config);
+      const Axes d = AxesField(body, "d", 1, where, config);
       const bool ceil_mode = body["ceil"] ? body["ceil"].as<bool>() : false;
       if (kind == "conv") {
         g.Conv(name, k, s, p, d);
