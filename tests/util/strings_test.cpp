@@ -19,6 +19,9 @@ TEST(StringsTest, JoinsWithTheSeparator) {
 TEST(StringsTest, FormatNumberIsShortAndReadsBack) {
   EXPECT_EQ(FormatNumber(0), "0");
   EXPECT_EQ(FormatNumber(2), "2");
+  EXPECT_EQ(FormatNumber(10), "10");  // not "1e+01" (the shortest %g that reads back)
+  EXPECT_EQ(FormatNumber(-1200), "-1200");
+  EXPECT_EQ(FormatNumber(1e15), "1e+15");
   EXPECT_EQ(FormatNumber(-2.5), "-2.5");
   EXPECT_EQ(FormatNumber(0.0003), "0.0003");
   EXPECT_EQ(FormatNumber(1.2), "1.2");
