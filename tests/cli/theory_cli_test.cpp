@@ -68,5 +68,39 @@ TEST(TheoryCliTest, BadFlagsExit2NamingTheFlag) {
   EXPECT_NE(r.err.find("--net"), std::string::npos) << r.err;
 }
 
+TEST(TheoryCliTest, NonSquareInput) {
+  const auto r = test::RunCommand(kRfx + " theory --net vgg16 --input 96x128 --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["input"], nlohmann::json::array({96, 128}));
+  EXPECT_EQ(j["rf"].get<int>(), 212);  // the same kernels on both axes
+  EXPECT_EQ(j["layers"].back()["n"], nlohmann::json::array({3, 4}));
+  // conv5_1's r 132 exceeds 96 and 128: the border on both axes.
+  EXPECT_EQ(j["border"], "conv5_1");
+}
+
+TEST(TheoryCliTest, BadInputExits2NamingTheFlag) {
+  for (const char* bad : {"12y", "0x5", "96x", "1.5", "96x128x3"}) {
+    SCOPED_TRACE(bad);
+    const auto r = test::RunCommand(kRfx + " theory --net vgg16 --input=" + std::string(bad));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("--input '" + std::string(bad) + "'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("96x128"), std::string::npos) << r.err;  // what is allowed
+  }
+}
+
+TEST(TheoryCliTest, ResolutionRange) {
+  auto r = test::RunCommand(kRfx + " theory --net vgg16 --input 100 --resolution-range");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("border layer at input 100: 'conv5_1'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("every layer productive from 212 px"), std::string::npos) << r.out;
+  r = test::RunCommand(kRfx + " theory --net alexnet --input 224 --resolution-range --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["resolution_range"]["min"].get<int>(), 195);
+  EXPECT_EQ(j["resolution_range"]["max"].get<int>(), 195);
+  EXPECT_TRUE(j["border"].is_null());
+}
+
 }  // namespace
 }  // namespace rfx

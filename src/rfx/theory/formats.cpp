@@ -155,9 +155,10 @@ const char* kBorderColour = "#b00000";
 const char* kEverythingColour = "#a0c8ff";
 const char* kWarningColour = "#ffe080";
 
+// A DOT string: quotes escaped; "\\n" in `s` stays a DOT line break.
 std::string Quote(const std::string& s) {
   std::string q = "\"";
-  for (char c : s) q += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  for (char c : s) q += c == '"' ? std::string("\\\"") : std::string(1, c);
   return q + "\"";
 }
 
@@ -171,19 +172,21 @@ std::string FormatDot(const Table& t, const ResolutionRange* range) {
                       Pair(out.h.r, out.w.r) + ", stride " + Pair(out.h.j, out.w.j) + "\\n" +
                       BorderText(t);
   if (range) title += "\\nresolution range: " + RangeText(*range);
-  o << "  label=\"" << title << "\";\n  labelloc=t;\n";
+  o << "  label=" << Quote(title) << ";\n  labelloc=t;\n";
   o << "  rankdir=TB;\n  node [shape=box, style=filled, fillcolor=white, fontname=Helvetica];\n";
-  // The legend: what the colours mean.
-  o << "  legend [shape=none, fillcolor=none, margin=0, label=<<table border=\"0\" "
-       "cellborder=\"1\" cellspacing=\"0\" cellpadding=\"4\">"
-       "<tr><td><b>legend</b></td></tr>"
-    << "<tr><td bgcolor=\"" << kUnproductiveColour
-    << "\">unproductive: smallest RF &gt; input</td></tr>"
-    << "<tr><td bgcolor=\"" << kUnproductiveColour << "\" color=\"" << kBorderColour
-    << "\" border=\"3\">border layer: the first unproductive</td></tr>"
-    << "<tr><td bgcolor=\"" << kEverythingColour << "\">sees everything (global)</td></tr>"
-    << "<tr><td bgcolor=\"" << kWarningColour << "\">warning (misaligned, empty)</td></tr>"
-    << "</table>>];\n";
+  // The legend: what the colours mean (plain nodes in a cluster: no HTML labels needed).
+  o << "  subgraph cluster_legend {\n    label=\"legend\";\n    style=dashed;\n";
+  o << "    legend_unproductive [label=\"unproductive: smallest RF > input\", fillcolor=\""
+    << kUnproductiveColour << "\"];\n";
+  o << "    legend_border [label=\"border layer: the first unproductive\", fillcolor=\""
+    << kUnproductiveColour << "\", penwidth=3, color=\"" << kBorderColour
+    << "\", shape=doubleoctagon];\n";
+  o << "    legend_everything [label=\"sees everything (global)\", fillcolor=\""
+    << kEverythingColour << "\"];\n";
+  o << "    legend_warning [label=\"warning: misaligned merge or empty output\", fillcolor=\""
+    << kWarningColour << "\"];\n";
+  o << "    legend_unproductive -> legend_border -> legend_everything -> legend_warning "
+       "[style=invis];\n  }\n";
   for (size_t i = 0; i < t.rows.size(); ++i) {
     const Row& r = t.rows[i];
     std::string label = r.name + "\\n" + OpName(r.op);
