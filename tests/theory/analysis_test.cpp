@@ -217,6 +217,14 @@ TEST(AnalysisTest, ResolutionRangeOfVgg16) {
   EXPECT_EQ(alex.min, 195);
   EXPECT_EQ(alex.max, 195);
   EXPECT_EQ(Analyze(AlexNet(), 195).rows.back().h.n, 5);
+  // ResNet-18: every add falls back to the skip path, r_min 11 (stem 7, pool +2·2). The
+  // largest r_min is the last block's second conv: its input add has r_min 11 and the block's
+  // two 3×3 convs at jump 32 add 2·2·32 = 128: 139. The largest RF is the output's, 435.
+  const ResolutionRange r18 = FindResolutionRange(ResNet(18));
+  EXPECT_EQ(r18.min, 139);
+  EXPECT_EQ(r18.max, 435);
+  // ResNet-50: one 3×3 per bottleneck, so 11 + 2·32 = 75.
+  EXPECT_EQ(FindResolutionRange(ResNet(50)).min, 75);
 }
 
 TEST(AnalysisTest, ResolutionRangeCanBeEmptyOrMissing) {
