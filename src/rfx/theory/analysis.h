@@ -14,7 +14,8 @@
 //                      there are at most c = ceil(k·g/s) of them (taps in one residue class
 //                      mod s/g), so exactly  r' = r + (c − 1)·(d/g)·j   (the largest over o;
 //                      the usual (k−1)d/s·j is only an approximation: k4 s2 gives +1·j, not
-//                      +1.5·j, and k2 s2 gives +0, not +0.5·j).
+//                      +1.5·j, and k2 s2 gives +0, not +0.5·j). r_min grows by the same
+//                      amount (outputs of a sparser residue class see ceil − 1 fewer taps).
 //                      Unit o's centre is where the continuous window of i lies centred,
 //                      u = (o + p − D/2)/s input units, so start' = start + (p − D/2)/s · j
 //                      (for the bilinear kernel k4 s2 p1 this is the weighted centre exactly).
@@ -34,7 +35,9 @@
 //                      everything too, and such rows are never unproductive.
 //
 // A layer is unproductive at an input size when its smallest RF exceeds the input on both
-// axes (no unit sees anything new; RFA-toolbox's notion); the border layer is the first one.
+// axes (no unit sees anything new; RFA-toolbox's notion, which also asks r_min >= N of the
+// layer's inputs; rfx keeps its own r_min > N). Exceeding one axis only is not unproductive:
+// the layer still integrates new context along the other. The border layer is the first one.
 #pragma once
 #include <cstdint>
 #include <string>
