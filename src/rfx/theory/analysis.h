@@ -15,7 +15,7 @@
 //                      mod s/g), so exactly  r' = r + (c − 1)·(d/g)·j   (the largest over o;
 //                      the usual (k−1)d/s·j is only an approximation: k4 s2 gives +1·j, not
 //                      +1.5·j, and k2 s2 gives +0, not +0.5·j). r_min grows by the same
-//                      amount (outputs of a sparser residue class see ceil − 1 fewer taps).
+//                      amount (outputs fed by only floor(k·g/s) taps see one tap less).
 //                      Unit o's centre is where the continuous window of i lies centred,
 //                      u = (o + p − D/2)/s input units, so start' = start + (p − D/2)/s · j
 //                      (for the bilinear kernel k4 s2 p1 this is the weighted centre exactly).
