@@ -93,7 +93,9 @@ Table Analyze(const Graph& graph, Axes input, const std::string& net_name = "");
 // `min` is the smallest side N at which every layer has a non-empty output and no layer is
 // unproductive (every r_min <= N); `max` is the largest RF of any layer (rows that see
 // everything excluded) at N = min: beyond it no unit sees the whole input. found = false
-// when no N up to `limit` qualifies.
+// when no N up to `limit` qualifies. The search (doubling, then bisection: ~40 analyses)
+// assumes that a usable N stays usable when N grows, true of fixed-kernel nets; adaptive
+// pools and upsampling to a node's size can break it.
 struct ResolutionRange {
   bool found = false;
   int64_t min = 0;
