@@ -6,8 +6,13 @@
       theoretical field edge N+1 (kernel 3) and a fitted a*sqrt(N)+b.
   plot_probe.py profiles DIR --out profiles.png [--depths 4,16,64]
       Centre-row profiles |v|/max (profiles.csv), log scale, the level as a line.
-  plot_probe.py gradient MAP.csv --out erf.png
-      A gradient ERF map (erf_map.csv) with its centre row and column.
+  plot_probe.py image DIR --out image.png [--level 0.0012] [--title T]
+      The study's view: the centre-row profile |v|/max as an image over (depth, distance from
+      the centre), log colour scale, the level's contour and the fitted c·√N over it.
+  plot_probe.py gradient MAP.csv --out erf.png [--zoom R]
+      A gradient ERF map (erf_map.csv) zoomed to the field (half-side R px; default: where the
+      map is above 1e-4 of its max, at least 8), log colour scale, with its centre row and
+      column.
 """
 import argparse
 import csv
@@ -88,21 +93,76 @@ def profiles(args):
     fig.savefig(args.out, dpi=120)
 
 
+def read_profiles(d):
+    with open(os.path.join(d, "profiles.csv")) as f:
+        rows = list(csv.reader(f))
+    header, data = rows[0], rows[1:]
+    dist = np.array([int(r[0]) for r in data])
+    depths = np.array([int(name.split("_")[1]) for name in header[1:]])
+    v = np.array([[float(x) if x else np.nan for x in r[1:]] for r in data])  # [dist, depth]
+    return depths, dist, v
+
+
+def image(args):
+    depths, dist, v = read_profiles(args.dir)
+    n, r, meta = read_radii(args.dir)
+    level = meta.get("level", args.level)
+    v = np.abs(v)
+    floor = 1e-8
+    show = np.log10(np.clip(v, floor, None))
+    rmax = int(min(dist.max(), max(8, 1.5 * r.max())))
+    keep = dist <= rmax
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    im = ax.pcolormesh(depths, dist[keep], show[keep], shading="nearest", cmap="viridis",
+                       vmin=np.log10(floor), vmax=0)
+    fig.colorbar(im, ax=ax, label="log10 |v| / max")
+    ax.contour(depths, dist[keep], show[keep], levels=[np.log10(level)], colors="w",
+               linewidths=1.2, linestyles="solid")
+    ok = n >= 2
+    c = np.sum(np.sqrt(n[ok]) * r[ok]) / np.sum(n[ok]) if ok.any() else 0
+    nn = np.linspace(depths.min(), depths.max(), 200)
+    ax.plot(nn, c * np.sqrt(nn), "r--", lw=1.2, label="fit %.2f·√N" % c)
+    ax.plot([], [], "w-", label="level %g" % level)
+    ax.set_xlabel("depth N")
+    ax.set_ylabel("distance from the centre (px)")
+    ax.set_ylim(0, rmax)
+    ax.set_title(args.title or "Forward-pass profile (%s init)" % meta.get("init", "?"))
+    ax.legend(fontsize=8, loc="upper left", facecolor="0.6")
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=100)
+
+
 def gradient(args):
     m = np.loadtxt(args.map, delimiter=",", ndmin=2)
     h, w = m.shape
-    fig, (a0, a1) = plt.subplots(1, 2, figsize=(10, 4.3))
-    im = a0.imshow(m, cmap="inferno")
-    a0.set_title("gradient ERF map %d×%d" % (h, w))
-    fig.colorbar(im, ax=a0, fraction=0.046)
-    a1.plot(np.arange(w) - w // 2, m[h // 2] / m.max(), label="centre row")
-    a1.plot(np.arange(h) - h // 2, m[:, w // 2] / m.max(), label="centre column")
+    m = np.abs(m) / max(np.abs(m).max(), 1e-30)
+    cy, cx = h // 2, w // 2
+    if args.zoom:
+        zoom = args.zoom
+    else:
+        ys, xs = np.nonzero(m > 1e-4)
+        zoom = int(max(8, np.abs(ys - cy).max() + 2, np.abs(xs - cx).max() + 2)) if len(ys) else 8
+    zoom = min(zoom, cy, cx)
+    crop = m[cy - zoom:cy + zoom + 1, cx - zoom:cx + zoom + 1]
+    floor = 1e-6
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(9, 3.8))
+    ext = [-zoom - 0.5, zoom + 0.5, zoom + 0.5, -zoom - 0.5]
+    im = a0.imshow(np.log10(np.clip(crop, floor, None)), cmap="inferno", extent=ext,
+                   vmin=np.log10(floor), vmax=0)
+    a0.set_title(args.title or "gradient ERF (map %d×%d, zoomed)" % (h, w), fontsize=9)
+    a0.set_xlabel("x offset (px)")
+    a0.set_ylabel("y offset (px)")
+    fig.colorbar(im, ax=a0, fraction=0.046, label="log10 value / max")
+    off = np.arange(-zoom, zoom + 1)
+    a1.semilogy(off, np.clip(m[cy, cx - zoom:cx + zoom + 1], floor, None), label="centre row")
+    a1.semilogy(off, np.clip(m[cy - zoom:cy + zoom + 1, cx], floor, None), label="centre column")
     a1.set_xlabel("offset from the centre (px)")
     a1.set_ylabel("value / max")
-    a1.legend()
+    a1.set_ylim(floor, 2)
+    a1.legend(fontsize=8)
     a1.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
+    fig.savefig(args.out, dpi=100)
 
 
 def main():
@@ -122,7 +182,15 @@ def main():
     g = sub.add_parser("gradient")
     g.add_argument("map")
     g.add_argument("--out", required=True)
+    g.add_argument("--zoom", type=int, default=0)
+    g.add_argument("--title", default="")
     g.set_defaults(run=gradient)
+    im = sub.add_parser("image")
+    im.add_argument("dir")
+    im.add_argument("--out", required=True)
+    im.add_argument("--level", type=float, default=0.0012)
+    im.add_argument("--title", default="")
+    im.set_defaults(run=image)
     args = p.parse_args()
     args.run(args)
 

@@ -1,93 +1,203 @@
 #!/usr/bin/env bash
-# Reproduces the study's figures into OUT (default out/reproduce):
-#   theory/    analytic receptive fields of the paper's nets (fcn depth 16, fcn_resnet50, vgg16)
-#   forward/   the forward-pass estimate: impulse radius of constant-init fcns, depths 1..192 at
-#              768² (grows as √N), Xavier for comparison; radius.png, profiles.png
-#   gradient/  the effective RF by gradient (Luo et al. 2016) of a depth-16 fcn; erf.png
-#   sweep/     the headline: the largest diaeresis distance each depth learns (threshold search),
-#              its fit (a·N^p, a·√N+b); sweep_threshold.png and sweep_accuracy.png in OUT
+# Reproduces the study's experiments (experiments/NN_name.yaml, 1-16) and the three-views figure.
 #
-#   scripts/reproduce.sh [--cpu | --gpu] [--slurm N] [--out DIR] [-- sbatch options]
+#   scripts/reproduce.sh [NAME...] [--scale cpu|paper] [--out DIR] [--slurm N] [--list]
+#                        [--probe 'ARGS'] [--sbatch ARG]... [-- RFX_ARGS...]
 #
-# --cpu (default): the sweep is experiments/e_depth_vs_distance_cpu.yaml (32², minutes on any
-# CPU). --gpu: the paper's experiments/e_depth_vs_distance.yaml (128², depths 2–48, ≤ 134
-# trainings of 3,000 steps; hours on one GPU). --slurm N: submit the sweep as N array tasks
-# (rfx slurm) instead of running it here; rerun this script when the jobs are done for the fit
-# and plots. Every step resumes: rerunning redoes nothing finished.
+# NAME: 2, 02 or 02_input_skip_xavier; `views` is the figure of the study's three views of the
+# field (after 02 and 03); no NAME = every experiment, then views. --scale cpu (default; --cpu)
+# uses experiments/cpu/NAME.yaml with configs/cpu.yaml, --scale paper (--gpu) experiments/
+# NAME.yaml with configs/gpu.yaml. --list prints each experiment's name, question and cost at
+# both scales (the '#|' header lines of its YAMLs) and exits. --slurm N submits each sweep as N
+# array tasks (rfx slurm; --sbatch ARG is passed to sbatch); rerun when the jobs are done.
+# Everything after `--` goes to every rfx sweep / probe call (e.g. -- --set train.steps=50),
+# --probe 'ARGS' replaces the forward experiments' probe arguments (e.g. --probe '--depths 1:8').
+#
+# OUT/NAME/ (default OUT = out/reproduce): sweep/ (or sweep_<variant>/) and fit.json, or
+# forward/; the figures; summary.txt (verdict, p with its CI or the radii, d50s, wall time).
+# Resumable: sweeps resume, a probe whose output exists is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-profile=cpu
+scale=cpu
 shards=0
 OUT=out/reproduce
+list=0
+probe_override=""
+names=()
 sbatch_args=()
+rfx_args=()
+usage="allowed: NAME..., --scale cpu|paper, --cpu, --gpu, --out DIR, --slurm N, --list, --probe 'ARGS', --sbatch ARG, -- RFX_ARGS"
 while [ $# -gt 0 ]; do
   case $1 in
-    --cpu) profile=cpu ;;
-    --gpu) profile=gpu ;;
+    --cpu) scale=cpu ;;
+    --gpu) scale=paper ;;
+    --scale) shift; scale=${1:-}
+             [ "$scale" = cpu ] || [ "$scale" = paper ] || {
+               echo "reproduce.sh: --scale '$scale' is not allowed; allowed: cpu, paper" >&2; exit 2; } ;;
     --slurm) shift; shards=${1:-}; [[ $shards =~ ^[1-9][0-9]*$ ]] || {
                echo "reproduce.sh: --slurm '$shards' must be a number of shards >= 1" >&2; exit 2; } ;;
     --out) shift; OUT=${1:?reproduce.sh: --out needs a directory} ;;
-    --) shift; sbatch_args=("$@"); break ;;
-    *) echo "reproduce.sh: unknown option '$1'; allowed: --cpu, --gpu, --slurm N, --out DIR, -- sbatch options" >&2
-       exit 2 ;;
+    --list) list=1 ;;
+    --probe) shift; probe_override=${1:?reproduce.sh: --probe needs the probe arguments} ;;
+    --sbatch) shift; sbatch_args+=("${1:?reproduce.sh: --sbatch needs an argument}") ;;
+    --) shift; rfx_args=("$@"); break ;;
+    -*) echo "reproduce.sh: unknown option '$1'; $usage" >&2; exit 2 ;;
+    *) names+=("$1") ;;
   esac
   shift
 done
 
+# The experiments: the stems of experiments/NN_*.yaml.
+all=()
+for f in experiments/[0-9][0-9]_*.yaml; do all+=("$(basename "$f" .yaml)"); done
+
+# header FILE KEY: the value of the '#| KEY: value' line of an experiment YAML.
+header() { sed -n "s/^#| $2: //p" "$1" | head -n 1; }
+
+if [ "$list" -eq 1 ]; then
+  for n in "${all[@]}"; do
+    printf '%s  [%s] %s\n    cpu:   %s\n    paper: %s\n' "$n" "$(header "experiments/$n.yaml" kind)" \
+      "$(header "experiments/$n.yaml" question)" "$(header "experiments/cpu/$n.yaml" cost)" \
+      "$(header "experiments/$n.yaml" cost)"
+  done
+  printf 'views  [figure] the study'"'"'s three views of the field per depth (theory, forward pass, gradient ERF, trained d50 of 02 and 03)\n'
+  exit 0
+fi
+
+# Resolve NAMEs (2, 02, 02_input_skip_xavier, views); a bad one exits 2 before any work.
+todo=()
+[ ${#names[@]} -eq 0 ] && names=("${all[@]}" views)
+for want in "${names[@]}"; do
+  hit=""
+  if [ "$want" = views ]; then hit=views; else
+    [[ $want =~ ^[0-9]$ ]] && want="0$want"
+    for n in "${all[@]}"; do
+      if [ "$n" = "$want" ] || [ "${n%%_*}" = "$want" ]; then hit=$n; fi
+    done
+  fi
+  if [ -z "$hit" ]; then
+    echo "reproduce.sh: unknown experiment '$want'; allowed: ${all[*]} views (or their numbers)" >&2
+    exit 2
+  fi
+  todo+=("$hit")
+done
+
 bash scripts/setup.sh
-bash scripts/build.sh
+RFX_TARGETS=rfx bash scripts/build.sh >/dev/null
 RFX=./build/rfx
-PLOT="/usr/bin/python3"
-mkdir -p "$OUT"/theory "$OUT"/forward "$OUT"/gradient
+PY=/usr/bin/python3
+profile=configs/cpu.yaml
+expdir=experiments/cpu
+if [ "$scale" = paper ]; then profile=configs/gpu.yaml; expdir=experiments; fi
+mkdir -p "$OUT"
 
-echo "== theory" >&2
-$RFX theory --set net.depth=16 --input 128 > "$OUT/theory/fcn16.txt"
-$RFX theory --net fcn_resnet50 --input 128 > "$OUT/theory/fcn_resnet50.txt"
-$RFX theory --net vgg16 --input 224 > "$OUT/theory/vgg16.txt"
-$RFX theory --net vgg16 --input 224 --format json > "$OUT/theory/vgg16.json"
+pending=0  # sweeps left on the cluster
 
-echo "== forward-pass estimate (depths 1..192 at 768²)" >&2
-$RFX probe forward --set init.scheme=constant --set net.skip=none --depths 1:192 --size 768 \
-  --out "$OUT/forward/constant" > /dev/null
-$RFX probe forward --set init.scheme=xavier --set net.skip=none --depths 1:192 --size 768 \
-  --out "$OUT/forward/xavier" > /dev/null
-$PLOT scripts/plot_probe.py forward "$OUT/forward/constant" "$OUT/forward/xavier" \
-  --out "$OUT/forward/radius.png"
-$PLOT scripts/plot_probe.py profiles "$OUT/forward/constant" --depths 4,16,64,192 \
-  --out "$OUT/forward/profiles.png"
-
-echo "== gradient ERF (depth 16)" >&2
-$RFX probe gradient --set net.depth=16 --size 128 --samples 32 --out "$OUT/gradient" > /dev/null
-$PLOT scripts/plot_probe.py gradient "$OUT/gradient/erf_map.csv" --out "$OUT/gradient/erf.png"
-
-echo "== sweep: depth vs diaeresis distance ($profile)" >&2
-if [ "$profile" = gpu ]; then
-  configs=(--config configs/gpu.yaml --config experiments/e_depth_vs_distance.yaml)
-else
-  configs=(--config configs/cpu.yaml --config experiments/e_depth_vs_distance_cpu.yaml
-           --set 'sweep.axes.net.depth=[2, 3, 4, 5, 6, 8, 10, 12]')
-fi
-if [ "$shards" -gt 0 ]; then
-  jobs="$OUT/sweep/slurm/jobs.jsonl"
-  if [ -f "$jobs" ]; then
-    ids=$(tail -n 1 "$jobs" | sed -E 's/.*"array_job":"([0-9]+)".*"merge_job":"([0-9]+)".*/\1,\2/')
-    if [ -n "$(squeue -h -j "$ids" 2>/dev/null)" ]; then
-      echo "reproduce.sh: jobs $ids are still queued or running; rerun when they are done" >&2
-      exit 0
+# sweep_one CFG DIR PREFIX TITLE [--set ...]: run (or submit) one sweep, fit it and plot it.
+sweep_one() {
+  local cfg=$1 dir=$2 prefix=$3 title=$4
+  shift 4
+  local args=(--config "$profile" --config "$cfg" "$@" "${rfx_args[@]}")
+  if [ "$shards" -gt 0 ]; then
+    local jobs="$dir/slurm/jobs.jsonl"
+    if [ -f "$jobs" ]; then
+      local ids
+      ids=$(tail -n 1 "$jobs" | sed -E 's/.*"array_job":"([0-9]+)".*"merge_job":"([0-9]+)".*/\1,\2/')
+      if [ -n "$(squeue -h -j "$ids" 2>/dev/null)" ]; then
+        echo "reproduce.sh: jobs $ids of $dir are still queued or running; rerun when they are done" >&2
+        pending=1; return 1
+      fi
     fi
+    if [ ! -s "$dir/results.jsonl" ]; then
+      $RFX slurm "${args[@]}" --out "$dir" --shards "$shards" --submit -- "${sbatch_args[@]}"
+      echo "reproduce.sh: $dir is on the cluster; rerun this command when its jobs are done" >&2
+      pending=1; return 1
+    fi
+  else
+    $RFX sweep "${args[@]}" --out "$dir"
   fi
-  if [ ! -f "$OUT/sweep/fit.json" ] || [ "$(wc -l < "$OUT/sweep/results.jsonl")" -eq 0 ]; then
-    $RFX slurm "${configs[@]}" --out "$OUT/sweep" --shards "$shards" --submit -- "${sbatch_args[@]}"
-    echo "reproduce.sh: the sweep is on the cluster; rerun this command when its jobs are done" >&2
-    exit 0
+  $RFX fit "$dir" --json > "$prefix.fit.json"
+  $PY scripts/plot_sweep.py "$dir" --rfx "$RFX" --out "$prefix" --title "$title"
+}
+
+run_sweep() {
+  local n=$1 cfg="$expdir/$1.yaml" t0=$SECONDS
+  local variants
+  variants=$(header "$cfg" variants)
+  if [ -z "$variants" ]; then
+    sweep_one "$cfg" "$OUT/$n/sweep" "$OUT/$n/sweep" "$n ($scale)" || return 0
+    mv "$OUT/$n/sweep.fit.json" "$OUT/$n/fit.json"
+    $PY scripts/summarize.py sweep "$n" $((SECONDS - t0)) "$OUT/$n/fit.json" > "$OUT/$n/summary.txt"
+  else
+    local fits=() labels=() v tag
+    for v in $variants; do
+      tag=${v//=/_}
+      sweep_one "$cfg" "$OUT/$n/sweep_$tag" "$OUT/$n/sweep_$tag" "$n $v ($scale)" --set "$v" || return 0
+      mv "$OUT/$n/sweep_$tag.fit.json" "$OUT/$n/fit_$tag.json"
+      fits+=("$OUT/$n/fit_$tag.json"); labels+=("$v")
+    done
+    $PY scripts/summarize.py sweep "$n" $((SECONDS - t0)) "${fits[@]}" \
+      --labels "$(IFS=,; echo "${labels[*]}")" > "$OUT/$n/summary.txt"
   fi
-fi
-if [ "$shards" -eq 0 ]; then
-  $RFX sweep "${configs[@]}" --out "$OUT/sweep"
-fi
-$RFX fit "$OUT/sweep"
-$RFX fit "$OUT/sweep" --json > "$OUT/sweep/fit.json"
-$PLOT scripts/plot_sweep.py "$OUT/sweep" --rfx "$RFX" --out "$OUT/sweep"
-echo "reproduce.sh: figures in $OUT (theory/, forward/radius.png, forward/profiles.png," \
-  "gradient/erf.png, sweep_threshold.png, sweep_accuracy.png)"
+}
+
+run_forward() {
+  local n=$1 cfg="$expdir/$1.yaml" t0=$SECONDS dir="$OUT/$1/forward"
+  local probe
+  probe=${probe_override:-$(header "$cfg" probe)}
+  if [ ! -f "$dir/forward.json" ]; then
+    # shellcheck disable=SC2086  # the probe line is a list of arguments
+    $RFX probe forward --config "$profile" --config "$cfg" $probe "${rfx_args[@]}" --out "$dir.tmp" > /dev/null
+    rm -rf "$dir"; mv "$dir.tmp" "$dir"
+  fi
+  if [ "$(wc -l < "$dir/radii.csv")" -gt 3 ]; then
+    $PY scripts/plot_probe.py image "$dir" --out "$OUT/$n/forward_image.png" --title "$n ($scale)"
+  fi
+  $PY scripts/plot_probe.py forward "$dir" --out "$OUT/$n/forward_radius.png"
+  $PY scripts/summarize.py forward "$n" $((SECONDS - t0)) "$dir" > "$OUT/$n/summary.txt"
+}
+
+# views: analytic radius, forward-pass radius and gradient-ERF radius of fresh nets per depth
+# of experiment 02's net, and the trained d50 of 02 and 03 where they were run.
+run_views() {
+  local d="$OUT/views" cfg="$expdir/02_input_skip_xavier.yaml" t0=$SECONDS
+  local depths size
+  if [ "$scale" = paper ]; then depths="2 4 8 12 16 24 32 48"; size=128; else depths="2 4 8 12 16 24"; size=64; fi
+  [ -n "${RFX_VIEWS_DEPTHS:-}" ] && depths=$RFX_VIEWS_DEPTHS
+  mkdir -p "$d/theory" "$d/gradient"
+  local n
+  for n in $depths; do
+    [ -f "$d/theory/depth_$n.json" ] ||
+      $RFX theory --config "$cfg" --set net.depth="$n" --input "$size" --format json > "$d/theory/depth_$n.json"
+    [ -f "$d/gradient/depth_$n.json" ] ||
+      $RFX probe gradient --config "$profile" --config "$cfg" --set net.depth="$n" --size "$size" \
+        --samples 16 "${rfx_args[@]}" --json --out "$d/gradient/depth_$n" > "$d/gradient/depth_$n.json"
+  done
+  if [ ! -f "$d/forward/forward.json" ]; then
+    local last=${depths##* }
+    $RFX probe forward --config "$profile" --config "$expdir/06_forward_plain_constant.yaml" \
+      --depths "1:$last" --size $((4 * last + 33)) "${rfx_args[@]}" --out "$d/forward.tmp" > /dev/null
+    rm -rf "$d/forward"; mv "$d/forward.tmp" "$d/forward"
+  fi
+  local trained=()
+  [ -f "$OUT/02_input_skip_xavier/fit.json" ] && trained+=(--trained "$OUT/02_input_skip_xavier/fit.json" "02 input-skip xavier")
+  [ -f "$OUT/03_input_skip_shifted/fit.json" ] && trained+=(--trained "$OUT/03_input_skip_shifted/fit.json" "03 input-skip shifted")
+  $PY scripts/plot_views.py --theory "$d"/theory/depth_*.json --forward "$d/forward" \
+    --gradient "$d"/gradient/depth_*.json "${trained[@]}" --out "$d/views.png"
+  echo "views: theory, forward (constant 0.01), gradient ERF at depths $depths; wall $((SECONDS - t0)) s" > "$d/summary.txt"
+}
+
+for n in "${todo[@]}"; do
+  echo "== $n ($scale)" >&2
+  if [ "$n" = views ]; then run_views; continue; fi
+  mkdir -p "$OUT/$n"
+  case $(header "$expdir/$n.yaml" kind) in
+    sweep) run_sweep "$n" ;;
+    forward) run_forward "$n" ;;
+    *) echo "reproduce.sh: $expdir/$n.yaml has no '#| kind: sweep|forward' line" >&2; exit 1 ;;
+  esac
+  [ -f "$OUT/$n/summary.txt" ] && sed -n 2p "$OUT/$n/summary.txt" >&2
+done
+[ "$pending" -eq 1 ] && echo "reproduce.sh: some sweeps are on the cluster; rerun when they are done" >&2
+echo "reproduce.sh: results in $OUT/<name>/ (summary.txt, fit.json, PNGs)" >&2
