@@ -86,10 +86,13 @@ def main():
             hi = np.array([d["ci"][1] if d["ci"][1] is not None else d["d50"] for d in ok])
             ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o", color=color, ms=5, capsize=3,
                         label="trained d50 ± 95%% CI: %s (%s)" % (label, fit.get("preferred")))
+        named = False
         for d in pts:
             if d.get("censored"):
                 ax.plot(d["depth"] + 0.15 * i, d["d50"], "^" if d["censored"] == "above" else "v",
-                        color=color, mfc="none", ms=7)
+                        color=color, mfc="none", ms=7,
+                        label=None if named else "%s: d50 beyond the swept distances" % label)
+                named = True
         if pts:
             nmax = max(nmax, max(d["depth"] for d in pts))
     ax.set_xlim(0, nmax + 1)

@@ -15,7 +15,8 @@
 #
 # OUT/NAME/ (default OUT = out/reproduce): sweep/ (or sweep_<variant>/) and fit.json, or
 # forward/; the figures; summary.txt (verdict, p with its CI or the radii, d50s, wall time).
-# Resumable: sweeps resume, a probe whose output exists is skipped.
+# Resumable: sweeps resume, a probe whose output exists is skipped. Environment: RFX=PATH (an
+# rfx executable; skips setup.sh and build.sh), RFX_VIEWS_DEPTHS='2 4 8' (the views' depths).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -83,9 +84,12 @@ for want in "${names[@]}"; do
   todo+=("$hit")
 done
 
-bash scripts/setup.sh
-RFX_TARGETS=rfx bash scripts/build.sh >/dev/null
-RFX=./build/rfx
+# RFX=PATH uses that executable and skips the install and the build (the CLI test does).
+if [ -z "${RFX:-}" ]; then
+  bash scripts/setup.sh
+  RFX_TARGETS=rfx bash scripts/build.sh >/dev/null
+  RFX=./build/rfx
+fi
 PY=/usr/bin/python3
 profile=configs/cpu.yaml
 expdir=experiments/cpu

@@ -50,11 +50,13 @@ def forward(args):
     d = args.inputs[0]
     with open(os.path.join(d, "forward.json")) as f:
         meta = json.load(f)
-    depths, radii = [], []
+    depths, radii, clipped = [], [], []
     with open(os.path.join(d, "radii.csv")) as f:
         for row in csv.DictReader(f):
             depths.append(int(row["depth"]))
             radii.append(float(row["radius"]))
+            if row.get("clipped") == "true":
+                clipped.append(int(row["depth"]))
     n, r = np.array(depths), np.array(radii)
     lines = []
     level = meta.get("level", "?")
@@ -70,6 +72,9 @@ def forward(args):
     else:
         lines.append("verdict: radius at level %s = %s px" % (level, ", ".join("%g" % x for x in r)))
     lines.append("radii (depth: px): " + "; ".join("%d: %g" % (a, b) for a, b in zip(n, r)))
+    if clipped:
+        lines.append("clipped (the impulse reached the border; the radius is a lower bound) at "
+                     "depths: " + ", ".join(str(x) for x in clipped))
     return lines
 
 

@@ -1,6 +1,9 @@
-// The scripts' own argument checks (their full runs are the README's commands; reproduce.sh
-// takes minutes and is run by hand, see bench/RESULTS.md and the README).
+// The scripts: reproduce.sh's argument checks, its --list, and two real runs through it (a
+// forward-pass experiment and a two-training sweep, sizes overridden so they take seconds).
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "rfx/util/files.h"
 #include "test_util.h"
@@ -9,11 +12,19 @@ namespace rfx {
 namespace {
 
 const std::string kScripts = std::string(RFX_SOURCE_DIR) + "/scripts/";
+const std::string kReproduce = "RFX=" + std::string(RFX_EXE) + " bash " + kScripts + "reproduce.sh";
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
 
 TEST(ScriptsTest, ReproduceRefusesBadOptionsBeforeDoingAnything) {
   test::TempDir dir;
   auto run = [&](const std::string& args) {
-    return test::RunCommand("bash " + kScripts + "reproduce.sh --out " + dir / "out " + args);
+    return test::RunCommand(kReproduce + " --out " + dir / "out " + args);
   };
   auto r = run("--slurm x");
   EXPECT_EQ(r.exit_code, 2);
@@ -21,7 +32,73 @@ TEST(ScriptsTest, ReproduceRefusesBadOptionsBeforeDoingAnything) {
   r = run("--fast");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown option '--fast'"), std::string::npos) << r.err;
+  r = run("--scale laptop");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--scale 'laptop' is not allowed; allowed: cpu, paper"), std::string::npos)
+      << r.err;
+  r = run("02 99");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown experiment '99'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("01_plain_xavier"), std::string::npos) << "lists the allowed names";
+  EXPECT_NE(r.err.find("16_resnet50_trained views"), std::string::npos) << r.err;
   EXPECT_FALSE(FileExists(dir / "out")) << "nothing written";
+}
+
+TEST(ScriptsTest, ReproduceListsEveryExperimentWithItsQuestionAndCosts) {
+  const auto r = test::RunCommand(kReproduce + " --list");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"01_plain_xavier", "02_input_skip_xavier", "07_forward_decomposed",
+                           "14_dot360_width", "16_resnet50_trained", "views"}) {
+    EXPECT_NE(r.out.find(name), std::string::npos) << name << "\n" << r.out;
+  }
+  // 16 experiments, each with a cost line per scale read from its two YAML headers.
+  size_t cpu = 0, paper = 0;
+  for (size_t p = 0; (p = r.out.find("    cpu:   ", p)) != std::string::npos; ++p) ++cpu;
+  for (size_t p = 0; (p = r.out.find("    paper: ", p)) != std::string::npos; ++p) ++paper;
+  EXPECT_EQ(cpu, 16u);
+  EXPECT_EQ(paper, 16u);
+  EXPECT_NE(r.out.find("≤ 1880 trainings of ≤ 3000 steps"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("How far can an input-skip FCN (xavier) learn to see"), std::string::npos);
+}
+
+TEST(ScriptsTest, ReproduceRunsAForwardExperimentAndATinySweep) {
+  test::TempDir dir;
+  const std::string out = dir / "out";
+  // Experiment 06 (constant 0.01, plain FCN) on depths 1..8 of a 33² impulse: the centre row is
+  // the trinomial row of (1+x+x²)^N over its centre coefficient, so the radius (first distance
+  // below 0.0012) is N+1 up to depth 7 (edge 1/393 = 0.0025) and 8 at depth 8 (1/1107 < 0.0012,
+  // 8/1107 above).
+  auto r = test::RunCommand(kReproduce + " 6 --out " + out + " --probe '--depths 1:8 --size 33'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string fwd = out + "/06_forward_plain_constant/";
+  EXPECT_TRUE(FileExists(fwd + "forward_image.png"));
+  EXPECT_TRUE(FileExists(fwd + "forward_radius.png"));
+  const std::string summary = Slurp(fwd + "summary.txt");
+  EXPECT_NE(summary.find("radii (depth: px): 1: 2; 2: 3; 3: 4; 4: 5; 5: 6; 6: 7; 7: 8; 8: 8"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("wall time"), std::string::npos) << summary;
+
+  // Experiment 02 shrunk to a grid of 2 trainings of 10 steps; then rerun: nothing retrains.
+  const std::string tiny =
+      " 02_input_skip_xavier --out " + out +
+      " -- --set sweep.mode=grid --set 'sweep.axes.net.depth=[2]'"
+      " --set 'sweep.axes.dataset.distance=[4, 6]' --set train.steps=10"
+      " --set train.eval_samples=16 --set train.early_stop.every=0 --set dataset.image_size=24";
+  r = test::RunCommand(kReproduce + tiny);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string sw = out + "/02_input_skip_xavier/";
+  EXPECT_TRUE(FileExists(sw + "sweep/results.jsonl"));
+  EXPECT_TRUE(FileExists(sw + "fit.json"));
+  EXPECT_TRUE(FileExists(sw + "sweep_threshold.png"));
+  EXPECT_TRUE(FileExists(sw + "sweep_accuracy.png"));
+  const std::string s2 = Slurp(sw + "summary.txt");
+  EXPECT_NE(s2.find("verdict: "), std::string::npos) << s2;
+  EXPECT_NE(s2.find("d50 per depth (dataset.distance): 2: "), std::string::npos) << s2;
+  EXPECT_NE(s2.find("(2 trainings)"), std::string::npos) << s2;
+  r = test::RunCommand(kReproduce + tiny);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE((r.out + r.err).find("0 trainings run, 2 reused"), std::string::npos) << r.out << r.err;
 }
 
 TEST(ScriptsTest, SlurmLocalNeedsACommandAndADirectory) {
