@@ -8,7 +8,8 @@ Writes PREFIX_threshold.png (d50 per depth with its 95% CI, censored depths as a
 fitted a*N^p (with the band of its p CI), a*sqrt(N)+b and a*N+b curves and the verdict of
 `rfx fit DIR --json` in the title; --budget B adds d50 as it was after B steps) and
 PREFIX_accuracy.png (fraction of trainings that learned per depth x distance cell, with the d50
-curve over it; cells never trained are grey). PREFIX defaults to DIR/sweep.
+curve over it; cells never trained are grey) and PREFIX_mean_accuracy.png (the study's heatmap:
+mean final accuracy per cell, the d50 curve over it). PREFIX defaults to DIR/sweep.
 """
 import argparse
 import glob
@@ -134,8 +135,9 @@ def plot_threshold(fit, path, title, budgets=()):
     plt.close(fig)
 
 
-def plot_accuracy(records, fit, path, title):
-    """Fraction of trainings that learned per (depth, distance) cell, d50 drawn over it."""
+def plot_accuracy(records, fit, path, title, value="learned"):
+    """Per (depth, distance) cell, d50 drawn over it: the fraction of trainings that learned
+    (value "learned") or their mean final accuracy (value "accuracy", the study's heatmap)."""
     depth_key, axis_key, level = fit["depth_key"], fit["axis_key"], fit["accuracy"]
     cells = {}
     for r in records:
@@ -143,7 +145,12 @@ def plot_accuracy(records, fit, path, title):
             continue
         acc = r.get("accuracy")
         learned = r.get("status") == "ok" and acc is not None and acc >= level
-        cells.setdefault((r[depth_key], r[axis_key]), []).append(1.0 if learned else 0.0)
+        if value == "accuracy":
+            if acc is None:
+                continue
+            cells.setdefault((r[depth_key], r[axis_key]), []).append(float(acc))
+        else:
+            cells.setdefault((r[depth_key], r[axis_key]), []).append(1.0 if learned else 0.0)
     if not cells:
         return False
     depths = sorted({k[0] for k in cells})
@@ -181,7 +188,8 @@ def plot_accuracy(records, fit, path, title):
     if xs:
         ax.plot(xs, ys, "r.-", lw=1.5, ms=6, label="d50")
         ax.legend(fontsize=7, loc="upper left")
-    fig.colorbar(im, ax=ax, label="fraction learned (accuracy >= %.2f)" % level)
+    fig.colorbar(im, ax=ax, label=("mean final accuracy" if value == "accuracy" else
+                                   "fraction learned (accuracy >= %.2f)" % level))
     ax.set_title(title + "\nnumbers: trainings per cell; grey: not trained", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -206,8 +214,11 @@ def main():
     title = a.title or os.path.basename(os.path.normpath(a.dir))
     plot_threshold(fit, prefix + "_threshold.png", title, budgets)
     print(prefix + "_threshold.png")
-    if plot_accuracy(read_records(a.dir), fit, prefix + "_accuracy.png", title):
+    records = read_records(a.dir)
+    if plot_accuracy(records, fit, prefix + "_accuracy.png", title):
         print(prefix + "_accuracy.png")
+    if plot_accuracy(records, fit, prefix + "_mean_accuracy.png", title, value="accuracy"):
+        print(prefix + "_mean_accuracy.png")
 
 
 if __name__ == "__main__":
