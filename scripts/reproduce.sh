@@ -163,12 +163,14 @@ run_forward() {
 }
 
 # views: analytic radius, forward-pass radius and gradient-ERF radius of fresh nets per depth
-# of experiment 02's net, and the trained d50 of 02 and 03 where they were run.
+# of experiment 02's net, and the trained d50 of 02 and 03 where they were run; the ERF map of the
+# deepest net, zoomed, log scale.
 run_views() {
   local d="$OUT/views" cfg="$expdir/02_input_skip_xavier.yaml" t0=$SECONDS
   local depths size
   if [ "$scale" = paper ]; then depths="2 4 8 12 16 24 32 48"; size=128; else depths="2 4 8 12 16 24"; size=64; fi
   [ -n "${RFX_VIEWS_DEPTHS:-}" ] && depths=$RFX_VIEWS_DEPTHS
+  local last=${depths##* }
   mkdir -p "$d/theory" "$d/gradient"
   local n
   for n in $depths; do
@@ -179,7 +181,6 @@ run_views() {
         --samples 16 "${rfx_args[@]}" --json --out "$d/gradient/depth_$n" > "$d/gradient/depth_$n.json"
   done
   if [ ! -f "$d/forward/forward.json" ]; then
-    local last=${depths##* }
     $RFX probe forward --config "$profile" --config "$expdir/06_forward_plain_constant.yaml" \
       --depths "1:$last" --size $((4 * last + 33)) "${rfx_args[@]}" --out "$d/forward.tmp" > /dev/null
     rm -rf "$d/forward"; mv "$d/forward.tmp" "$d/forward"
@@ -187,6 +188,8 @@ run_views() {
   local trained=()
   [ -f "$OUT/02_input_skip_xavier/fit.json" ] && trained+=(--trained "$OUT/02_input_skip_xavier/fit.json" "02 input-skip xavier")
   [ -f "$OUT/03_input_skip_shifted/fit.json" ] && trained+=(--trained "$OUT/03_input_skip_shifted/fit.json" "03 input-skip shifted")
+  $PY scripts/plot_probe.py gradient "$d/gradient/depth_$last/erf_map.csv" \
+    --title "gradient ERF, fresh net of depth $last ($scale)" --out "$d/erf_depth_$last.png"
   $PY scripts/plot_views.py --theory "$d"/theory/depth_*.json --forward "$d/forward" \
     --gradient "$d"/gradient/depth_*.json "${trained[@]}" --out "$d/views.png"
   echo "views: theory, forward (constant 0.01), gradient ERF at depths $depths; wall $((SECONDS - t0)) s" > "$d/summary.txt"
