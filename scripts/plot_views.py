@@ -85,7 +85,8 @@ def main():
             lo = np.array([d["ci"][0] if d["ci"][0] is not None else d["d50"] for d in ok])
             hi = np.array([d["ci"][1] if d["ci"][1] is not None else d["d50"] for d in ok])
             ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o", color=color, ms=5, capsize=3,
-                        label="trained d50 ± 95%% CI: %s (%s)" % (label, fit.get("preferred")))
+                        label="trained d50 ± 95%% CI: %s%s" % (
+                            label, " (%s preferred)" % fit["preferred"] if fit.get("preferred") else ""))
         named = False
         for d in pts:
             if d.get("censored"):
