@@ -99,6 +99,8 @@ mkdir -p "$OUT"
 pending=0  # sweeps left on the cluster
 
 # sweep_one CFG DIR PREFIX TITLE [--set ...]: run (or submit) one sweep, fit it and plot it.
+# Returns 100 when the sweep is on the cluster, a failing command's status otherwise (callers
+# test it, which turns off set -e inside, hence the explicit returns).
 sweep_one() {
   local cfg=$1 dir=$2 prefix=$3 title=$4
   shift 4
@@ -110,19 +112,28 @@ sweep_one() {
       ids=$(tail -n 1 "$jobs" | sed -E 's/.*"array_job":"([0-9]+)".*"merge_job":"([0-9]+)".*/\1,\2/')
       if [ -n "$(squeue -h -j "$ids" 2>/dev/null)" ]; then
         echo "reproduce.sh: jobs $ids of $dir are still queued or running; rerun when they are done" >&2
-        pending=1; return 1
+        pending=1; return 100
       fi
     fi
     if [ ! -s "$dir/results.jsonl" ]; then
-      $RFX slurm "${args[@]}" --out "$dir" --shards "$shards" --submit -- "${sbatch_args[@]}"
+      $RFX slurm "${args[@]}" --out "$dir" --shards "$shards" --submit -- "${sbatch_args[@]}" || return $?
       echo "reproduce.sh: $dir is on the cluster; rerun this command when its jobs are done" >&2
-      pending=1; return 1
+      pending=1; return 100
     fi
   else
-    $RFX sweep "${args[@]}" --out "$dir"
+    $RFX sweep "${args[@]}" --out "$dir" || return $?
   fi
-  $RFX fit "$dir" --json > "$prefix.fit.json"
-  $PY scripts/plot_sweep.py "$dir" --rfx "$RFX" --out "$prefix" --title "$title"
+  $RFX fit "$dir" --json > "$prefix.fit.json" || return $?
+  $PY scripts/plot_sweep.py "$dir" --rfx "$RFX" --out "$prefix" --title "$title" || return $?
+}
+
+# sweep_or_stop ARGS...: sweep_one; 1 (pending) if it is on the cluster; exits if it failed.
+sweep_or_stop() {
+  local rc=0
+  sweep_one "$@" || rc=$?
+  [ "$rc" -eq 100 ] && return 1
+  [ "$rc" -ne 0 ] && { echo "reproduce.sh: the sweep $2 failed (exit $rc)" >&2; exit "$rc"; }
+  return 0
 }
 
 run_sweep() {
@@ -130,17 +141,19 @@ run_sweep() {
   local variants
   variants=$(header "$cfg" variants)
   if [ -z "$variants" ]; then
-    sweep_one "$cfg" "$OUT/$n/sweep" "$OUT/$n/sweep" "$n ($scale)" || return 0
+    sweep_or_stop "$cfg" "$OUT/$n/sweep" "$OUT/$n/sweep" "$n ($scale)" || return 0
     mv "$OUT/$n/sweep.fit.json" "$OUT/$n/fit.json"
     $PY scripts/summarize.py sweep "$n" $((SECONDS - t0)) "$OUT/$n/fit.json" > "$OUT/$n/summary.txt"
   else
-    local fits=() labels=() v tag
+    local fits=() labels=() v tag waiting=0
     for v in $variants; do
       tag=${v//=/_}
-      sweep_one "$cfg" "$OUT/$n/sweep_$tag" "$OUT/$n/sweep_$tag" "$n $v ($scale)" --set "$v" || return 0
+      sweep_or_stop "$cfg" "$OUT/$n/sweep_$tag" "$OUT/$n/sweep_$tag" "$n $v ($scale)" --set "$v" ||
+        { waiting=1; continue; }
       mv "$OUT/$n/sweep_$tag.fit.json" "$OUT/$n/fit_$tag.json"
       fits+=("$OUT/$n/fit_$tag.json"); labels+=("$v")
     done
+    [ "$waiting" -eq 1 ] && return 0
     $PY scripts/summarize.py sweep "$n" $((SECONDS - t0)) "${fits[@]}" \
       --labels "$(IFS=,; echo "${labels[*]}")" > "$OUT/$n/summary.txt"
   fi

@@ -99,6 +99,15 @@ TEST(ScriptsTest, ReproduceRunsAForwardExperimentAndATinySweep) {
   r = test::RunCommand(kReproduce + tiny);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE((r.out + r.err).find("0 trainings run, 2 reused"), std::string::npos) << r.out << r.err;
+
+  // A sweep rfx refuses stops the script with rfx's exit code, naming the sweep.
+  r = test::RunCommand(kReproduce + " 03 --out " + out + " -- --set train.steps=-5");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("train.steps"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the sweep " + out + "/03_input_skip_shifted/sweep failed (exit 2)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(FileExists(out + "/03_input_skip_shifted/summary.txt"));
 }
 
 TEST(ScriptsTest, SlurmLocalNeedsACommandAndADirectory) {
