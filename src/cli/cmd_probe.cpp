@@ -5,7 +5,9 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "rfx/probe/images.h"
 #include "rfx/probe/probe.h"
+#include "rfx/util/error.h"
 #include "rfx/util/files.h"
 
 namespace rfx::cli {
@@ -105,13 +107,27 @@ Runner AddGradient(CLI::App* probe) {
   AddConfigOptions(cmd, config.get());
   cmd->add_option("--checkpoint", o->checkpoint,
                   "Run directory of `rfx train` (config.yaml + model.pt); default: a fresh init");
-  cmd->add_option("--samples", o->samples, "Inputs to accumulate")->capture_default_str();
+  cmd->add_option("--samples", o->samples, "Inputs to accumulate (0: 16; --inputs: every image)")
+      ->capture_default_str();
   cmd->add_option("--batch", o->batch, "Inputs per backward pass")->capture_default_str();
-  cmd->add_option("--input", o->input, "noise (uniform [0,1)) | task (dataset samples)")
+  cmd->add_option("--input", o->input,
+                  "noise (uniform [0,1), the default) | task (dataset samples)");
+  cmd->add_option("--inputs", o->inputs,
+                  "DIR of PNG/JPEG images (sorted; grey, shorter side resized, centre-cropped)");
+  auto mean = std::make_shared<std::string>("0");
+  auto stdev = std::make_shared<std::string>("1");
+  cmd->add_option("--mean", *mean, "--inputs: mean(s) subtracted from [0,1] pixels (1 or C values)")
+      ->capture_default_str();
+  cmd->add_option("--std", *stdev, "--inputs: divisor(s) after the mean (1 or C values)")
       ->capture_default_str();
   cmd->add_option("--agg", o->agg, "Per-sample aggregation: abs | relu")->capture_default_str();
   cmd->add_option("--scale", o->scale, "none | log (log10(x+1))")->capture_default_str();
-  cmd->add_option("--size", o->size, "Noise input side (0: dataset.image_size)")
+  cmd->add_flag("--replknet", o->replknet,
+                "RepLKNet's erf scripts: relu'd read-out and gradient, mean, log10(x+1), their "
+                "area ratios (not with --agg/--scale/--channel)");
+  cmd->add_option("--bootstrap", o->bootstrap, "Bootstrap replicates of the 95% CIs (0: none)")
+      ->capture_default_str();
+  cmd->add_option("--size", o->size, "Noise/image input side (0: dataset.image_size)")
       ->capture_default_str();
   cmd->add_option("--channel", o->channel, "Output channel c")->capture_default_str();
   cmd->add_option("--level", o->level, "Radius threshold on the normalised centre row")
@@ -124,6 +140,20 @@ Runner AddGradient(CLI::App* probe) {
       ->required();
   cmd->add_flag("--json", *json, "Print JSON (radius, sigma, area_ratio, agg, scale, ...)");
   return [=]() -> int {
+    if (o->replknet) {
+      for (const char* flag : {"--agg", "--scale", "--channel"}) {
+        if (cmd->count(flag) > 0) {
+          throw UsageError(std::string(flag) +
+                           " cannot be combined with --replknet (it fixes the read-out to "
+                           "sum_c relu(out[c]), agg relu and scale log10(mean + 1))");
+        }
+      }
+    }
+    if ((cmd->count("--mean") > 0 || cmd->count("--std") > 0) && o->inputs.empty()) {
+      throw UsageError("--mean and --std normalise images: they need --inputs DIR");
+    }
+    o->mean = probe::ParseDoubles(*mean, "--mean");
+    o->std = probe::ParseDoubles(*stdev, "--std");
     o->validate();
     const Config c = LoadConfig(*config);
     const probe::GradientResult r = probe::RunGradient(c, *o);
@@ -150,16 +180,32 @@ Runner AddGradient(CLI::App* probe) {
       std::cout << j.dump() << "\n";
       return 0;
     }
-    std::printf(
-        "gradient ERF of %s: %d %s input(s), agg %s, scale %s, channel %d, %d×%d (%.2f s)\n",
-        r.source.c_str(), r.samples, r.input.c_str(), r.agg.c_str(), r.scale.c_str(), r.channel,
-        r.map.h, r.map.w, r.wall_s);
-    std::printf("radius at level %g: %d%s\n", r.level, r.radius,
+    const std::string readout = r.replknet ? "RepLKNet read-out sum_c relu(out[c])"
+                                           : "channel " + std::to_string(r.channel);
+    const std::string input = r.inputs.empty() ? r.input : r.input + " from " + r.inputs;
+    std::printf("gradient ERF of %s: %d %s input(s), agg %s, scale %s, %s, %d×%d (%.2f s)\n",
+                r.source.c_str(), r.samples, input.c_str(), r.agg.c_str(), r.scale.c_str(),
+                readout.c_str(), r.map.h, r.map.w, r.wall_s);
+    auto ci = [](const probe::Interval& i) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, " [95%% CI %.4g, %.4g]", i.lo, i.hi);
+      return std::string(buf);
+    };
+    std::printf("radius at level %g: %d%s%s\n", r.level, r.radius,
+                r.ci ? ci(r.ci->radius).c_str() : "",
                 r.clipped ? " (reaches the border: a lower bound)" : "");
-    std::printf("gaussian sigma (moments): x %.3f, y %.3f; centre (%.2f, %.2f)\n", r.fit.sigma_x,
-                r.fit.sigma_y, r.fit.mean_x, r.fit.mean_y);
-    for (const auto& [t, a] : r.area_ratios) {
-      std::printf("area ratio at t=%.2f: %.6f\n", t, a);
+    std::printf("gaussian sigma (moments): x %.3f%s, y %.3f%s; centre (%.2f, %.2f)\n",
+                r.fit.sigma_x, r.ci ? ci(r.ci->sigma_x).c_str() : "", r.fit.sigma_y,
+                r.ci ? ci(r.ci->sigma_y).c_str() : "", r.fit.mean_x, r.fit.mean_y);
+    for (size_t i = 0; i < r.area_ratios.size(); ++i) {
+      const probe::AreaResult& a = r.area_ratios[i];
+      const std::string side = r.replknet ? " (side " + std::to_string(a.side) + ")" : "";
+      std::printf("area ratio at t=%.2f: %.6f%s%s\n", a.t, a.ratio, side.c_str(),
+                  r.ci ? ci(r.ci->areas[i]).c_str() : "");
+    }
+    if (r.ci) {
+      std::printf("bootstrap: %d replicates over %d unit(s), seed %llu\n", r.ci->replicates,
+                  r.ci->units, static_cast<unsigned long long>(r.ci->seed));
     }
     std::printf("map: %s, %s\n", csv.c_str(), png.c_str());
     return 0;

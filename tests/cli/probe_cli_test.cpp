@@ -1,7 +1,9 @@
 // End-to-end: `rfx probe forward|gradient` and `rfx bench probe` through the real executable.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "rfx/util/files.h"
 #include "test_util.h"
@@ -10,6 +12,13 @@ namespace rfx {
 namespace {
 
 const std::string kRfx = RFX_EXE;
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
 const std::string kSmall =
     " --set train.device=cpu --set train.threads=1 --set net.skip=none --set net.width=4";
 
@@ -67,6 +76,66 @@ TEST(ProbeCliTest, BadFlagsExit2) {
   r = test::RunCommand(kRfx + " probe forward --set train.device=cuda:7 --size 9");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("train.device"), std::string::npos) << r.err;
+}
+
+TEST(ProbeCliTest, GradientFlagErrorsNameTheFlag) {
+  test::TempDir dir;
+  MakeDirs(dir / "empty");
+  struct Case {
+    std::string args, flag;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"--inputs " + dir / "empty", "--inputs"},
+           {"--inputs " + dir / "none", "--inputs"},
+           {"--inputs " + dir / "empty" + " --input noise", "--input noise"},
+           {"--replknet --agg relu", "--agg"},
+           {"--replknet --scale log", "--scale"},
+           {"--replknet --channel 1", "--channel"},
+           {"--bootstrap -1", "--bootstrap"},
+           {"--mean 0.5", "--mean"},
+           {"--inputs " + dir / "empty" + " --std 0", "--std"},
+           {"--inputs " + dir / "empty" + " --mean 0.1,0.2", "--mean"},
+       }) {
+    const auto r =
+        test::RunCommand(kRfx + " probe gradient" + kSmall + " " + c.args + " --out " + dir / "o");
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.flag), std::string::npos) << c.args << "\n" << r.err;
+  }
+  // An unreadable image: exit 2 naming --inputs and the file.
+  MakeDirs(dir / "bad");
+  WriteFileAtomic(dir / "bad/x.png", "not a png");
+  const auto r = test::RunCommand(kRfx + " probe gradient" + kSmall + " --inputs " + dir / "bad" +
+                                  " --size 8 --out " + dir / "o");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--inputs"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("x.png"), std::string::npos) << r.err;
+}
+
+TEST(ProbeCliTest, GradientReplknetWithIntervals) {
+  test::TempDir dir;
+  const auto r = test::RunCommand(kRfx + " probe gradient" + kSmall +
+                                  " --set net.depth=3 --size 24 --samples 6 --replknet"
+                                  " --bootstrap 50 --json --out " +
+                                  dir / "g");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["replknet"].get<bool>());
+  EXPECT_EQ(j["agg"], "relu");
+  EXPECT_EQ(j["bootstrap"]["replicates"].get<int>(), 50);
+  EXPECT_EQ(j["bootstrap"]["units"].get<int>(), 6);
+  const double radius = j["radius"].get<double>();
+  EXPECT_LE(j["radius_ci"][0].get<double>(), j["radius_ci"][1].get<double>());
+  EXPECT_LE(radius, 4.0);  // depth 3: nothing beyond distance 3
+  for (const auto& a : j["area_ratio"]) {
+    const int side = a["side"].get<int>();
+    EXPECT_TRUE(side == 0 || side % 2 == 1) << a;
+    EXPECT_LE(a["ci"][0].get<double>(), a["ci"][1].get<double>());
+  }
+  for (const char* axis : {"x", "y"}) {
+    const double s = j["sigma"][axis].get<double>();
+    EXPECT_LE(j["sigma_ci"][axis][0].get<double>(), s);
+    EXPECT_GE(j["sigma_ci"][axis][1].get<double>(), s);
+  }
 }
 
 TEST(ProbeCliTest, BenchProbeReportsSpeedup) {

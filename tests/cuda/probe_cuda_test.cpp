@@ -49,7 +49,7 @@ TEST_F(ProbeCudaTest, GradientOnTheGpuMatchesTheCpu) {
     EXPECT_EQ(gpu.radius, cpu.radius);
     EXPECT_NEAR(gpu.fit.sigma_x, cpu.fit.sigma_x, 1e-3 * cpu.fit.sigma_x);
     // Depth 4, kernel 3: nothing outside the 9×9 field on either device.
-    EXPECT_LE(gpu.area_ratios.back().second, 81.0 / 1024 + 1e-12);
+    EXPECT_LE(gpu.area_ratios.back().ratio, 81.0 / 1024 + 1e-12);
   }
 }
 

@@ -295,10 +295,10 @@ TEST_F(ProbeTest, RunGradientReportsItsMeasures) {
   EXPECT_EQ(r.samples, 4);
   ASSERT_EQ(r.area_ratios.size(), 4u);
   for (size_t i = 1; i < r.area_ratios.size(); ++i) {
-    EXPECT_LE(r.area_ratios[i - 1].second, r.area_ratios[i].second);
+    EXPECT_LE(r.area_ratios[i - 1].ratio, r.area_ratios[i].ratio);
   }
   // Depth 4, kernel 3: nothing outside the 9×9 field, so even t = 0.99 fits in it.
-  EXPECT_LE(r.area_ratios.back().second, 81.0 / 1024 + 1e-12);
+  EXPECT_LE(r.area_ratios.back().ratio, 81.0 / 1024 + 1e-12);
   EXPECT_GT(r.fit.sigma_x, 0.3);
   EXPECT_LT(r.fit.sigma_x, 4.0);
   EXPECT_LE(r.radius, 5);
@@ -310,7 +310,7 @@ TEST_F(ProbeTest, RunGradientReportsItsMeasures) {
   o.scale = "log";
   const GradientResult l = RunGradient(config_, o);
   EXPECT_EQ(l.scale, "log");
-  EXPECT_GE(l.area_ratios[2].second, r.area_ratios[2].second);
+  EXPECT_GE(l.area_ratios[2].ratio, r.area_ratios[2].ratio);
 
   o.scale = "none";
   o.input = "task";

@@ -1,5 +1,5 @@
-// The gradient effective receptive field (Luo et al. 2016; DESIGN §1.7) and the probe bench.
-#include <sys/resource.h>
+// The gradient effective receptive field (Luo et al. 2016; DESIGN §1.7): inputs (noise, task
+// samples, images), per-sample maps, measures and their bootstrap intervals.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -12,19 +12,34 @@
 #include "datasets/dataset.h"
 #include "rfx/nn/init.h"
 #include "rfx/probe/common.h"
+#include "rfx/probe/images.h"
 #include "rfx/probe/probe.h"
 #include "rfx/util/device.h"
 #include "rfx/util/error.h"
 
 namespace rfx::probe {
 
+namespace {
+
+// rfx's nets read one grey channel (the images are converted to it).
+constexpr int kNetInputChannels = 1;
+constexpr int kDefaultSamples = 16;
+
+nlohmann::json Pair(const Interval& i) { return nlohmann::json::array({i.lo, i.hi}); }
+
+}  // namespace
+
 void GradientOptions::validate() const {
-  if (samples < 1 || samples > 1000000) {
+  if (samples < 0 || samples > 1000000) {
     throw UsageError("--samples " + std::to_string(samples) +
                      " is out of range; allowed: 1 … 1000000");
   }
   if (batch < 1) throw UsageError("--batch " + std::to_string(batch) + " must be >= 1");
-  if (input != "noise" && input != "task") {
+  if (!inputs.empty() && !input.empty()) {
+    throw UsageError("--inputs '" + inputs + "' reads images; it cannot be combined with --input " +
+                     input + " (use one of them)");
+  }
+  if (!input.empty() && input != "noise" && input != "task") {
     throw UsageError("--input '" + input + "' is not known; allowed: noise, task");
   }
   if (agg != "abs" && agg != "relu") {
@@ -33,18 +48,33 @@ void GradientOptions::validate() const {
   if (scale != "none" && scale != "log") {
     throw UsageError("--scale '" + scale + "' is not known; allowed: none, log");
   }
+  if (bootstrap < 0 || bootstrap > 100000) {
+    throw UsageError("--bootstrap " + std::to_string(bootstrap) +
+                     " is out of range; allowed: 0 (no interval) … 100000");
+  }
+  ImageInputOptions image;
+  image.size = std::max(size, 1);
+  image.mean = mean;
+  image.std = std;
+  image.validate();
   CheckCommonFlags(size, /*size_optional=*/true, level, channel, dtype, bn);
 }
 
 nlohmann::json GradientResult::ToJson() const {
   nlohmann::json j;
-  j["method"] = "gradient (Luo et al. 2016): sum over samples of agg(d out[c,H/2,W/2] / d input)";
+  j["method"] =
+      replknet ? "RepLKNet erf scripts: mean over samples of relu(d sum_c relu(out[c,H/2,W/2]) / "
+                 "d input), log10(x+1), / max; area ratio = first centred square of side 2i+1 "
+                 "(i >= 1) holding more than t"
+               : "gradient (Luo et al. 2016): sum over samples of agg(d out[c,H/2,W/2] / d input)";
+  j["replknet"] = replknet;
   j["agg"] = agg;
   j["scale"] = scale;
   j["input"] = input;
+  if (!inputs.empty()) j["inputs"] = inputs;
   j["source"] = source;
   j["samples"] = samples;
-  j["channel"] = channel;
+  j["channel"] = replknet ? nlohmann::json(nullptr) : nlohmann::json(channel);
   j["device"] = device;
   j["dtype"] = dtype;
   j["height"] = map.h;
@@ -55,25 +85,48 @@ nlohmann::json GradientResult::ToJson() const {
   j["sigma"] = {{"x", fit.sigma_x}, {"y", fit.sigma_y}};
   j["centre"] = {{"x", fit.mean_x}, {"y", fit.mean_y}};
   nlohmann::json areas = nlohmann::json::array();
-  for (const auto& [t, r] : area_ratios) areas.push_back({{"t", t}, {"ratio", r}});
+  for (size_t i = 0; i < area_ratios.size(); ++i) {
+    const AreaResult& a = area_ratios[i];
+    nlohmann::json e = {{"t", a.t}, {"ratio", a.ratio}};
+    if (replknet) e["side"] = a.side;
+    if (ci) e["ci"] = Pair(ci->areas[i]);
+    areas.push_back(e);
+  }
   j["area_ratio"] = areas;
+  if (ci) {
+    j["radius_ci"] = Pair(ci->radius);
+    j["sigma_ci"] = {{"x", Pair(ci->sigma_x)}, {"y", Pair(ci->sigma_y)}};
+    j["bootstrap"] = {{"replicates", ci->replicates},
+                      {"units", ci->units},
+                      {"seed", ci->seed},
+                      {"level", 0.95},
+                      {"method", "percentile, resampling the input samples with replacement"}};
+  }
   j["wall_s"] = wall_s;
   return j;
 }
 
-Map GradientMap(nn::Net& net, const at::Tensor& inputs, int channel, const std::string& agg) {
-  if (inputs.dim() != 4 || inputs.size(1) != 1) {
-    throw std::invalid_argument("GradientMap: inputs must be B×1×H×W");
-  }
+at::Tensor SampleGradientMaps(nn::Net& net, const at::Tensor& inputs, int channel,
+                              const std::string& agg, bool replknet) {
+  if (inputs.dim() != 4) throw std::invalid_argument("SampleGradientMaps: inputs must be B×C×H×W");
   torch::AutoGradMode grad_mode(true);
   at::Tensor x = inputs.detach().clone();
   x.set_requires_grad(true);
   const at::Tensor out = net.forward(x);
   const int64_t h = out.size(2), w = out.size(3);
-  out.select(1, channel).select(1, h / 2).select(1, w / 2).sum().backward();
-  at::Tensor g = x.grad().select(1, 0);  // B×H×W
-  g = agg == "relu" ? g.clamp_min(0) : g.abs();
-  const at::Tensor m = g.sum(0).to(at::kCPU, at::kDouble).contiguous();
+  const at::Tensor centre = out.select(2, h / 2).select(2, w / 2);  // B×C_out
+  if (replknet) {
+    centre.clamp_min(0).sum().backward();
+  } else {
+    centre.select(1, channel).sum().backward();
+  }
+  at::Tensor g = x.grad();  // B×C×H×W
+  g = replknet || agg == "relu" ? g.clamp_min(0) : g.abs();
+  return g.sum(1).to(at::kCPU, at::kDouble).contiguous();
+}
+
+Map GradientMap(nn::Net& net, const at::Tensor& inputs, int channel, const std::string& agg) {
+  const at::Tensor m = SampleGradientMaps(net, inputs, channel, agg).sum(0).contiguous();
   Map map;
   map.h = static_cast<int>(m.size(0));
   map.w = static_cast<int>(m.size(1));
@@ -81,15 +134,75 @@ Map GradientMap(nn::Net& net, const at::Tensor& inputs, int channel, const std::
   return map;
 }
 
-void MeasureGradientMap(GradientResult& r) {
-  const int cy = r.map.h / 2, cx = r.map.w / 2;
-  const std::vector<double> row = NormalizeProfile(RowFrom(r.map, cy, cx));
-  r.radius = RadiusAtLevel(row, r.level);
-  r.clipped = r.radius >= static_cast<int>(row.size());
-  r.fit = FitGaussian(r.map);
-  r.area_ratios.clear();
-  for (double t : AreaFractions()) r.area_ratios.emplace_back(t, AreaRatio(r.map, cy, cx, t));
-}
+namespace {
+
+// Where the probe's inputs come from: noise, task samples or image files, batch by batch.
+class InputSource {
+ public:
+  InputSource(const Config& used, const GradientOptions& o, const Setup& setup) : o_(o) {
+    size_ = o.size > 0 ? o.size : static_cast<int>(used.GetInt("dataset.image_size"));
+    if (!o.inputs.empty()) {
+      files_ = ListImages(o.inputs);
+      if (o.samples > static_cast<int>(files_.size())) {
+        throw UsageError("--samples " + std::to_string(o.samples) + " is more than the " +
+                         std::to_string(files_.size()) + " image(s) in --inputs '" + o.inputs +
+                         "'");
+      }
+      samples_ = o.samples > 0 ? o.samples : static_cast<int>(files_.size());
+      kind_ = "images";
+    } else if (o.input == "task") {
+      const data::DatasetOptions data = data::DatasetOptions::FromConfig(used);
+      if (o.size > 0 && o.size != data.image_size) {
+        throw UsageError("--size " + std::to_string(o.size) +
+                         " does not apply to --input task (samples are dataset.image_size = " +
+                         std::to_string(data.image_size) + "; use --set dataset.image_size=N)");
+      }
+      size_ = data.image_size;
+      gen_ = std::make_unique<data::Generator>(data);
+      kind_ = "task";
+    } else {
+      kind_ = "noise";
+    }
+    if (samples_ == 0) samples_ = o.samples > 0 ? o.samples : kDefaultSamples;
+    if (size_ < 3) {
+      throw UsageError("the input side must be >= 3 (got " + std::to_string(size_) + ")");
+    }
+    noise_ = at::detail::createCPUGenerator(setup.seed + 0x9e3779b97f4a7c15ULL);
+  }
+  int size() const { return size_; }
+  int samples() const { return samples_; }
+  const std::string& kind() const { return kind_; }
+
+  // Samples [first, first + n) as n×C×S×S float on the CPU.
+  at::Tensor Batch(int first, int n) {
+    std::vector<at::Tensor> items;
+    if (!files_.empty()) {
+      ImageInputOptions image;
+      image.channels = kNetInputChannels;
+      image.size = size_;
+      image.mean = o_.mean;
+      image.std = o_.std;
+      for (int i = 0; i < n; ++i) items.push_back(LoadImage(files_[first + i], image));
+      return at::stack(items);
+    }
+    if (gen_) {
+      for (int i = 0; i < n; ++i) items.push_back(gen_->Make(data::kEvalStream, first + i).image);
+      return at::stack(items);
+    }
+    return at::rand({n, kNetInputChannels, size_, size_}, noise_,
+                    at::TensorOptions().dtype(at::kFloat));
+  }
+
+ private:
+  const GradientOptions& o_;
+  int size_ = 0, samples_ = 0;
+  std::string kind_;
+  std::vector<std::string> files_;
+  std::unique_ptr<data::Generator> gen_;
+  at::Generator noise_;
+};
+
+}  // namespace
 
 GradientResult RunGradient(const Config& config, const GradientOptions& options) {
   options.validate();
@@ -112,50 +225,58 @@ GradientResult RunGradient(const Config& config, const GradientOptions& options)
                ", init " + init.scheme + ", seed " + std::to_string(setup.seed) + ")";
   }
   SetBnMode(*net, options.bn);
+  InputSource source(used, options, setup);
+  const int size = source.size(), n = source.samples();
 
-  int size = options.size > 0 ? options.size : static_cast<int>(used.GetInt("dataset.image_size"));
-  std::unique_ptr<data::Generator> gen;
-  if (options.input == "task") {
-    const data::DatasetOptions data = data::DatasetOptions::FromConfig(used);
-    if (options.size > 0 && options.size != data.image_size) {
-      throw UsageError("--size " + std::to_string(options.size) +
-                       " does not apply to --input task (samples are dataset.image_size = " +
-                       std::to_string(data.image_size) + "; use --set dataset.image_size=N)");
-    }
-    size = data.image_size;
-    gen = std::make_unique<data::Generator>(data);
-  }
-  if (size < 3) throw UsageError("the input side must be >= 3 (got " + std::to_string(size) + ")");
-  at::Generator noise = at::detail::createCPUGenerator(setup.seed + 0x9e3779b97f4a7c15ULL);
-
+  // Resampling units for the bootstrap: every sample, or blocks when memory is short.
+  const bool keep_units = options.bootstrap > 0;
+  const int64_t block = keep_units ? UnitBlockSize(n, size, size, kBootstrapBudgetBytes) : n;
+  std::vector<Map> units;
+  std::vector<int64_t> counts;
   Map total;
   total.h = total.w = size;
   total.v.assign(static_cast<size_t>(size) * size, 0.0);
-  for (int done = 0; done < options.samples;) {
-    const int b = std::min(options.batch, options.samples - done);
-    at::Tensor x;
-    if (gen) {
-      std::vector<at::Tensor> images;
-      for (int i = 0; i < b; ++i) images.push_back(gen->Make(data::kEvalStream, done + i).image);
-      x = at::stack(images);
-    } else {
-      x = at::rand({b, 1, size, size}, noise, at::TensorOptions().dtype(at::kFloat));
+  for (int done = 0; done < n;) {
+    const int b = std::min(options.batch, n - done);
+    const at::Tensor x = source.Batch(done, b).to(setup.device, setup.dtype);
+    const at::Tensor maps =
+        SampleGradientMaps(*net, x, options.channel, options.agg, options.replknet);
+    for (int i = 0; i < b; ++i) {
+      const double* m = maps[i].data_ptr<double>();
+      for (size_t k = 0; k < total.v.size(); ++k) total.v[k] += m[k];
+      if (!keep_units) continue;
+      if ((done + i) % block == 0) {
+        units.push_back(Map{size, size, std::vector<double>(total.v.size(), 0.0)});
+        counts.push_back(0);
+      }
+      for (size_t k = 0; k < total.v.size(); ++k) units.back().v[k] += m[k];
+      ++counts.back();
     }
-    x = x.to(setup.device, setup.dtype);
-    const Map m = GradientMap(*net, x, options.channel, options.agg);
-    for (size_t i = 0; i < total.v.size(); ++i) total.v[i] += m.v[i];
     done += b;
   }
-  r.map = options.scale == "log" ? Log10p1(total) : total;
-  r.agg = options.agg;
-  r.scale = options.scale;
-  r.input = options.input;
-  r.samples = options.samples;
+  ErfSpec spec;
+  spec.log_scale = options.scale == "log";
+  spec.replknet = options.replknet;
+  spec.level = options.level;
+  ErfMeasures m = MeasureErf(total, n, spec);
+  r.map = std::move(m.map);
+  r.radius = m.radius;
+  r.clipped = m.clipped;
+  r.fit = m.fit;
+  r.area_ratios = m.areas;
+  if (keep_units) {
+    r.ci = BootstrapErf(units, counts, spec, options.bootstrap, setup.seed ^ 0xb0075747ULL);
+  }
+  r.replknet = options.replknet;
+  r.agg = options.replknet ? "relu" : options.agg;
+  r.scale = options.replknet ? "log10(mean + 1) / max" : options.scale;
+  r.input = source.kind();
+  r.inputs = options.inputs;
+  r.samples = n;
   r.channel = options.channel;
   r.level = options.level;
   r.device = setup.device.str();
   r.dtype = options.dtype;
-  MeasureGradientMap(r);
   r.wall_s = SecondsSince(t0);
   return r;
 }
@@ -181,58 +302,6 @@ void WriteHeatmapPng(const Map& map, const std::string& path) {
     cv::resize(colour, colour, cv::Size(), factor, factor, cv::INTER_NEAREST);
   }
   if (!cv::imwrite(path, colour)) throw std::runtime_error("cannot write " + path);
-}
-
-nlohmann::json RunProbeBench(const BenchOptions& options) {
-  if (options.max_depth < 1) throw UsageError("--max-depth must be >= 1");
-  if (options.size < 3) throw UsageError("--size must be >= 3");
-  Config config;
-  config.Set("net.arch", YAML::Node("fcn"), "bench");
-  config.Set("net.skip", YAML::Node("none"), "bench");
-  config.Set("init.scheme", YAML::Node("constant"), "bench");
-  config.Set("train.device", YAML::Node(options.device), "--device");
-  config.Set("train.threads", YAML::Node(options.threads), "--threads");
-  ForwardOptions f;
-  f.size = options.size;
-  for (int d = 1; d <= options.max_depth; ++d) f.depths.push_back(d);
-  // CPU seconds of the whole process (all intra-op threads): less sensitive than wall time to
-  // other jobs on a shared machine.
-  auto cpu_s = [] {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-  };
-  f.incremental = true;
-  double c0 = cpu_s();
-  const ForwardResult inc = RunForward(config, f);
-  const double inc_cpu = cpu_s() - c0;
-  f.incremental = false;
-  c0 = cpu_s();
-  const ForwardResult fresh = RunForward(config, f);
-  const double fresh_cpu = cpu_s() - c0;
-  bool match = inc.depths.size() == fresh.depths.size();
-  for (size_t i = 0; match && i < inc.depths.size(); ++i) {
-    match = inc.depths[i].radius == fresh.depths[i].radius;
-  }
-  nlohmann::json j;
-  j["benchmark"] = "probe forward depth scan 1.." + std::to_string(options.max_depth) + " at " +
-                   std::to_string(options.size) +
-                   "^2, fcn (skip none, width 16, kernel 3), "
-                   "constant init";
-  j["size"] = options.size;
-  j["max_depth"] = options.max_depth;
-  j["threads"] = at::get_num_threads();
-  j["device"] = inc.device;
-  j["incremental_method"] = inc.method;
-  j["incremental_s"] = inc.wall_s;
-  j["fresh_s"] = fresh.wall_s;
-  j["speedup"] = inc.wall_s > 0 ? fresh.wall_s / inc.wall_s : 0.0;
-  j["incremental_cpu_s"] = inc_cpu;
-  j["fresh_cpu_s"] = fresh_cpu;
-  j["speedup_cpu"] = inc_cpu > 0 ? fresh_cpu / inc_cpu : 0.0;
-  j["radii_match"] = match;
-  j["radius_at_max_depth"] = inc.depths.back().radius;
-  return j;
 }
 
 }  // namespace rfx::probe

@@ -6,11 +6,13 @@
 #include <c10/core/Device.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "rfx/config/config.h"
 #include "rfx/nn/net.h"
+#include "rfx/probe/erf_measures.h"
 #include "rfx/probe/metrics.h"
 
 namespace rfx::probe {
@@ -72,12 +74,20 @@ Map ImpulseResponse(nn::Net& net, int size, int channel, c10::Device device, at:
 
 // `rfx probe gradient` options.
 struct GradientOptions {
-  int samples = 16;               // --samples: inputs whose gradients are accumulated (>= 1)
-  int batch = 8;                  // --batch: inputs per backward pass (>= 1)
-  std::string input = "noise";    // --input: noise (uniform [0,1)) | task (dataset.* samples)
-  std::string agg = "abs";        // --agg: abs (|grad|) | relu (max(grad, 0)), per sample
-  std::string scale = "none";     // --scale: none | log (log10(x+1)) before the measures
-  int size = 0;                   // --size: input side for noise (0: dataset.image_size)
+  int samples = 0;     // --samples: inputs to accumulate (0: 16; with --inputs every image)
+  int batch = 8;       // --batch: inputs per backward pass (>= 1)
+  std::string input;   // --input: noise (uniform [0,1), the default) | task (dataset.* samples)
+  std::string inputs;  // --inputs DIR: its PNG/JPEG files (sorted), not with --input
+  std::vector<double> mean = {0.0};  // --mean: per-channel mean subtracted from [0,1] pixels
+  std::vector<double> std = {1.0};   // --std: per-channel divisor after the mean
+  std::string agg = "abs";           // --agg: abs (|grad|) | relu (max(grad, 0)), per sample
+  std::string scale = "none";        // --scale: none | log (log10(x+1)) before the measures
+  // --replknet: RepLKNet's erf scripts instead of agg/scale/channel: the gradient of
+  // Σ_c relu(out[c, H/2, W/2]), relu'd, averaged over samples, log10(x+1), / max, and their
+  // area-ratio rule (ReplknetAreaRatio).
+  bool replknet = false;
+  int bootstrap = 200;            // --bootstrap: B replicates of the 95% CI (0: none)
+  int size = 0;                   // --size: input side for noise and images (0: dataset.image_size)
   int channel = 0;                // --channel: output channel c of out[c, H/2, W/2]
   double level = 0.0012;          // --level: radius threshold on the normalised centre row
   std::string checkpoint;         // --checkpoint DIR: a trained run (DIR/config.yaml, model.pt)
@@ -86,34 +96,37 @@ struct GradientOptions {
   void validate() const;
 };
 
-// Area-ratio fractions reported by the gradient probe.
-inline const std::vector<double>& AreaFractions() {
-  static const std::vector<double> t = {0.2, 0.3, 0.5, 0.99};
-  return t;
-}
+// Memory the bootstrap may spend on per-sample maps (doubles): when `samples` maps of H×W do not
+// fit, consecutive samples are summed into equal blocks that are resampled instead (the units
+// reported in the CI). 256 MiB: every sample its own unit up to 4096 samples at 64², 32 at 1024².
+constexpr int64_t kBootstrapBudgetBytes = int64_t{256} << 20;
 
 struct GradientResult {
-  Map map;  // accumulated, aggregated, scaled map (input-sized)
+  Map map;  // the measured map: accumulated, aggregated, scaled (input-sized)
   std::string agg, scale, input, source, device, dtype;
+  std::string inputs;  // the --inputs directory (input "images")
+  bool replknet = false;
   int samples = 0, channel = 0;
   double level = 0;
   int radius = 0;  // along the centre row from the centre, right
   bool clipped = false;
   GaussianFit fit;
-  std::vector<std::pair<double, double>> area_ratios;  // (t, ratio)
+  std::vector<AreaResult> area_ratios;  // per AreaFractions() entry
+  std::optional<ErfCi> ci;              // unless --bootstrap 0
   double wall_s = 0;
-  nlohmann::json ToJson() const;
+  nlohmann::json ToJson() const;  // … radius_ci: [lo, hi], sigma_ci: {x: [lo, hi], y: …}, …
 };
 
-// Σ over `inputs` (B×1×H×W, any device) of agg(∂ out[b, c, H/2, W/2] / ∂ input[b]) for `net`;
-// returns a CPU double H×W map (not scaled).
+// Per-sample maps agg(∂ out[b, c, H/2, W/2] / ∂ input[b]) summed over input channels, for
+// `inputs` (B×C×H×W, any device): a CPU double B×H×W tensor. With `replknet` the read-out is
+// Σ_c relu(out[b, c, H/2, W/2]) and agg is relu (`channel` and `agg` unused).
+at::Tensor SampleGradientMaps(nn::Net& net, const at::Tensor& inputs, int channel,
+                              const std::string& agg, bool replknet = false);
+// Their sum over the batch as an H×W map (not scaled).
 Map GradientMap(nn::Net& net, const at::Tensor& inputs, int channel, const std::string& agg);
 
-// Fills in radius, σ fit and area ratios of `map` (after scaling) into `result`.
-void MeasureGradientMap(GradientResult& result);
-
 // The whole gradient probe: a fresh net from config (init.*, seed train.seed) or
-// options.checkpoint, inputs, accumulation, measures.
+// options.checkpoint, inputs, accumulation, measures, bootstrap CI (seed train.seed).
 GradientResult RunGradient(const Config& config, const GradientOptions& options);
 
 // PNG heatmap of a map (normalised to its max, OpenCV's inferno colour map, nearest-neighbour
