@@ -216,13 +216,15 @@ Runner AddGradient(CLI::App* probe) {
 
 Runner AddProbeCommand(CLI::App& app) {
   CLI::App* probe =
-      app.add_subcommand("probe", "Field probes without training: forward | gradient");
+      app.add_subcommand("probe", "Field probes without training: forward | gradient | compare");
   probe->require_subcommand(1);
   std::vector<std::pair<CLI::App*, Runner>> subs;
   Runner f = AddForward(probe);
   subs.emplace_back(probe->get_subcommands({}).back(), f);
   Runner g = AddGradient(probe);
   subs.emplace_back(probe->get_subcommands({}).back(), g);
+  Runner c = AddProbeCompareCommand(*probe);
+  subs.emplace_back(probe->get_subcommands({}).back(), c);
   return Dispatch(probe, subs);
 }
 

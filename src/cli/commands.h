@@ -19,7 +19,7 @@ Runner AddSweepCommand(CLI::App& app);    // rfx sweep
 Runner AddSlurmCommand(CLI::App& app);    // rfx slurm
 Runner AddMergeCommand(CLI::App& app);    // rfx merge
 Runner AddFitCommand(CLI::App& app);      // rfx fit
-Runner AddProbeCommand(CLI::App& app);    // rfx probe forward|gradient
+Runner AddProbeCommand(CLI::App& app);    // rfx probe forward|gradient|compare
 Runner AddTheoryCommand(CLI::App& app);   // rfx theory
 Runner AddBenchCommand(CLI::App& app);    // rfx bench dataset|train|probe
 Runner AddEnvCommand(CLI::App& app);      // rfx env
@@ -28,6 +28,8 @@ Runner AddEnvCommand(CLI::App& app);      // rfx env
 Runner AddBenchDatasetCommand(CLI::App& bench);
 Runner AddBenchTrainCommand(CLI::App& bench);
 Runner AddBenchProbeCommand(CLI::App& bench);
+// `rfx probe compare`, in its own file.
+Runner AddProbeCompareCommand(CLI::App& probe);
 
 // --config F (repeatable: merged in order, e.g. a profile then an experiment) and repeated
 // --set k=v, shared by every command that takes a config.

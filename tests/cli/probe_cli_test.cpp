@@ -138,6 +138,70 @@ TEST(ProbeCliTest, GradientReplknetWithIntervals) {
   }
 }
 
+// A tiny fcn, depths 1–3: analytic 2N+1, impulse radius within the analytic edge + 1, every
+// JSON number finite, CI lo <= estimate <= hi; table, csv and the plot.
+TEST(ProbeCliTest, CompareTinyFcn) {
+  test::TempDir dir;
+  const std::string base = kRfx + " probe compare" + kSmall + " --depths 1:3 --size 21 --samples 4";
+  auto r = test::RunCommand(base + " --bootstrap 40 --format json --plot " + dir / "c.png");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["rows"].size(), 3u);
+  for (int n = 1; n <= 3; ++n) {
+    const auto& row = j["rows"][n - 1];
+    SCOPED_TRACE(row.dump());
+    EXPECT_EQ(row["depth"].get<int>(), n);
+    EXPECT_EQ(row["analytic_rf"].get<double>(), 2 * n + 1);
+    EXPECT_EQ(row["analytic_radius"].get<double>(), n);
+    EXPECT_LE(row["impulse_radius"].get<int>(), n + 1);
+    EXPECT_GE(row["impulse_radius"].get<int>(), 1);
+    auto check_ci = [&](const nlohmann::json& est, const nlohmann::json& ci) {
+      ASSERT_TRUE(est.is_number() && ci.is_array() && ci.size() == 2u);
+      const double e = est.get<double>(), lo = ci[0].get<double>(), hi = ci[1].get<double>();
+      EXPECT_TRUE(std::isfinite(e) && std::isfinite(lo) && std::isfinite(hi));
+      EXPECT_LE(lo, e);
+      EXPECT_LE(e, hi);
+    };
+    check_ci(row["erf_radius"], row["erf_radius_ci"]);
+    check_ci(row["sigma"]["x"], row["sigma_ci"]["x"]);
+    check_ci(row["sigma"]["y"], row["sigma_ci"]["y"]);
+    ASSERT_EQ(row["area_ratio"].size(), 4u);
+    for (const auto& a : row["area_ratio"]) check_ci(a["ratio"], a["ci"]);
+    EXPECT_LE(row["erf_radius"].get<int>(), n + 1);
+  }
+  EXPECT_TRUE(FileExists(dir / "c.png"));
+  EXPECT_GT(ReadFile(dir / "c.png").size(), 10000u);
+  r = test::RunCommand(base + " --format csv --bootstrap 0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0].rfind("label,depth,analytic_rf,analytic_radius,impulse_radius", 0), 0u);
+  EXPECT_EQ(lines[2].rfind("depth 2,2,5,2,", 0), 0u) << lines[2];
+  r = test::RunCommand(base + " --bootstrap 10");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("depth 3"), std::string::npos) << r.out;
+}
+
+TEST(ProbeCliTest, CompareFlagErrorsNameTheFlag) {
+  struct Case {
+    std::string args, flag;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"--format xml", "--format"},
+           {"--plot out.pdf", "--plot"},
+           {"--depths 0:2", "--depths"},
+           {"--set net.arch=fcn_resnet50 --depths 1:2", "--depths"},
+           {"--size 2", "--size"},
+           {"--replknet --agg relu", "--agg"},
+           {"--bootstrap -3", "--bootstrap"},
+           {"--input pictures", "--input"},
+       }) {
+    const auto r = test::RunCommand(kRfx + " probe compare" + kSmall + " " + c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.flag), std::string::npos) << c.args << "\n" << r.err;
+  }
+}
+
 TEST(ProbeCliTest, BenchProbeReportsSpeedup) {
   const auto r = test::RunCommand(kRfx +
                                   " bench probe --max-depth 6 --size 24 --threads 1 "

@@ -1,0 +1,219 @@
+#include "rfx/probe/compare.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "rfx/nn/init.h"
+#include "rfx/probe/common.h"
+#include "rfx/theory/theory.h"
+#include "rfx/util/error.h"
+
+namespace rfx::probe {
+
+namespace {
+
+Config WithDepth(const Config& config, int depth) {
+  if (depth <= 0) return config;
+  Config c = config;
+  c.Set("net.depth", YAML::Node(depth), "probe compare --depths");
+  return c;
+}
+
+nlohmann::json Pair(const Interval& i) { return nlohmann::json::array({i.lo, i.hi}); }
+
+std::string Fmt(const char* format, double v) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+}  // namespace
+
+CompareTarget TargetFromConfig(const Config& config, const std::vector<int>& depths) {
+  CompareTarget t;
+  t.config = config;
+  const std::string arch = config.GetString("net.arch");
+  if (!depths.empty() && arch != "fcn") {
+    throw UsageError("--depths applies to net.arch fcn; net.arch '" + arch +
+                     "' is compared as configured (one row)");
+  }
+  t.depths = depths;
+  if (arch == "fcn" && depths.empty()) t.depths = {static_cast<int>(config.GetInt("net.depth"))};
+  t.label = arch + " from config";
+  return t;
+}
+
+void CompareOptions::validate() const {
+  if (size < 3 || size > 16384) {
+    throw UsageError("--size " + std::to_string(size) + " is out of range; allowed: 3 … 16384");
+  }
+  GradientOptions g = gradient;
+  g.size = size;
+  g.level = level;
+  g.dtype = dtype;
+  g.channel = channel;
+  g.validate();
+}
+
+CompareResult RunCompare(const CompareTarget& target, const CompareOptions& options) {
+  options.validate();
+  const auto t0 = std::chrono::steady_clock::now();
+  CompareResult result;
+  result.target = target.label;
+  result.options = options;
+  result.arch = target.config.GetString("net.arch");
+  result.init = nn::InitOptions::FromConfig(target.config).scheme;
+
+  // The impulse radii: one forward run (fcn depths in its incremental scan when exact).
+  ForwardOptions f;
+  f.size = options.size;
+  f.level = options.level;
+  f.depths = target.depths;
+  f.dtype = options.dtype;
+  f.channel = options.channel;
+  const ForwardResult forward = RunForward(target.config, f);
+
+  GradientOptions g = options.gradient;
+  g.size = options.size;
+  g.level = options.level;
+  g.dtype = options.dtype;
+  g.channel = options.channel;
+  const std::vector<int> depths = target.depths.empty() ? std::vector<int>{0} : target.depths;
+  if (forward.depths.size() != depths.size()) {
+    throw std::logic_error("RunCompare: the forward probe returned another number of depths");
+  }
+  for (size_t i = 0; i < depths.size(); ++i) {
+    const Config c = WithDepth(target.config, depths[i]);
+    CompareRow row;
+    row.depth = depths[i];
+    row.label = depths[i] > 0 ? "depth " + std::to_string(depths[i]) : result.arch;
+    const theory::Table table = theory::Analyze(theory::BuildNet(result.arch, c), options.size);
+    row.analytic_rf = table.rf();
+    row.analytic_radius = (table.rf() - 1) / 2;
+    row.impulse_radius = forward.depths[i].radius;
+    row.impulse_clipped = forward.depths[i].clipped;
+    row.erf = RunGradient(c, g);
+    result.rows.push_back(std::move(row));
+  }
+  result.wall_s = SecondsSince(t0);
+  return result;
+}
+
+nlohmann::json CompareResult::ToJson() const {
+  nlohmann::json j;
+  j["target"] = target;
+  j["arch"] = arch;
+  j["init"] = init;
+  j["size"] = options.size;
+  j["level"] = options.level;
+  j["dtype"] = options.dtype;
+  nlohmann::json rows_json = nlohmann::json::array();
+  for (const CompareRow& r : rows) {
+    const GradientResult& e = r.erf;
+    nlohmann::json row = {{"label", r.label},
+                          {"analytic_rf", r.analytic_rf},
+                          {"analytic_radius", r.analytic_radius},
+                          {"impulse_radius", r.impulse_radius},
+                          {"impulse_clipped", r.impulse_clipped},
+                          {"erf_radius", e.radius},
+                          {"erf_clipped", e.clipped},
+                          {"sigma", {{"x", e.fit.sigma_x}, {"y", e.fit.sigma_y}}}};
+    row["depth"] = r.depth > 0 ? nlohmann::json(r.depth) : nlohmann::json(nullptr);
+    nlohmann::json areas = nlohmann::json::array();
+    for (size_t k = 0; k < e.area_ratios.size(); ++k) {
+      nlohmann::json a = {{"t", e.area_ratios[k].t}, {"ratio", e.area_ratios[k].ratio}};
+      if (e.replknet) a["side"] = e.area_ratios[k].side;
+      if (e.ci) a["ci"] = Pair(e.ci->areas[k]);
+      areas.push_back(a);
+    }
+    row["area_ratio"] = areas;
+    if (e.ci) {
+      row["erf_radius_ci"] = Pair(e.ci->radius);
+      row["sigma_ci"] = {{"x", Pair(e.ci->sigma_x)}, {"y", Pair(e.ci->sigma_y)}};
+    }
+    rows_json.push_back(row);
+  }
+  j["rows"] = rows_json;
+  if (!rows.empty()) {
+    const GradientResult& e = rows.front().erf;
+    j["gradient"] = {{"agg", e.agg},     {"scale", e.scale},     {"replknet", e.replknet},
+                     {"input", e.input}, {"samples", e.samples}, {"source", e.source}};
+    if (e.ci) {
+      j["bootstrap"] = {{"replicates", e.ci->replicates}, {"units", e.ci->units}, {"level", 0.95}};
+    }
+  }
+  j["wall_s"] = wall_s;
+  return j;
+}
+
+std::string FormatCompareTable(const CompareResult& r) {
+  std::string s = "compare: " + r.target + " (init " + r.init + "), " +
+                  std::to_string(r.options.size) + "×" + std::to_string(r.options.size) +
+                  " inputs, level " + Fmt("%g", r.options.level);
+  if (!r.rows.empty()) {
+    const GradientResult& e = r.rows.front().erf;
+    s += "; gradient: " + std::to_string(e.samples) + " " + e.input + " sample(s), agg " + e.agg +
+         ", scale " + e.scale;
+    if (e.ci) s += ", 95% bootstrap CI over " + std::to_string(e.ci->replicates) + " replicates";
+  }
+  s += "\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "%-14s %8s %8s %8s %18s %22s", "row", "rf", "r_theory",
+                "r_impulse", "r_erf [CI]", "sigma_x [CI]");
+  s += line;
+  for (double t : AreaFractions()) s += Fmt("   area@%.2f", t);
+  s += "\n";
+  for (const CompareRow& row : r.rows) {
+    const GradientResult& e = row.erf;
+    std::string erf = std::to_string(e.radius) + (e.clipped ? "+" : "");
+    std::string sigma = Fmt("%.3f", e.fit.sigma_x);
+    if (e.ci) {
+      erf += " [" + Fmt("%.4g", e.ci->radius.lo) + ", " + Fmt("%.4g", e.ci->radius.hi) + "]";
+      sigma += " [" + Fmt("%.3f", e.ci->sigma_x.lo) + ", " + Fmt("%.3f", e.ci->sigma_x.hi) + "]";
+    }
+    const std::string imp = std::to_string(row.impulse_radius) + (row.impulse_clipped ? "+" : "");
+    std::snprintf(line, sizeof line, "%-14s %8g %8g %8s %18s %22s", row.label.c_str(),
+                  row.analytic_rf, row.analytic_radius, imp.c_str(), erf.c_str(), sigma.c_str());
+    s += line;
+    for (const AreaResult& a : e.area_ratios) s += Fmt("  %10.6f", a.ratio);
+    s += "\n";
+  }
+  s += "(r_impulse, r_erf: first distance below the level, so at most r_theory + 1; '+': reaches "
+       "the border, a lower bound)\n";
+  return s;
+}
+
+std::string FormatCompareCsv(const CompareResult& r) {
+  std::string s =
+      "label,depth,analytic_rf,analytic_radius,impulse_radius,impulse_clipped,erf_radius,"
+      "erf_clipped,erf_radius_lo,erf_radius_hi,sigma_x,sigma_x_lo,sigma_x_hi,sigma_y,sigma_y_lo,"
+      "sigma_y_hi";
+  for (double t : AreaFractions()) {
+    const std::string n = Fmt("%g", t);
+    s += ",area_" + n + ",area_" + n + "_lo,area_" + n + "_hi";
+  }
+  s += "\n";
+  auto num = [](double v) { return Fmt("%.9g", v); };
+  for (const CompareRow& row : r.rows) {
+    const GradientResult& e = row.erf;
+    const bool ci = e.ci.has_value();
+    auto lo_hi = [&](const Interval* i) {
+      return ci ? "," + num(i->lo) + "," + num(i->hi) : std::string(",,");
+    };
+    s += row.label + "," + (row.depth > 0 ? std::to_string(row.depth) : "") + "," +
+         num(row.analytic_rf) + "," + num(row.analytic_radius) + "," +
+         std::to_string(row.impulse_radius) + "," + (row.impulse_clipped ? "true" : "false") + "," +
+         std::to_string(e.radius) + "," + (e.clipped ? "true" : "false") +
+         lo_hi(ci ? &e.ci->radius : nullptr) + "," + num(e.fit.sigma_x) +
+         lo_hi(ci ? &e.ci->sigma_x : nullptr) + "," + num(e.fit.sigma_y) +
+         lo_hi(ci ? &e.ci->sigma_y : nullptr);
+    for (size_t k = 0; k < e.area_ratios.size(); ++k) {
+      s += "," + num(e.area_ratios[k].ratio) + lo_hi(ci ? &e.ci->areas[k] : nullptr);
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+}  // namespace rfx::probe
