@@ -118,6 +118,13 @@ TEST_F(ImageGradientTest, GradientProbeReadsEveryImage) {
   ASSERT_TRUE(r.ci.has_value());
   EXPECT_EQ(r.ci->units, 3);
   EXPECT_LE(r.area_ratios.back().ratio, 49.0 / 256 + 1e-12);  // depth 3: a 7×7 field
+  // A budget of two 16×16 double maps: the 3 samples become blocks of 2 and 1, and the interval
+  // comes from resampling those 2 units; the estimate itself does not change.
+  o.bootstrap_budget_bytes = 2 * 16 * 16 * 8;
+  const GradientResult blocks = RunGradient(config, o);
+  ASSERT_TRUE(blocks.ci.has_value());
+  EXPECT_EQ(blocks.ci->units, 2);
+  EXPECT_EQ(blocks.map.v, r.map.v);
   o.samples = 4;
   EXPECT_THROW(RunGradient(config, o), UsageError);  // more than the 3 images
   o.samples = 0;

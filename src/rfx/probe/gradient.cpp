@@ -230,7 +230,8 @@ GradientResult RunGradient(const Config& config, const GradientOptions& options)
 
   // Resampling units for the bootstrap: every sample, or blocks when memory is short.
   const bool keep_units = options.bootstrap > 0;
-  const int64_t block = keep_units ? UnitBlockSize(n, size, size, kBootstrapBudgetBytes) : n;
+  const int64_t block =
+      keep_units ? UnitBlockSize(n, size, size, options.bootstrap_budget_bytes) : n;
   std::vector<Map> units;
   std::vector<int64_t> counts;
   Map total;

@@ -72,6 +72,11 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options);
 // S×S, as a CPU double map.
 Map ImpulseResponse(nn::Net& net, int size, int channel, c10::Device device, at::ScalarType dtype);
 
+// Memory the bootstrap may spend on per-sample maps (doubles): when `samples` maps of H×W do not
+// fit, consecutive samples are summed into equal blocks that are resampled instead (the units
+// reported in the CI). 256 MiB: every sample its own unit up to 4096 samples at 64², 32 at 1024².
+constexpr int64_t kBootstrapBudgetBytes = int64_t{256} << 20;
+
 // `rfx probe gradient` options.
 struct GradientOptions {
   int samples = 0;     // --samples: inputs to accumulate (0: 16; with --inputs every image)
@@ -86,7 +91,8 @@ struct GradientOptions {
   // Σ_c relu(out[c, H/2, W/2]), relu'd, averaged over samples, log10(x+1), / max, and their
   // area-ratio rule (ReplknetAreaRatio).
   bool replknet = false;
-  int bootstrap = 200;            // --bootstrap: B replicates of the 95% CI (0: none)
+  int bootstrap = 200;  // --bootstrap: B replicates of the 95% CI (0: none)
+  int64_t bootstrap_budget_bytes = kBootstrapBudgetBytes;  // no flag: the per-sample map budget
   int size = 0;                   // --size: input side for noise and images (0: dataset.image_size)
   int channel = 0;                // --channel: output channel c of out[c, H/2, W/2]
   double level = 0.0012;          // --level: radius threshold on the normalised centre row
@@ -95,11 +101,6 @@ struct GradientOptions {
   std::string bn = "eval";        // --bn: eval | train (fcn_resnet50)
   void validate() const;
 };
-
-// Memory the bootstrap may spend on per-sample maps (doubles): when `samples` maps of H×W do not
-// fit, consecutive samples are summed into equal blocks that are resampled instead (the units
-// reported in the CI). 256 MiB: every sample its own unit up to 4096 samples at 64², 32 at 1024².
-constexpr int64_t kBootstrapBudgetBytes = int64_t{256} << 20;
 
 struct GradientResult {
   Map map;  // the measured map: accumulated, aggregated, scaled (input-sized)
