@@ -138,6 +138,22 @@ TEST(ProbeCliTest, GradientReplknetWithIntervals) {
   }
 }
 
+// The whole --replknet pipeline against an independent PyTorch reference of RepLKNet's steps
+// (tests/cli/replknet_reference.py) on a constant-weight fcn: the same map and area ratios.
+TEST(ProbeCliTest, GradientReplknetMatchesAPyTorchReference) {
+  test::TempDir dir;
+  auto r = test::RunCommand(kRfx + " probe gradient" + kSmall +
+                            " --set net.depth=4 --set init.scheme=constant --replknet --size 24"
+                            " --samples 3 --bootstrap 0 --dtype float64 --json --out " +
+                            dir / "rk.csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  WriteFileAtomic(dir / "rk.json", r.out);
+  r = test::RunCommand("/usr/bin/python3 " + std::string(RFX_SOURCE_DIR) +
+                       "/tests/cli/replknet_reference.py --map " + dir / "rk.csv" + " --json " +
+                       dir / "rk.json" + " --depth 4 --width 4 --size 24 --samples 3");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 // A tiny fcn, depths 1–3: analytic 2N+1, impulse radius within the analytic edge + 1, every
 // JSON number finite, CI lo <= estimate <= hi; table, csv and the plot.
 TEST(ProbeCliTest, CompareTinyFcn) {
