@@ -4,6 +4,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
+#include <opencv2/imgcodecs.hpp>
 
 #include "rfx/nn/init.h"
 #include "rfx/probe/common.h"
@@ -338,6 +340,46 @@ TEST_F(ProbeTest, GradientOfACheckpointUsesItsWeights) {
   ASSERT_EQ(r.map.v.size(), want.v.size());
   for (size_t i = 0; i < want.v.size(); ++i) EXPECT_NEAR(r.map.v[i], want.v[i], 1e-6);
   EXPECT_NE(r.source.find("checkpoint"), std::string::npos);
+}
+
+// NaN weights on hidden channel 0 of layer 2: an input that switches that channel on (a white
+// image) has a NaN gradient, one that leaves it off (black: ReLU's backward zeroes it) does not.
+// rfx's own modes stop at the NaN sample; --replknet skips it, as RepLKNet's script does.
+TEST_F(ProbeTest, NonFiniteGradientsStopOrAreSkippedUnderReplknet) {
+  test::TempDir dir;
+  Config run = config_;
+  run.ApplySet("net.depth=3");
+  run.ApplySet("net.width=3");
+  run.ApplySet("net.skip=none");
+  nn::NetPtr net = LinearNet(3, 3, 3, /*random_weights=*/true);
+  {
+    torch::NoGradGuard g;
+    auto params = net->named_parameters();
+    params["convs.1.weight"].select(1, 0).fill_(std::numeric_limits<float>::quiet_NaN());
+  }
+  WriteFileAtomic(dir / "config.yaml", run.Dump());
+  nn::SaveNet(*net, dir / "model.pt");
+  MakeDirs(dir / "img");
+  ASSERT_TRUE(cv::imwrite(dir / "img/a_black.png", cv::Mat(12, 12, CV_8UC1, cv::Scalar(0))));
+  ASSERT_TRUE(cv::imwrite(dir / "img/b_white.png", cv::Mat(12, 12, CV_8UC1, cv::Scalar(255))));
+  GradientOptions o;
+  o.checkpoint = dir.path();
+  o.inputs = dir / "img";
+  o.size = 12;
+  o.batch = 1;
+  o.bootstrap = 0;
+  try {
+    RunGradient(config_, o);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("sample 1 is not finite"), std::string::npos) << e.what();
+  }
+  o.replknet = true;
+  const GradientResult r = RunGradient(config_, o);
+  EXPECT_EQ(r.samples, 1);
+  EXPECT_EQ(r.skipped_nonfinite, 1);
+  EXPECT_EQ(r.ToJson()["skipped_nonfinite"].get<int>(), 1);
+  for (double v : r.map.v) EXPECT_TRUE(std::isfinite(v));
 }
 
 TEST(ProbeOptionsTest, ValidateNamesTheFlag) {

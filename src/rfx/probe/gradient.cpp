@@ -74,6 +74,7 @@ nlohmann::json GradientResult::ToJson() const {
   if (!inputs.empty()) j["inputs"] = inputs;
   j["source"] = source;
   j["samples"] = samples;
+  if (replknet) j["skipped_nonfinite"] = skipped_nonfinite;
   j["channel"] = replknet ? nlohmann::json(nullptr) : nlohmann::json(channel);
   j["device"] = device;
   j["dtype"] = dtype;
@@ -234,6 +235,7 @@ GradientResult RunGradient(const Config& config, const GradientOptions& options)
       keep_units ? UnitBlockSize(n, size, size, options.bootstrap_budget_bytes) : n;
   std::vector<Map> units;
   std::vector<int64_t> counts;
+  int in_map = 0;  // samples in the map (--replknet skips non-finite ones)
   Map total;
   total.h = total.w = size;
   total.v.assign(static_cast<size_t>(size) * size, 0.0);
@@ -244,9 +246,19 @@ GradientResult RunGradient(const Config& config, const GradientOptions& options)
         SampleGradientMaps(*net, x, options.channel, options.agg, options.replknet);
     for (int i = 0; i < b; ++i) {
       const double* m = maps[i].data_ptr<double>();
+      if (!std::all_of(m, m + total.v.size(), [](double v) { return std::isfinite(v); })) {
+        // RepLKNet's script skips such an image ("got NAN, next image"); rfx's own modes stop.
+        if (!options.replknet) {
+          throw std::runtime_error("the input gradient of sample " + std::to_string(done + i) +
+                                   " is not finite (NaN or inf)");
+        }
+        ++r.skipped_nonfinite;
+        continue;
+      }
       for (size_t k = 0; k < total.v.size(); ++k) total.v[k] += m[k];
+      ++in_map;
       if (!keep_units) continue;
-      if ((done + i) % block == 0) {
+      if ((in_map - 1) % block == 0) {
         units.push_back(Map{size, size, std::vector<double>(total.v.size(), 0.0)});
         counts.push_back(0);
       }
@@ -255,11 +267,15 @@ GradientResult RunGradient(const Config& config, const GradientOptions& options)
     }
     done += b;
   }
+  if (in_map == 0) {
+    throw std::runtime_error("the input gradient of every one of the " + std::to_string(n) +
+                             " samples is not finite (NaN or inf)");
+  }
   ErfSpec spec;
   spec.log_scale = options.scale == "log";
   spec.replknet = options.replknet;
   spec.level = options.level;
-  ErfMeasures m = MeasureErf(total, n, spec);
+  ErfMeasures m = MeasureErf(total, in_map, spec);
   r.map = std::move(m.map);
   r.radius = m.radius;
   r.clipped = m.clipped;
@@ -273,7 +289,7 @@ GradientResult RunGradient(const Config& config, const GradientOptions& options)
   r.scale = options.replknet ? "log10(mean + 1) / max" : options.scale;
   r.input = source.kind();
   r.inputs = options.inputs;
-  r.samples = n;
+  r.samples = in_map;
   r.channel = options.channel;
   r.level = options.level;
   r.device = setup.device.str();

@@ -107,7 +107,8 @@ struct GradientResult {
   std::string agg, scale, input, source, device, dtype;
   std::string inputs;  // the --inputs directory (input "images")
   bool replknet = false;
-  int samples = 0, channel = 0;
+  int samples = 0, channel = 0;  // samples: those in the map
+  int skipped_nonfinite = 0;     // --replknet: samples skipped for a NaN/inf gradient, as theirs
   double level = 0;
   int radius = 0;  // along the centre row from the centre, right
   bool clipped = false;
@@ -127,7 +128,9 @@ at::Tensor SampleGradientMaps(nn::Net& net, const at::Tensor& inputs, int channe
 Map GradientMap(nn::Net& net, const at::Tensor& inputs, int channel, const std::string& agg);
 
 // The whole gradient probe: a fresh net from config (init.*, seed train.seed) or
-// options.checkpoint, inputs, accumulation, measures, bootstrap CI (seed train.seed).
+// options.checkpoint, inputs, accumulation, measures, bootstrap CI (seed train.seed). A sample
+// whose gradient is not finite is a runtime error, except under --replknet, which skips it as
+// RepLKNet's script does (it then reads further images; rfx has a fixed list: fewer samples).
 GradientResult RunGradient(const Config& config, const GradientOptions& options);
 
 // PNG heatmap of a map (normalised to its max, OpenCV's inferno colour map, nearest-neighbour
