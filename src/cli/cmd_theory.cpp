@@ -1,6 +1,9 @@
 // rfx theory: the analytic receptive field of a net, layer by layer (table, JSON or Graphviz).
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -34,20 +37,37 @@ theory::Axes ParseInput(const std::string& text) {
 
 Runner AddTheoryCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
-      "theory", "Analytic receptive field per layer: (--net NAME | --config F) --input N|HxW");
+      "theory",
+      "Analytic receptive field per layer: (--net NAME | --config F | --model F.pt) --input N|HxW");
   auto options = std::make_shared<theory::TheoryOptions>();
   auto config = std::make_shared<ConfigArgs>();
   auto input = std::make_shared<std::string>();
   const std::string names = Join(theory::NetNames());
   cmd->add_option("--net", options->net, "Net: " + names + " (fcn reads net.* from the config)");
+  cmd->add_option("--model", options->model,
+                  "A TorchScript file (torch.jit.trace or torch.jit.script, then .save)");
   AddConfigOptions(cmd, config.get());
   cmd->add_option("--input", *input, "Input size: N (N×N) or HxW, e.g. 96x128 (px)")->required();
   cmd->add_option("--format", options->format, "table | json | dot (Graphviz)");
   cmd->add_flag("--resolution-range", options->resolution_range,
                 "Also the square input sides over which every layer is productive");
   return [options, config, input, names]() -> int {
-    if (options->net.empty() && config->files.empty() && config->sets.empty()) {
-      throw UsageError("give --net NAME (" + names + ") or --config F (theory.layers or net.*)");
+    const bool has_config = !config->files.empty() || !config->sets.empty();
+    if (!options->model.empty()) {
+      if (!options->net.empty() || has_config) {
+        throw UsageError(std::string("--model is exclusive with ") +
+                         (options->net.empty() ? "--config/--set" : "--net") +
+                         ": the model file is the whole description");
+      }
+      std::ifstream file(options->model, std::ios::binary);
+      if (!file) {
+        throw UsageError("--model " + options->model + ": cannot open it (" + std::strerror(errno) +
+                         ")");
+      }
+    }
+    if (options->net.empty() && options->model.empty() && !has_config) {
+      throw UsageError("give --net NAME (" + names +
+                       "), --config F (theory.layers or net.*) or --model F.pt (TorchScript)");
     }
     options->input = ParseInput(*input);
     options->validate();

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "rfx/theory/theory.h"
+#include "rfx/theory/torchscript.h"
 #include "rfx/util/error.h"
 #include "rfx/util/strings.h"
 
@@ -17,6 +18,10 @@ void TheoryOptions::validate() const {
   }
   if (format != "table" && format != "json" && format != "dot") {
     throw UsageError("--format '" + format + "' is not known; allowed: table, json, dot");
+  }
+  if (!model.empty() && !net.empty()) {
+    throw UsageError("--model and --net are exclusive: give one (--model " + model + ", --net " +
+                     net + ")");
   }
   if (!net.empty()) {
     const auto names = NetNames();
@@ -224,7 +229,10 @@ std::string RunTheory(const TheoryOptions& options, const Config& config) {
   options.validate();
   std::string name = options.net;
   Graph g;
-  if (name.empty()) {
+  if (!options.model.empty()) {
+    g = FromTorchScript(options.model, options.input);
+    name = options.model.substr(options.model.find_last_of('/') + 1);
+  } else if (name.empty()) {
     const YAML::Node layers = config.Get("theory.layers");
     if (layers.IsSequence() && layers.size() > 0) {
       g = FromLayerList(layers, config);

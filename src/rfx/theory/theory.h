@@ -35,6 +35,7 @@ Graph FromLayerList(const YAML::Node& list, const Config& config);
 struct TheoryOptions {
   std::string net;                // a NetNames() entry; empty = from the config (theory.layers if
                                   // non-empty, else net.arch)
+  std::string model;              // --model: a TorchScript file (exclusive with net and a config)
   Axes input = 0;                 // --input: N (N×N) or H×W, each side >= 1
   std::string format = "table";   // table | json | dot
   bool resolution_range = false;  // --resolution-range: also the usable square input sides

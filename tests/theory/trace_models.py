@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""Writes the TorchScript models of the theory and probe tests into a directory.
+
+Usage: trace_models.py OUT_DIR [NAME ...]   (default: every model below)
+
+Random weights, no downloads: torchvision's vgg16, alexnet, resnet18 and resnet50 and small
+hand-made models whose fields the tests compute by hand. Each model is written as NAME.pt.
+Exit 3 when torchvision cannot be imported (the tests skip, saying so).
+"""
+import os
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+try:
+    import torchvision
+except ImportError as e:  # the C++ tests turn exit 3 into GTEST_SKIP
+    print("trace_models.py: cannot import torchvision: %s" % e, file=sys.stderr)
+    sys.exit(3)
+
+
+def torchvision_model(name):
+    ctor = getattr(torchvision.models, name)
+    try:
+        model = ctor(weights=None)  # torchvision >= 0.13
+    except TypeError:
+        model = ctor(pretrained=False)  # older torchvision
+    # The classifiers' big Linear weights (vgg16: 25088x4096) would make files of 100s of MB;
+    # one random row broadcast over all outputs keeps the layer and stores a single row.
+    for m in model.modules():
+        if isinstance(m, nn.Linear) and m.weight.numel() > 1000000:
+            m.weight = nn.Parameter(torch.randn(1, m.in_features).expand(m.out_features, -1))
+    return model
+
+
+class ConvStack(nn.Module):
+    """N 3x3 convs with 'same' padding, 1 channel, constant weights 0.01, no bias."""
+
+    def __init__(self, depth=4):
+        super().__init__()
+        self.convs = nn.Sequential(*[nn.Conv2d(1, 1, 3, padding=1, bias=False) for _ in range(depth)])
+        for c in self.convs:
+            nn.init.constant_(c.weight, 0.01)
+
+    def forward(self, x):
+        return self.convs(x)
+
+
+class Dilated(nn.Module):
+    """conv k3 d2 p1 (the start offset moves by (d(k-1)/2 - p) = 1), relu, conv k3 s2."""
+
+    def __init__(self):
+        super().__init__()
+        self.dil = nn.Conv2d(3, 8, 3, dilation=2, padding=1)
+        self.down = nn.Conv2d(8, 8, 3, stride=2)
+
+    def forward(self, x):
+        return self.down(F.relu(self.dil(x)))
+
+
+class Transposed(nn.Module):
+    """conv k3 s2 p1, then a transposed conv k4 s2 p1 back to the input size."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.up(torch.tanh(self.down(x)))
+
+
+class Cat(nn.Module):
+    """Two branches (3x3 and 5x5 'same' convs) concatenated on channels, then a 1x1 conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Conv2d(3, 4, 5, padding=2)
+        self.mix = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        return self.mix(torch.cat([self.a(x), self.b(x)], dim=1))
+
+
+class Scripted(nn.Module):
+    """For torch.jit.script: conv k3 p1, max pool 2/2, a residual 3x3 conv, mean over H, W."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.body = nn.Conv2d(8, 8, 3, padding=1)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.stem(x)))
+        x = x + self.body(x)
+        return x.mean(dim=[2, 3])
+
+
+class Roll(nn.Module):
+    """A conv, then torch.roll: an op the theory cannot reason about."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        return torch.roll(self.conv(x), shifts=1, dims=3)
+
+
+SMALL = {
+    "convs4": (ConvStack, (1, 1, 32, 32)),
+    "dilated": (Dilated, (1, 3, 32, 32)),
+    "transposed": (Transposed, (1, 3, 32, 32)),
+    "cat": (Cat, (1, 3, 32, 32)),
+    "roll": (Roll, (1, 3, 32, 32)),
+}
+TORCHVISION = ["vgg16", "alexnet", "resnet18", "resnet50"]
+
+
+def build(name):
+    torch.manual_seed(0)
+    if name in TORCHVISION:
+        return torch.jit.trace(torchvision_model(name).eval(), torch.randn(1, 3, 64, 64))
+    if name == "scripted":
+        return torch.jit.script(Scripted().eval())
+    ctor, shape = SMALL[name]
+    return torch.jit.trace(ctor().eval(), torch.randn(*shape))
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    out = sys.argv[1]
+    names = sys.argv[2:] or TORCHVISION + list(SMALL) + ["scripted"]
+    os.makedirs(out, exist_ok=True)
+    torch.set_num_threads(1)
+    with torch.no_grad():
+        for name in names:
+            build(name).save(os.path.join(out, name + ".pt"))
+
+
+if __name__ == "__main__":
+    main()
