@@ -85,6 +85,23 @@ class Cat(nn.Module):
         return self.mix(torch.cat([self.a(x), self.b(x)], dim=1))
 
 
+class UNet(nn.Module):
+    """A U-Net step: conv, max pool, conv, nearest upsampling to the skip's size, cat, 1x1."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Conv2d(3, 4, 3, padding=1)
+        self.down = nn.MaxPool2d(2)
+        self.mid = nn.Conv2d(4, 4, 3, padding=1)
+        self.out = nn.Conv2d(8, 1, 1)
+
+    def forward(self, x):
+        e = F.relu(self.enc(x))
+        m = F.relu(self.mid(self.down(e)))
+        u = F.interpolate(m, size=e.shape[-2:], mode="nearest")
+        return self.out(torch.cat([e, u], dim=1))
+
+
 class Scripted(nn.Module):
     """For torch.jit.script: conv k3 p1, max pool 2/2, a residual 3x3 conv, mean over H, W."""
 
@@ -116,6 +133,7 @@ SMALL = {
     "dilated": (Dilated, (1, 3, 32, 32)),
     "transposed": (Transposed, (1, 3, 32, 32)),
     "cat": (Cat, (1, 3, 32, 32)),
+    "unet": (UNet, (1, 3, 32, 32)),
     "roll": (Roll, (1, 3, 32, 32)),
 }
 TORCHVISION = ["vgg16", "alexnet", "resnet18", "resnet50"]
