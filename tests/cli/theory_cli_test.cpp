@@ -5,6 +5,7 @@
 
 #include "rfx/util/files.h"
 #include "test_util.h"
+#include "traced_models.h"
 
 namespace rfx {
 namespace {
@@ -100,6 +101,43 @@ TEST(TheoryCliTest, ResolutionRange) {
   EXPECT_EQ(j["resolution_range"]["min"].get<int>(), 195);
   EXPECT_EQ(j["resolution_range"]["max"].get<int>(), 195);
   EXPECT_TRUE(j["border"].is_null());
+}
+
+TEST(TheoryCliTest, TorchScriptModel) {
+  const auto& models = test::TracedCached("convs4 roll");
+  RFX_REQUIRE_TRACED(models);
+  auto r = test::RunCommand(kRfx + " theory --model " + models / "convs4" +
+                            " --input 32x24 --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["rf"].get<int>(), 9);  // 4 × 3×3
+  EXPECT_EQ(j["net"], "convs4.pt");
+  EXPECT_EQ(j["layers"].back()["name"], "convs.3");
+  // An op the theory cannot reason about: exit 2 naming it and the model.
+  r = test::RunCommand(kRfx + " theory --model " + models / "roll" + " --input 32");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("aten::roll"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--model " + models / "roll"), std::string::npos) << r.err;
+  // --model is the whole description: not with --net or a config.
+  r = test::RunCommand(kRfx + " theory --model " + models / "convs4" + " --net vgg16 --input 32");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--model is exclusive with --net"), std::string::npos) << r.err;
+  r = test::RunCommand(kRfx + " theory --model " + models / "convs4" +
+                       " --set net.depth=3 --input 32");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--model is exclusive with --config/--set"), std::string::npos) << r.err;
+}
+
+TEST(TheoryCliTest, MissingModelFileExits2NamingTheFlag) {
+  test::TempDir dir;
+  auto r = test::RunCommand(kRfx + " theory --model " + dir / "nope.pt" + " --input 32");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--model " + dir / "nope.pt" + ": cannot open it"), std::string::npos)
+      << r.err;
+  WriteFileAtomic(dir / "text.pt", "hello\n");
+  r = test::RunCommand(kRfx + " theory --model " + dir / "text.pt" + " --input 32");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot load it as a TorchScript file"), std::string::npos) << r.err;
 }
 
 }  // namespace
