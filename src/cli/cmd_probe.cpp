@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "rfx/probe/images.h"
+#include "cli/probe_model.h"
 #include "rfx/probe/probe.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
@@ -49,12 +50,15 @@ Runner AddForward(CLI::App* probe) {
       "--out", *out,
       "FILE.csv: the profiles; DIR: profiles.csv, radii.csv, forward.json, config.yaml");
   cmd->add_flag("--json", *json, "Print JSON (radii: [{depth, radius}], method, ...)");
+  auto model = AddModelFlags(cmd);
   return [=]() -> int {
     if (!depths->empty()) o->depths = probe::ParseDepths(*depths, "--depths");
     o->incremental = !*fresh;
-    o->validate();
+    const probe::ModelOptions m = model->Resolve();
+    if (!model->active()) o->validate();
     const Config c = LoadConfig(*config);
-    const probe::ForwardResult r = probe::RunForward(c, *o);
+    const probe::ForwardResult r =
+        model->active() ? probe::RunModelForward(c, *o, m) : probe::RunForward(c, *o);
     const nlohmann::json j = r.ToJson();
     if (!out->empty()) {
       std::vector<std::string> names;
@@ -139,6 +143,7 @@ Runner AddGradient(CLI::App* probe) {
                   "config.yaml")
       ->required();
   cmd->add_flag("--json", *json, "Print JSON (radius, sigma, area_ratio, agg, scale, ...)");
+  auto model = AddModelFlags(cmd);
   return [=]() -> int {
     if (o->replknet) {
       for (const char* flag : {"--agg", "--scale", "--channel"}) {
@@ -154,9 +159,11 @@ Runner AddGradient(CLI::App* probe) {
     }
     o->mean = probe::ParseDoubles(*mean, "--mean");
     o->std = probe::ParseDoubles(*stdev, "--std");
-    o->validate();
+    const probe::ModelOptions m = model->Resolve();
+    if (!model->active()) o->validate();
     const Config c = LoadConfig(*config);
-    const probe::GradientResult r = probe::RunGradient(c, *o);
+    const probe::GradientResult r =
+        model->active() ? probe::RunModelGradient(c, *o, m) : probe::RunGradient(c, *o);
     nlohmann::json j = r.ToJson();
     std::string csv, png;
     if (EndsWith(*out, ".csv")) {

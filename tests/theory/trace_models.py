@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the TorchScript models of the theory and probe tests into a directory.
 
-Usage: trace_models.py OUT_DIR [NAME ...]   (default: every model below)
+Usage: trace_models.py OUT_DIR [NAME ...]   (default: every model below; convsN for any N)
 
 Random weights, no downloads: torchvision's vgg16, alexnet, resnet18 and resnet50 and small
 hand-made models whose fields the tests compute by hand. Each model is written as NAME.pt.
@@ -129,7 +129,6 @@ class Roll(nn.Module):
 
 
 SMALL = {
-    "convs4": (ConvStack, (1, 1, 32, 32)),
     "dilated": (Dilated, (1, 3, 32, 32)),
     "transposed": (Transposed, (1, 3, 32, 32)),
     "cat": (Cat, (1, 3, 32, 32)),
@@ -145,6 +144,8 @@ def build(name):
         return torch.jit.trace(torchvision_model(name).eval(), torch.randn(1, 3, 64, 64))
     if name == "scripted":
         return torch.jit.script(Scripted().eval())
+    if name.startswith("convs") and name[5:].isdigit():  # convsN: a stack of N
+        return torch.jit.trace(ConvStack(int(name[5:])).eval(), torch.randn(1, 1, 32, 32))
     ctor, shape = SMALL[name]
     return torch.jit.trace(ctor().eval(), torch.randn(*shape))
 
@@ -154,7 +155,7 @@ def main():
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     out = sys.argv[1]
-    names = sys.argv[2:] or TORCHVISION + list(SMALL) + ["scripted"]
+    names = sys.argv[2:] or TORCHVISION + ["convs4"] + list(SMALL) + ["scripted"]
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
     with torch.no_grad():

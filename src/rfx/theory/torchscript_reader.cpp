@@ -130,7 +130,7 @@ bool NodeReader::IsNone(const Node* node, size_t i) const {
   return iv && iv->isNone();
 }
 
-std::pair<std::string, bool> NodeReader::ModulePath(const Node* node) const {
+std::pair<std::string, bool> ModulePathOf(const Node* node) {
   std::string path;
   bool torch_nn = false;
   auto cs = node->callstack();

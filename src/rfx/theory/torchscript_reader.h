@@ -1,6 +1,7 @@
 // Reading one node of an inlined TorchScript graph for the theory walker (torchscript.cpp):
 // which kind of op it is for a receptive field, its constant arguments, its module path, and
-// errors that name the node. Internal to rfx/theory (includes torch).
+// errors that name the node. Internal to rfx (includes torch): the probes' model target
+// (rfx/probe/model.cpp) finds --node modules with ModulePathOf.
 #pragma once
 #include <torch/script.h>
 
@@ -26,6 +27,11 @@ enum class OpClass {
 // kMerge for merge-capable ops (they are element-wise with one field operand).
 OpClass Classify(const std::string& kind);
 
+// The module path of an inlined node from its call stack ("layer3.1.conv2"; "" for an op of the
+// top module's forward), and whether the innermost module is one of torch.nn's own (then the
+// path names the op itself).
+std::pair<std::string, bool> ModulePathOf(const Node* node);
+
 class NodeReader {
  public:
   explicit NodeReader(std::string model_path) : path_(std::move(model_path)) {}
@@ -38,9 +44,7 @@ class NodeReader {
   std::vector<double> Doubles(const Node* node, size_t i, const char* what) const;
   bool IsNone(const Node* node, size_t i) const;
 
-  // The module path from the inlined call stack ("layer3.1.conv2"), and whether the innermost
-  // module is one of torch.nn's own (then the path names the op itself).
-  std::pair<std::string, bool> ModulePath(const Node* node) const;
+  std::pair<std::string, bool> ModulePath(const Node* node) const { return ModulePathOf(node); }
   // "node 'aten::roll' in module 'layer1' (value %8) at code/__torch__.py:10".
   std::string Where(const Node* node) const;
   [[noreturn]] void Fail(const Node* node, const std::string& problem) const;
