@@ -18,14 +18,18 @@ namespace {
 
 // The torchvision classics (~15 s to trace, 160 MB) once per process, the small models once
 // per machine (traced_models.h).
-const test::TracedModels& Classics() { return test::Traced("vgg16 alexnet resnet18 resnet50"); }
+const test::TracedModels& Classics() {
+  return test::Traced("vgg16 alexnet resnet18 resnet50 resnet18_scripted");
+}
+const test::TracedModels& FcnResNet50() { return test::Traced("fcn_resnet50"); }
 const test::TracedModels& Models() {
-  return test::TracedCached("convs4 dilated transposed cat unet scripted roll");
+  return test::TracedCached(
+      "convs4 dilated transposed cat unet upsampling upsampling_scripted scripted roll");
 }
 
 Table FromModel(const std::string& name, Axes input) {
-  const auto& models =
-      name.rfind("resnet", 0) == 0 || name == "vgg16" || name == "alexnet" ? Classics() : Models();
+  const bool classic = name.rfind("resnet", 0) == 0 || name == "vgg16" || name == "alexnet";
+  const auto& models = name == "fcn_resnet50" ? FcnResNet50() : classic ? Classics() : Models();
   return Analyze(FromTorchScript(models / name, input), input, name);
 }
 
@@ -47,10 +51,15 @@ TEST(TorchScriptTest, TorchvisionClassicsGiveTheBuiltInTables) {
   const struct {
     const char* name;
     double rf;
-  } nets[] = {{"vgg16", 212}, {"alexnet", 195}, {"resnet18", 435}, {"resnet50", 427}};
+    const char* built_in;
+  } nets[] = {{"vgg16", 212, "vgg16"},
+              {"alexnet", 195, "alexnet"},
+              {"resnet18", 435, "resnet18"},
+              {"resnet50", 427, "resnet50"},
+              {"resnet18_scripted", 435, "resnet18"}};
   for (const auto& net : nets) {
     SCOPED_TRACE(net.name);
-    const Table built = Analyze(BuildNet(net.name, config), 224, net.name);
+    const Table built = Analyze(BuildNet(net.built_in, config), 224, net.built_in);
     const Table traced = FromModel(net.name, 224);
     ASSERT_GT(traced.rows.size(), built.rows.size());
     // Row for row up to the last conv stage: the same ops and the same fields.
@@ -72,7 +81,8 @@ TEST(TorchScriptTest, TorchvisionClassicsGiveTheBuiltInTables) {
     }
     EXPECT_TRUE(traced.rows.back().sees_everything);
     EXPECT_DOUBLE_EQ(traced.rf(), 224);
-    if (std::string(net.name) != "resnet18") continue;
+    EXPECT_TRUE(traced.warnings.empty());
+    if (std::string(net.built_in) != "resnet18") continue;  // traced and scripted
     // Layer names are the module paths (a parameter-free op in a block: block path + op).
     std::vector<std::string> names;
     for (const Row& r : traced.rows) names.push_back(r.name);
@@ -80,6 +90,24 @@ TEST(TorchScriptTest, TorchvisionClassicsGiveTheBuiltInTables) {
                              "layer4.0.downsample.0", "avgpool", "fc"}) {
       EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
     }
+  }
+}
+
+TEST(TorchScriptTest, FcnResNet50IsTheBuiltInNet) {
+  RFX_REQUIRE_TRACED(FcnResNet50());
+  // Dilated layer3/4, the FCN head, bilinear upsampling to the input's size (traced as sizes
+  // of the input), a dict output: the whole table equals the built-in net's, at any input.
+  for (const Axes input : {Axes(224), Axes(160, 200)}) {
+    const Table built = Analyze(BuildNet("fcn_resnet50", Config::Load("")), input, "built");
+    const Table traced = FromModel("fcn_resnet50", input);
+    ASSERT_EQ(traced.rows.size(), built.rows.size());
+    for (size_t i = 0; i < built.rows.size(); ++i) {
+      SCOPED_TRACE(traced.rows[i].name + " vs " + built.rows[i].name);
+      EXPECT_EQ(traced.rows[i].op, built.rows[i].op);
+      EXPECT_TRUE(traced.rows[i].h == built.rows[i].h);
+      EXPECT_TRUE(traced.rows[i].w == built.rows[i].w);
+    }
+    EXPECT_EQ(traced.rows.back().w.n, input.w);
   }
 }
 
@@ -150,6 +178,25 @@ TEST(TorchScriptTest, UNetUpsamplesToTheSkipsSize) {
   EXPECT_DOUBLE_EQ(t.rows[5].h.r, 8);
   EXPECT_DOUBLE_EQ(t.rows[5].h.r_min, 3);
   EXPECT_TRUE(t.warnings.empty());  // the skip and the upsampled path are aligned
+}
+
+TEST(TorchScriptTest, InterpolateTracedAndScripted) {
+  RFX_REQUIRE_TRACED(Models());
+  // Traced, F.interpolate is one upsample op; scripted, it is F.interpolate's code with
+  // branches on dim() and a loop building the scale list: both must give the same table.
+  for (const char* name : {"upsampling", "upsampling_scripted"}) {
+    SCOPED_TRACE(name);
+    const Table t = FromModel(name, 32);
+    ASSERT_EQ(t.rows.size(), 5u);
+    ExpectRow(t.rows[1], 16, 3, 3, 2, 0.5);  // conv k3 s2 p1
+    // ×2 bilinear: j 2 → 1, r + j_in (two neighbours), start 0.5 + (0.25 − 0.5)·2.
+    EXPECT_EQ(t.rows[2].params, "x2 bilinear");
+    ExpectRow(t.rows[2], 32, 5, 5, 1, 0);
+    ExpectRow(t.rows[3], 64, 5, 5, 0.5, -0.25);  // ×2 nearest
+    // adaptive pool 64 → 4: bins of 16, r + 15·0.5, j 8, start + 7.5·0.5.
+    EXPECT_EQ(t.rows[4].op, Op::kAdaptiveAvgPool);
+    ExpectRow(t.rows[4], 4, 12.5, 12.5, 8, 3.5);
+  }
 }
 
 TEST(TorchScriptTest, ScriptedModel) {

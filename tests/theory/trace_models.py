@@ -3,7 +3,8 @@
 
 Usage: trace_models.py OUT_DIR [NAME ...]   (default: every model below; convsN for any N)
 
-Random weights, no downloads: torchvision's vgg16, alexnet, resnet18 and resnet50 and small
+Random weights, no downloads: torchvision's vgg16, alexnet, resnet18, resnet50 and
+fcn_resnet50 (a dict output, dilated layers, bilinear upsampling to the input size), and small
 hand-made models whose fields the tests compute by hand. Each model is written as NAME.pt.
 Exit 3 when torchvision cannot be imported (the tests skip, saying so).
 """
@@ -22,11 +23,15 @@ except ImportError as e:  # the C++ tests turn exit 3 into GTEST_SKIP
 
 
 def torchvision_model(name):
-    ctor = getattr(torchvision.models, name)
+    segmentation = name.startswith("fcn_")
+    ctor = getattr(torchvision.models.segmentation if segmentation else torchvision.models, name)
+    # No weights at all (the backbone's would be downloaded by default).
+    extra = {"weights_backbone": None} if segmentation else {}
     try:
-        model = ctor(weights=None)  # torchvision >= 0.13
+        model = ctor(weights=None, **extra)  # torchvision >= 0.13
     except TypeError:
-        model = ctor(pretrained=False)  # older torchvision
+        extra = {"pretrained_backbone": False} if segmentation else {}
+        model = ctor(pretrained=False, **extra)  # older torchvision
     # The classifiers' big Linear weights (vgg16: 25088x4096) would make files of 100s of MB;
     # one random row broadcast over all outputs keeps the layer and stores a single row.
     for m in model.modules():
@@ -102,6 +107,19 @@ class UNet(nn.Module):
         return self.out(torch.cat([e, u], dim=1))
 
 
+class Upsampling(nn.Module):
+    """conv k3 s2 p1, interpolate x2 bilinear, x2 nearest, adaptive average pool to 4x4."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(1, 1, 3, stride=2, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(4)
+
+    def forward(self, x):
+        y = F.interpolate(self.c(x), scale_factor=2.0, mode="bilinear", align_corners=False)
+        return self.pool(F.interpolate(y, scale_factor=2.0, mode="nearest"))
+
+
 class Scripted(nn.Module):
     """For torch.jit.script: conv k3 p1, max pool 2/2, a residual 3x3 conv, mean over H, W."""
 
@@ -133,17 +151,23 @@ SMALL = {
     "transposed": (Transposed, (1, 3, 32, 32)),
     "cat": (Cat, (1, 3, 32, 32)),
     "unet": (UNet, (1, 3, 32, 32)),
+    "upsampling": (Upsampling, (1, 1, 32, 32)),
     "roll": (Roll, (1, 3, 32, 32)),
 }
-TORCHVISION = ["vgg16", "alexnet", "resnet18", "resnet50"]
+TORCHVISION = ["vgg16", "alexnet", "resnet18", "resnet50", "fcn_resnet50"]
 
 
 def build(name):
     torch.manual_seed(0)
-    if name in TORCHVISION:
-        return torch.jit.trace(torchvision_model(name).eval(), torch.randn(1, 3, 64, 64))
+    if name in TORCHVISION:  # fcn_resnet50 returns a dict: strict=False
+        return torch.jit.trace(torchvision_model(name).eval(), torch.randn(1, 3, 64, 64),
+                               strict=False)
     if name == "scripted":
         return torch.jit.script(Scripted().eval())
+    if name == "resnet18_scripted":  # batch norm's `if self.training` branches, Optional attrs
+        return torch.jit.script(torchvision_model("resnet18").eval())
+    if name == "upsampling_scripted":  # F.interpolate scripted: branches on dim(), list loops
+        return torch.jit.script(Upsampling().eval())
     if name.startswith("convs") and name[5:].isdigit():  # convsN: a stack of N
         return torch.jit.trace(ConvStack(int(name[5:])).eval(), torch.randn(1, 1, 32, 32))
     ctor, shape = SMALL[name]
@@ -155,7 +179,7 @@ def main():
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     out = sys.argv[1]
-    names = sys.argv[2:] or TORCHVISION + ["convs4"] + list(SMALL) + ["scripted"]
+    names = sys.argv[2:] or TORCHVISION + ["resnet18_scripted", "convs4"] + list(SMALL) + ["scripted", "upsampling_scripted"]
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
     with torch.no_grad():
