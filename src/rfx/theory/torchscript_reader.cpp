@@ -1,5 +1,12 @@
 #include "rfx/theory/torchscript_reader.h"
 
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/loop_unrolling.h>
+#include <torch/csrc/jit/passes/peephole.h>
+#include <torch/csrc/jit/passes/remove_mutation.h>
+#include <torch/csrc/jit/passes/shape_analysis.h>
+
 #include <set>
 
 #include "rfx/util/error.h"
@@ -72,12 +79,78 @@ OpClass Classify(const std::string& kind) {
 
 namespace {
 
+// The module is in eval mode: `self.training` (batch norm's and dropout's branches in
+// scripted code) is the constant false, so the constant propagation removes those branches.
+void FoldTraining(torch::jit::Block& block) {
+  for (Node* node : block.nodes()) {
+    for (auto* inner : node->blocks()) FoldTraining(*inner);
+    if (node->kind() == c10::prim::GetAttr && node->s(c10::attr::name) == "training" &&
+        node->output()->type()->kind() == c10::TypeKind::BoolType) {
+      torch::jit::WithInsertPoint guard(node);
+      node->output()->replaceAllUsesWith(node->owningGraph()->insertConstant(false));
+    }
+  }
+}
+
+// What the legacy shape analysis leaves out (upsample .vec overloads, ...): an op of the
+// field that keeps its input's rank gives a tensor of that rank.
+void PropagateRank(torch::jit::Block& block) {
+  for (Node* node : block.nodes()) {
+    for (auto* inner : node->blocks()) PropagateRank(*inner);
+    if (node->inputs().empty() || node->outputs().size() != 1) continue;
+    auto in = node->input(0)->type()->cast<c10::TensorType>();
+    auto out = node->output()->type()->cast<c10::TensorType>();
+    if (!in || !out || !in->dim() || out->dim()) continue;
+    const std::string kind = node->kind().toQualString();
+    const bool keeps_rank = kind.rfind("aten::upsample_", 0) == 0 ||
+                            Classify(kind) == OpClass::kElementwise ||
+                            Classify(kind) == OpClass::kMerge;
+    if (keeps_rank) node->output()->setType(out->withDim(*in->dim()));
+  }
+}
+
+// Scripted code checks ranks (F.interpolate: `if input.dim() == 4`) and builds lists in
+// loops: with the input known to be 4-d, shape propagation and the peephole pass make those
+// checks constants, loop unrolling and list-mutation removal make the lists constants, and
+// the constant propagation removes the branches. Best effort: a graph the passes cannot
+// handle is walked as it is.
+std::shared_ptr<torch::jit::Graph> Specialize(std::shared_ptr<torch::jit::Graph> graph) {
+  auto type = graph->inputs()[1]->type()->cast<c10::TensorType>();
+  if (!type) return graph;
+  auto typed = graph->copy();
+  try {
+    typed->inputs()[1]->setType(type->withDim(4));
+    // Each round can expose more: a folded branch leaves a loop, an unrolled loop a list.
+    for (int round = 0; round < 4; ++round) {
+      torch::jit::PropagateInputShapes(typed);
+      PropagateRank(*typed->block());
+      bool changed = torch::jit::PeepholeOptimize(typed, /*disable_shape_peepholes=*/false);
+      changed |= torch::jit::ConstantPropagation(typed);
+      changed |= torch::jit::UnrollConstantLoops(typed);
+      changed |= torch::jit::RemoveListMutation(typed);
+      if (!changed) break;
+    }
+  } catch (const std::exception&) {
+    return graph;
+  }
+  return typed;
+}
+
 int Narrow(const NodeReader& r, const Node* node, int64_t v, const char* what) {
   if (v < -(1 << 30) || v > (1 << 30)) r.Fail(node, std::string(what) + " is out of range");
   return static_cast<int>(v);
 }
 
 }  // namespace
+
+std::shared_ptr<torch::jit::Graph> InlinedForward(const torch::jit::Module& module) {
+  auto graph = module.get_method("forward").graph()->copy();
+  torch::jit::Inline(*graph);
+  FoldTraining(*graph->block());
+  if (graph->inputs().size() == 2) graph = Specialize(graph);
+  torch::jit::ConstantPropagation(graph);  // folds `if self.inplace:` and the like
+  return graph;
+}
 
 Axes NodeReader::Pair(const Node* node, size_t i, const char* what) const {
   const Value* v = node->input(i);

@@ -27,6 +27,12 @@ enum class OpClass {
 // kMerge for merge-capable ops (they are element-wise with one field operand).
 OpClass Classify(const std::string& kind);
 
+// The forward graph of `module` (in eval mode) made walkable: inlined, `self.training` false,
+// and — for a forward of one tensor, typed 4-d — rank checks, constant loops and their lists
+// folded, then constants propagated (scripted F.interpolate and batch norm lose their
+// branches). Best effort: what the passes cannot fold stays.
+std::shared_ptr<torch::jit::Graph> InlinedForward(const torch::jit::Module& module);
+
 // The module path of an inlined node from its call stack ("layer3.1.conv2"; "" for an op of the
 // top module's forward), and whether the innermost module is one of torch.nn's own (then the
 // path names the op itself).
