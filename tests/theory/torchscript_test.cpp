@@ -24,7 +24,7 @@ const test::TracedModels& Classics() {
 const test::TracedModels& FcnResNet50() { return test::Traced("fcn_resnet50"); }
 const test::TracedModels& Models() {
   return test::TracedCached(
-      "convs4 dilated transposed cat unet upsampling upsampling_scripted scripted roll");
+      "convs4 dilated transposed cat unet upsampling upsampling_scripted channels scripted roll");
 }
 
 Table FromModel(const std::string& name, Axes input) {
@@ -160,6 +160,20 @@ TEST(TorchScriptTest, CatIsAMergeOnChannels) {
   ExpectRow(t.rows[3], 32, 5, 3, 1, 0.5);
   ExpectRow(t.rows[4], 32, 5, 3, 1, 0.5);
   EXPECT_TRUE(t.warnings.empty());
+}
+
+TEST(TorchScriptTest, ChannelPlumbingKeepsFields) {
+  RFX_REQUIRE_TRACED(Models());
+  // stem k3 → chunk(2, dim 1) → cat(a, branch(b)) with branch k3 → reshape(n, c, h, w) → [:, :6]
+  // → head k1: chunk, reshape to its own H, W and the channel slice pass through.
+  const Table t = FromModel("channels", 32);
+  ASSERT_EQ(t.rows.size(), 5u);
+  ExpectRow(t.rows[1], 32, 3, 3, 1, 0.5);
+  ExpectRow(t.rows[2], 32, 5, 5, 1, 0.5);
+  EXPECT_EQ(t.rows[3].op, Op::kConcat);
+  EXPECT_EQ(t.rows[3].inputs, (std::vector<int>{1, 2}));
+  ExpectRow(t.rows[4], 32, 5, 3, 1, 0.5);
+  EXPECT_FALSE(t.rows[4].sees_everything);
 }
 
 TEST(TorchScriptTest, UNetUpsamplesToTheSkipsSize) {

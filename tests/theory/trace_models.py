@@ -120,6 +120,22 @@ class Upsampling(nn.Module):
         return self.pool(F.interpolate(y, scale_factor=2.0, mode="nearest"))
 
 
+class Channels(nn.Module):
+    """Channel plumbing that keeps fields: chunk, cat, reshape to its own (H, W), a slice."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.branch = nn.Conv2d(4, 4, 3, padding=1)
+        self.head = nn.Conv2d(6, 2, 1)
+
+    def forward(self, x):
+        a, b = self.stem(x).chunk(2, dim=1)
+        z = torch.cat([a, self.branch(b)], 1)
+        n, c, h, w = z.shape
+        return self.head(z.reshape(n, c, h, w)[:, :6])
+
+
 class Scripted(nn.Module):
     """For torch.jit.script: conv k3 p1, max pool 2/2, a residual 3x3 conv, mean over H, W."""
 
@@ -152,6 +168,7 @@ SMALL = {
     "cat": (Cat, (1, 3, 32, 32)),
     "unet": (UNet, (1, 3, 32, 32)),
     "upsampling": (Upsampling, (1, 1, 32, 32)),
+    "channels": (Channels, (1, 3, 32, 32)),
     "roll": (Roll, (1, 3, 32, 32)),
 }
 TORCHVISION = ["vgg16", "alexnet", "resnet18", "resnet50", "fcn_resnet50"]

@@ -45,7 +45,9 @@ class Walker {
   }
 
  private:
-  bool Carries(const Value* v) const { return field_.count(v) || lists_.count(v); }
+  bool Carries(const Value* v) const {
+    return field_.count(v) || lists_.count(v) || uniform_.count(v);
+  }
   bool UsesField(const Node* node) const {
     for (const Value* v : node->inputs()) {
       if (Carries(v)) return true;
@@ -122,6 +124,11 @@ class Walker {
       return;
     }
     if ((kind == "prim::ListUnpack" || kind == "prim::TupleUnpack") &&
+        uniform_.count(node->input(0))) {  // the pieces of a channel chunk / split
+      for (Value* out : node->outputs()) field_[out] = uniform_.at(node->input(0));
+      return;
+    }
+    if ((kind == "prim::ListUnpack" || kind == "prim::TupleUnpack") &&
         lists_.count(node->input(0))) {
       const auto& items = lists_.at(node->input(0));
       for (size_t i = 0; i < node->outputs().size() && i < items.size(); ++i) {
@@ -144,6 +151,7 @@ class Walker {
       return Upsample(node, kind);
     }
     if (kind == "aten::cat") return Cat(node);
+    if (ChannelOp(node, kind)) return;
     const bool reduction = kind == "aten::mean" || kind == "aten::sum" || kind == "aten::amax";
     if (reduction && !ReducesSpace(node)) return Bind(node, FieldOf(node->input(0)));
     if (cls == OpClass::kGlobal) {
@@ -165,6 +173,43 @@ class Walker {
     }
     r_.Fail(node, "rfx theory cannot reason about this op's receptive field (" +
                       std::string(kSupported) + ")");
+  }
+
+  // Ops on channels (or the batch) only, which keep every unit's field: slices, chunks and
+  // splits along dim 0 or 1, and view / reshape to (..., H, W) with H, W the sizes of the
+  // tensor itself (channel shuffles, group merges). False when the op is not one of them.
+  bool ChannelOp(Node* node, const std::string& kind) {
+    if (!field_.count(node->input(0))) return false;
+    const int from = FieldOf(node->input(0));
+    auto off_space = [&](int64_t dim) { return dim == 0 || dim == 1 || dim == -3 || dim == -4; };
+    if (kind == "prim::ConstantChunk") {
+      if (!off_space(node->i(c10::Symbol::attr("dim")))) return false;
+      for (Value* out : node->outputs()) field_[out] = from;
+      return true;
+    }
+    if (kind == "aten::slice" && off_space(r_.Int(node, 1, "dim"))) {
+      field_[node->output()] = from;
+      return true;
+    }
+    const bool pieces = kind == "aten::chunk" || kind == "aten::unsafe_chunk" ||
+                        kind == "aten::split" || kind == "aten::split_with_sizes" ||
+                        kind == "aten::unsafe_split";
+    if (pieces && node->outputs().size() == 1 && off_space(r_.Int(node, 2, "dim"))) {
+      uniform_[node->output()] = from;
+      return true;
+    }
+    if (kind != "aten::view" && kind != "aten::reshape") return false;
+    const Node* shape = node->input(1)->node();
+    if (shape->kind() != c10::prim::ListConstruct || shape->inputs().size() < 4) return false;
+    const size_t n = shape->inputs().size();
+    if (!sizes_.count(shape->input(n - 2)) || !sizes_.count(shape->input(n - 1))) return false;
+    const SizeRef h = sizes_.at(shape->input(n - 2)), w = sizes_.at(shape->input(n - 1));
+    if (h.node != from || w.node != from || (h.dim != 2 && h.dim != -2) ||
+        (w.dim != 3 && w.dim != -1)) {
+      return false;
+    }
+    field_[node->output()] = from;
+    return true;
   }
 
   // mean / sum / amax over H or W (or over everything) sees everything; over channels it is
@@ -310,6 +355,7 @@ class Walker {
   Graph g_;
   std::unordered_map<const Value*, int> field_;               // tensor -> graph node
   std::unordered_map<const Value*, std::vector<int>> lists_;  // list of tensors -> nodes
+  std::unordered_map<const Value*, int> uniform_;             // chunks of one tensor -> node
   std::unordered_map<const Value*, SizeRef> sizes_;           // int -> tensor dimension
   std::map<std::string, int> used_;                           // layer names given so far
 };
