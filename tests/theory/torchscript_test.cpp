@@ -24,7 +24,8 @@ const test::TracedModels& Classics() {
 const test::TracedModels& FcnResNet50() { return test::Traced("fcn_resnet50"); }
 const test::TracedModels& Models() {
   return test::TracedCached(
-      "convs4 dilated transposed cat unet upsampling upsampling_scripted channels scripted roll");
+      "convs4 dilated transposed cat unet upsampling upsampling_scripted channels channels_last "
+      "scripted roll");
 }
 
 Table FromModel(const std::string& name, Axes input) {
@@ -174,6 +175,19 @@ TEST(TorchScriptTest, ChannelPlumbingKeepsFields) {
   EXPECT_EQ(t.rows[3].inputs, (std::vector<int>{1, 2}));
   ExpectRow(t.rows[4], 32, 5, 3, 1, 0.5);
   EXPECT_FALSE(t.rows[4].sees_everything);
+}
+
+TEST(TorchScriptTest, ChannelsLastBlock) {
+  RFX_REQUIRE_TRACED(Models());
+  // stem k4 s4 → ConvNeXt block: dw k7 p3, permute to N,H,W,C, LayerNorm, Linear, GELU,
+  // Linear (per pixel), permute back, + the stem's output.
+  const Table t = FromModel("channels_last", 64);
+  ASSERT_EQ(t.rows.size(), 4u);
+  ExpectRow(t.rows[1], 16, 4, 4, 4, 2);    // start 0.5 + 1.5
+  ExpectRow(t.rows[2], 16, 28, 28, 4, 2);  // r 4 + 6·4
+  EXPECT_EQ(t.rows[3].op, Op::kAdd);
+  EXPECT_EQ(t.rows[3].inputs, (std::vector<int>{1, 2}));
+  ExpectRow(t.rows[3], 16, 28, 4, 4, 2);
 }
 
 TEST(TorchScriptTest, UNetUpsamplesToTheSkipsSize) {

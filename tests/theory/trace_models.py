@@ -136,6 +136,24 @@ class Channels(nn.Module):
         return self.head(z.reshape(n, c, h, w)[:, :6])
 
 
+class ChannelsLast(nn.Module):
+    """A patchify stem and a ConvNeXt block: depthwise 7x7, permute to N,H,W,C, LayerNorm,
+    Linear, GELU, Linear, permute back, residual add."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 4, stride=4)
+        self.dw = nn.Conv2d(4, 4, 7, padding=3, groups=4)
+        self.norm = nn.LayerNorm(4)
+        self.fc1 = nn.Linear(4, 16)
+        self.fc2 = nn.Linear(16, 4)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = self.norm(self.dw(x).permute(0, 2, 3, 1))
+        return x + self.fc2(F.gelu(self.fc1(y))).permute(0, 3, 1, 2)
+
+
 class Scripted(nn.Module):
     """For torch.jit.script: conv k3 p1, max pool 2/2, a residual 3x3 conv, mean over H, W."""
 
@@ -169,6 +187,7 @@ SMALL = {
     "unet": (UNet, (1, 3, 32, 32)),
     "upsampling": (Upsampling, (1, 1, 32, 32)),
     "channels": (Channels, (1, 3, 32, 32)),
+    "channels_last": (ChannelsLast, (1, 3, 64, 64)),
     "roll": (Roll, (1, 3, 32, 32)),
 }
 TORCHVISION = ["vgg16", "alexnet", "resnet18", "resnet50", "fcn_resnet50"]
