@@ -98,6 +98,11 @@ void Walker::Visit(Node* node) {
       return Bind(node, g_.Add(Name(node, op), fields));
     }
   }
+  if (kind == "prim::If" || kind == "prim::Loop") {
+    r_.Fail(node,
+            "control flow on the image tensor: rfx theory reads straight-line graphs "
+            "(torch.jit.trace the model, or script it without branches on tensors)");
+  }
   r_.Fail(node, "rfx theory cannot reason about this op's receptive field (" +
                     std::string(kSupported) + ")");
 }
