@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "rfx/probe/images.h"
 #include "cli/probe_model.h"
+#include "rfx/probe/images.h"
 #include "rfx/probe/probe.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"

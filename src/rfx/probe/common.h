@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "rfx/config/config.h"
 #include "rfx/nn/init.h"
 #include "rfx/nn/net.h"
+#include "rfx/probe/probe.h"
 
 namespace rfx::probe {
 
@@ -33,6 +35,21 @@ void CheckCommonFlags(int size, bool size_optional, double level, int channel,
 nn::NetPtr BuildInitNet(const nn::NetOptions& net, const nn::InitOptions& init, const Setup& setup);
 // eval: everything in eval mode; train: BatchNorm layers use batch statistics (dropout stays off).
 void SetBnMode(nn::Net& net, const std::string& bn);
+
+// The inputs of a gradient probe: channels, and H, W (0: --size, else dataset.image_size).
+struct InputGeometry {
+  int channels = 1;
+  int h = 0;
+  int w = 0;
+};
+// B×C×H×W inputs (on the probe's device) → B×H×W per-sample maps (double, CPU).
+using GradientSampler = std::function<at::Tensor(const at::Tensor& inputs)>;
+// What every gradient probe shares: the inputs of `options` (noise, task samples, images) batch
+// by batch through `sample`, the sum, the bootstrap units, the measures and their CIs; fills r's
+// map, measures, ci and input fields (not source, device or wall time).
+void AccumulateGradient(const Config& used, const GradientOptions& options, const Setup& setup,
+                        const InputGeometry& geometry, const GradientSampler& sample,
+                        GradientResult& r);
 
 inline double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -140,8 +140,12 @@ namespace {
 // Where the probe's inputs come from: noise, task samples or image files, batch by batch.
 class InputSource {
  public:
-  InputSource(const Config& used, const GradientOptions& o, const Setup& setup) : o_(o) {
+  InputSource(const Config& used, const GradientOptions& o, const Setup& setup,
+              const InputGeometry& geometry)
+      : o_(o), channels_(geometry.channels) {
     size_ = o.size > 0 ? o.size : static_cast<int>(used.GetInt("dataset.image_size"));
+    h_ = geometry.h > 0 ? geometry.h : size_;
+    w_ = geometry.w > 0 ? geometry.w : size_;
     if (!o.inputs.empty()) {
       files_ = ListImages(o.inputs);
       if (o.samples > static_cast<int>(files_.size())) {
@@ -158,29 +162,31 @@ class InputSource {
                          " does not apply to --input task (samples are dataset.image_size = " +
                          std::to_string(data.image_size) + "; use --set dataset.image_size=N)");
       }
-      size_ = data.image_size;
+      size_ = h_ = w_ = data.image_size;
       gen_ = std::make_unique<data::Generator>(data);
       kind_ = "task";
     } else {
       kind_ = "noise";
     }
     if (samples_ == 0) samples_ = o.samples > 0 ? o.samples : kDefaultSamples;
-    if (size_ < 3) {
-      throw UsageError("the input side must be >= 3 (got " + std::to_string(size_) + ")");
+    if (h_ < 3 || w_ < 3) {
+      throw UsageError("the input sides must be >= 3 (got " + std::to_string(h_) + "x" +
+                       std::to_string(w_) + ")");
     }
     noise_ = at::detail::createCPUGenerator(setup.seed + 0x9e3779b97f4a7c15ULL);
   }
-  int size() const { return size_; }
+  int h() const { return h_; }
+  int w() const { return w_; }
   int samples() const { return samples_; }
   const std::string& kind() const { return kind_; }
 
-  // Samples [first, first + n) as n×C×S×S float on the CPU.
+  // Samples [first, first + n) as n×C×H×W float on the CPU.
   at::Tensor Batch(int first, int n) {
     std::vector<at::Tensor> items;
     if (!files_.empty()) {
       ImageInputOptions image;
-      image.channels = kNetInputChannels;
-      image.size = size_;
+      image.channels = channels_;
+      image.size = std::min(h_, w_);
       image.mean = o_.mean;
       image.std = o_.std;
       for (int i = 0; i < n; ++i) items.push_back(LoadImage(files_[first + i], image));
@@ -190,13 +196,12 @@ class InputSource {
       for (int i = 0; i < n; ++i) items.push_back(gen_->Make(data::kEvalStream, first + i).image);
       return at::stack(items);
     }
-    return at::rand({n, kNetInputChannels, size_, size_}, noise_,
-                    at::TensorOptions().dtype(at::kFloat));
+    return at::rand({n, channels_, h_, w_}, noise_, at::TensorOptions().dtype(at::kFloat));
   }
 
  private:
   const GradientOptions& o_;
-  int size_ = 0, samples_ = 0;
+  int channels_ = 1, size_ = 0, h_ = 0, w_ = 0, samples_ = 0;
   std::string kind_;
   std::vector<std::string> files_;
   std::unique_ptr<data::Generator> gen_;
@@ -205,45 +210,26 @@ class InputSource {
 
 }  // namespace
 
-GradientResult RunGradient(const Config& config, const GradientOptions& options) {
-  options.validate();
-  const auto t0 = std::chrono::steady_clock::now();
-  const Setup setup = MakeSetup(config, options.dtype);
-  GradientResult r;
-  nn::NetPtr net;
-  Config used = config;
-  if (!options.checkpoint.empty()) {
-    nn::LoadedRun run = nn::LoadRun(options.checkpoint, setup.device);
-    net = run.net;
-    net->to(setup.dtype);
-    used = run.config;
-    r.source = "checkpoint " + options.checkpoint + " (net.arch " + net->options().arch + ")";
-  } else {
-    const nn::NetOptions net_options = nn::NetOptions::FromConfig(config);
-    const nn::InitOptions init = nn::InitOptions::FromConfig(config);
-    net = BuildInitNet(net_options, init, setup);
-    r.source = "fresh " + net_options.arch + " (depth " + std::to_string(net_options.depth) +
-               ", init " + init.scheme + ", seed " + std::to_string(setup.seed) + ")";
-  }
-  SetBnMode(*net, options.bn);
-  InputSource source(used, options, setup);
-  const int size = source.size(), n = source.samples();
+void AccumulateGradient(const Config& used, const GradientOptions& options, const Setup& setup,
+                        const InputGeometry& geometry, const GradientSampler& sample,
+                        GradientResult& r) {
+  InputSource source(used, options, setup, geometry);
+  const int h = source.h(), w = source.w(), n = source.samples();
 
   // Resampling units for the bootstrap: every sample, or blocks when memory is short.
   const bool keep_units = options.bootstrap > 0;
-  const int64_t block =
-      keep_units ? UnitBlockSize(n, size, size, options.bootstrap_budget_bytes) : n;
+  const int64_t block = keep_units ? UnitBlockSize(n, h, w, options.bootstrap_budget_bytes) : n;
   std::vector<Map> units;
   std::vector<int64_t> counts;
   int in_map = 0;  // samples in the map (--replknet skips non-finite ones)
   Map total;
-  total.h = total.w = size;
-  total.v.assign(static_cast<size_t>(size) * size, 0.0);
+  total.h = h;
+  total.w = w;
+  total.v.assign(static_cast<size_t>(h) * w, 0.0);
   for (int done = 0; done < n;) {
     const int b = std::min(options.batch, n - done);
     const at::Tensor x = source.Batch(done, b).to(setup.device, setup.dtype);
-    const at::Tensor maps =
-        SampleGradientMaps(*net, x, options.channel, options.agg, options.replknet);
+    const at::Tensor maps = sample(x);
     for (int i = 0; i < b; ++i) {
       const double* m = maps[i].data_ptr<double>();
       if (!std::all_of(m, m + total.v.size(), [](double v) { return std::isfinite(v); })) {
@@ -259,7 +245,7 @@ GradientResult RunGradient(const Config& config, const GradientOptions& options)
       ++in_map;
       if (!keep_units) continue;
       if ((in_map - 1) % block == 0) {
-        units.push_back(Map{size, size, std::vector<double>(total.v.size(), 0.0)});
+        units.push_back(Map{h, w, std::vector<double>(total.v.size(), 0.0)});
         counts.push_back(0);
       }
       for (size_t k = 0; k < total.v.size(); ++k) units.back().v[k] += m[k];
@@ -294,6 +280,33 @@ GradientResult RunGradient(const Config& config, const GradientOptions& options)
   r.level = options.level;
   r.device = setup.device.str();
   r.dtype = options.dtype;
+}
+
+GradientResult RunGradient(const Config& config, const GradientOptions& options) {
+  options.validate();
+  const auto t0 = std::chrono::steady_clock::now();
+  const Setup setup = MakeSetup(config, options.dtype);
+  GradientResult r;
+  nn::NetPtr net;
+  Config used = config;
+  if (!options.checkpoint.empty()) {
+    nn::LoadedRun run = nn::LoadRun(options.checkpoint, setup.device);
+    net = run.net;
+    net->to(setup.dtype);
+    used = run.config;
+    r.source = "checkpoint " + options.checkpoint + " (net.arch " + net->options().arch + ")";
+  } else {
+    const nn::NetOptions net_options = nn::NetOptions::FromConfig(config);
+    const nn::InitOptions init = nn::InitOptions::FromConfig(config);
+    net = BuildInitNet(net_options, init, setup);
+    r.source = "fresh " + net_options.arch + " (depth " + std::to_string(net_options.depth) +
+               ", init " + init.scheme + ", seed " + std::to_string(setup.seed) + ")";
+  }
+  SetBnMode(*net, options.bn);
+  const GradientSampler sample = [&](const at::Tensor& x) {
+    return SampleGradientMaps(*net, x, options.channel, options.agg, options.replknet);
+  };
+  AccumulateGradient(used, options, setup, InputGeometry{kNetInputChannels, 0, 0}, sample, r);
   r.wall_s = SecondsSince(t0);
   return r;
 }

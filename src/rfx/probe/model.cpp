@@ -198,50 +198,33 @@ GradientResult RunModelGradient(const Config& config, const GradientOptions& opt
   checked.channel = 0;
   checked.validate();
   if (options.input != "noise" || !options.checkpoint.empty()) {
-    throw UsageError("--model probes take noise inputs (--input noise) and no --checkpoint");
+    throw UsageError("--model probes take noise inputs or --inputs DIR, and no --checkpoint");
   }
   const auto t0 = std::chrono::steady_clock::now();
   const Setup setup = MakeSetup(config, options.dtype);
   ModelTarget target(model, setup.device, setup.dtype);
   const auto shape = InputShape(model, options.size);
-  at::Generator noise = at::detail::createCPUGenerator(setup.seed + 0x9e3779b97f4a7c15ULL);
-  Map total;
-  total.h = static_cast<int>(shape[1]);
-  total.w = static_cast<int>(shape[2]);
-  total.v.assign(static_cast<size_t>(total.h) * total.w, 0.0);
-  torch::AutoGradMode grad_mode(true);
-  for (int done = 0; done < options.samples;) {
-    const int b = std::min(options.batch, options.samples - done);
-    at::Tensor x =
-        at::rand({b, shape[0], shape[1], shape[2]}, noise, at::TensorOptions().dtype(at::kFloat));
-    x = x.to(setup.device, setup.dtype).detach();
+  const GradientSampler sample = [&](const at::Tensor& inputs) {
+    torch::AutoGradMode grad_mode(true);
+    at::Tensor x = inputs.detach().clone();
     x.set_requires_grad(true);
     const at::Tensor out = target.Forward(x);
     CheckOutput(out, options.channel, target.description());
-    out.select(1, options.channel)
-        .select(1, out.size(2) / 2)
-        .select(1, out.size(3) / 2)
-        .sum()
-        .backward();
+    const at::Tensor centre = out.select(2, out.size(2) / 2).select(2, out.size(3) / 2);
+    if (options.replknet) {
+      centre.clamp_min(0).sum().backward();
+    } else {
+      centre.select(1, options.channel).sum().backward();
+    }
     at::Tensor g = x.grad();  // B×C×H×W
-    g = options.agg == "relu" ? g.clamp_min(0) : g.abs();
-    const at::Tensor m = g.sum(at::IntArrayRef{0, 1}).to(at::kCPU, at::kDouble).contiguous();
-    const double* p = m.data_ptr<double>();
-    for (size_t i = 0; i < total.v.size(); ++i) total.v[i] += p[i];
-    done += b;
-  }
+    g = options.replknet || options.agg == "relu" ? g.clamp_min(0) : g.abs();
+    return g.sum(1).to(at::kCPU, at::kDouble).contiguous();
+  };
   GradientResult r;
-  r.map = options.scale == "log" ? Log10p1(total) : total;
-  r.agg = options.agg;
-  r.scale = options.scale;
-  r.input = "noise";
+  const InputGeometry geometry{static_cast<int>(shape[0]), static_cast<int>(shape[1]),
+                               static_cast<int>(shape[2])};
+  AccumulateGradient(config, options, setup, geometry, sample, r);
   r.source = target.description();
-  r.samples = options.samples;
-  r.channel = options.channel;
-  r.level = options.level;
-  r.device = setup.device.str();
-  r.dtype = options.dtype;
-  MeasureGradientMap(r);
   r.wall_s = SecondsSince(t0);
   return r;
 }
