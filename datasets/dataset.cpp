@@ -3,51 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <opencv2/imgproc.hpp>
 #include <vector>
 
 #include "datasets/elastic.h"
 #include "datasets/glyphs.h"
 #include "rfx/config/config.h"
 #include "rfx/util/error.h"
-#include "rfx/util/hash.h"
 #include "rfx/util/strings.h"
 
 namespace rfx::data {
 namespace {
-
-constexpr int kShift = 4;  // OpenCV drawing: 4 fractional bits (sub-pixel coordinates)
-constexpr double kOne = 1 << kShift;
-
-int Fixed(double v) { return static_cast<int>(std::lround(v * kOne)); }
-
-// Glyph geometry at a scale (px at glyph_scale 1 in comments).
-struct Geometry {
-  double s;
-  double letter_ax() const { return 4.0 * s; }  // е: ellipse half-width 4 (9 px wide)
-  double letter_ay() const { return 4.5 * s; }  // half-height 4.5 (10 px high)
-  double dot_r() const { return 1.0 * s; }      // diaeresis dots: radius 1 (3×3), 3 px off-axis
-  double dot_dx() const { return 3.0 * s; }
-  double single_ax() const { return 1.5 * s; }  // single dot: 4×3
-  double single_ay() const { return 1.0 * s; }
-  int thickness() const { return std::max(1, static_cast<int>(std::lround(s))); }
-};
-
-void DrawLetter(cv::Mat& img, double cx, double cy, const Geometry& g) {
-  const cv::Point c(Fixed(cx), Fixed(cy));
-  // The bowl: open on the lower right, below the bar (angles clockwise from +x, y down).
-  cv::ellipse(img, c, cv::Size(Fixed(g.letter_ax()), Fixed(g.letter_ay())), 0, 40, 360,
-              cv::Scalar(255), g.thickness(), cv::LINE_AA, kShift);
-  cv::line(img, cv::Point(Fixed(cx - g.letter_ax()), Fixed(cy)),
-           cv::Point(Fixed(cx + g.letter_ax()), Fixed(cy)), cv::Scalar(255), g.thickness(),
-           cv::LINE_AA, kShift);
-}
-
-cv::Mat ToFloat(const cv::Mat& u8) {
-  cv::Mat f;
-  u8.convertTo(f, CV_32F, 1.0 / 255.0);
-  return f;
-}
 
 // Bounding box of the non-zero pixels of a CV_32F image (empty box if none).
 detail::Box InkBox(const cv::Mat& img) {
@@ -90,23 +55,26 @@ void ToPadded(const cv::Mat& img, int pad, detail::PaddedImage* out) {
 // ---------------------------------------------------------------------------------------------
 // Options
 
-int DatasetOptions::min_distance() const {
-  const Geometry g{glyph_scale};
-  // Diaeresis bottom row above the letter's top anti-aliased row: 4.5 + 2·1 + 0.5 = 7 at scale 1.
-  return static_cast<int>(std::ceil(g.letter_ay() + 2 * g.dot_r() + 0.5 - 1e-9));
+const char* GlyphSetText(GlyphSet set) {
+  switch (set) {
+    case GlyphSet::kStudy:
+      return "study";
+    case GlyphSet::kDrawn:
+      return "drawn";
+  }
+  return "study";
 }
 
-int DatasetOptions::max_distance() const {
-  const Geometry g{glyph_scale};
-  const int c = image_size / 2;
-  if (kind == "dot") {
-    // The dot (plus its anti-aliased fringe) inside the canvas at any angle.
-    const int ext = static_cast<int>(std::ceil(std::max(g.single_ax(), g.single_ay()) + 1.0));
-    return std::min(c, image_size - 1 - c) - ext;
+GlyphSet ParseGlyphSet(const std::string& text) {
+  for (GlyphSet g : {GlyphSet::kStudy, GlyphSet::kDrawn}) {
+    if (text == GlyphSetText(g)) return g;
   }
-  // Diaeresis top row (centre - 1 - distance) at row 0 or below.
-  return c - 1;
+  throw ConfigError("dataset.glyphs", "value '" + text + "' is not allowed; allowed: study, drawn");
 }
+
+int DatasetOptions::min_distance() const { return detail::MinDistance(*this); }
+
+int DatasetOptions::max_distance() const { return detail::MaxDistance(*this); }
 
 void DatasetOptions::validate() const {
   if (kind != "e" && kind != "dot") {
@@ -164,6 +132,7 @@ DatasetOptions DatasetOptions::FromConfig(const Config& config) {
   try {
     // Ints into ints, numbers that float pixel maths can hold; validate() has the real ranges.
     o.kind = config.GetString("dataset.kind");
+    o.glyphs = ParseGlyphSet(config.GetString("dataset.glyphs"));
     o.image_size = config.GetInt32("dataset.image_size");
     o.distance = config.GetInt32("dataset.distance");
     o.spot = config.GetFloat("dataset.spot");
@@ -180,57 +149,6 @@ DatasetOptions DatasetOptions::FromConfig(const Config& config) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Glyphs and per-sample draws
-
-namespace detail {
-
-int Margin(const DatasetOptions& options) {
-  return static_cast<int>(std::ceil(options.amplitude - 1e-12));
-}
-
-cv::Mat RenderCanvas(const DatasetOptions& options, int label) {
-  const int m = Margin(options);
-  const int n = options.image_size + 2 * m;
-  const double c = options.image_size / 2 + m;
-  const Geometry g{options.glyph_scale};
-  cv::Mat img(n, n, CV_8U, cv::Scalar(0));
-  DrawLetter(img, c, c, g);
-  if (options.kind == "e" && label == 1) {
-    // Two dots, top row at centre - 1 - distance.
-    const double cy = c - 1 - options.distance + g.dot_r();
-    for (double sx : {-1.0, 1.0}) {
-      cv::circle(img, cv::Point(Fixed(c + sx * g.dot_dx()), Fixed(cy)), Fixed(g.dot_r()),
-                 cv::Scalar(255), cv::FILLED, cv::LINE_AA, kShift);
-    }
-  }
-  return ToFloat(img);
-}
-
-cv::Mat RenderDot(const DatasetOptions& options) {
-  const Geometry g{options.glyph_scale};
-  const int half = static_cast<int>(std::ceil(g.single_ax() + 2));
-  const int p = 2 * half + 2;
-  cv::Mat img(p, p, CV_8U, cv::Scalar(0));
-  // Centred half a pixel right of a pixel centre, so the core is 4×3 px of ink.
-  cv::ellipse(img, cv::Point(Fixed(half + 0.5), Fixed(half)),
-              cv::Size(Fixed(g.single_ax()), Fixed(g.single_ay())), 0, 0, 360, cv::Scalar(255),
-              cv::FILLED, cv::LINE_AA, kShift);
-  return ToFloat(img);
-}
-
-uint64_t SampleKey(const DatasetOptions& options, uint64_t stream, uint64_t index) {
-  return DeriveSeed(options.seed, stream, index);
-}
-
-int LabelOf(uint64_t key) { return static_cast<int>(Mix64(key ^ 0x6C6162656CULL) >> 63); }
-
-double DotUOf(uint64_t key) {
-  return static_cast<double>(Mix64(key ^ 0x616E676C65ULL) >> 11) * 0x1.0p-53;
-}
-
-}  // namespace detail
-
-// ---------------------------------------------------------------------------------------------
 // Generator
 
 struct Generator::Impl {
@@ -239,11 +157,12 @@ struct Generator::Impl {
   bool dot = false;
   detail::PaddedImage canvas[2];      // source per label (dot kind: both the letter)
   std::vector<detail::Box> boxes[2];  // output boxes that can receive ink, per label
-  detail::PaddedImage dot_patch;      // dot kind: the dot, centred on (dot_cx, dot_cy)
-  double dot_cx = 0, dot_cy = 0;
-  detail::Box dot_ink;      // ink of the dot in patch coordinates
-  double dot_range = 0;     // radians
-  std::vector<float> spot;  // the target spot rows [spot_y0, spot_y1) × [x0, x1)
+  detail::DotPatch dot_layer;         // dot kind: the dot layer (glyphs.h)
+  detail::PaddedImage dot_patch;      // ... its image with a zero border
+  detail::Box dot_rect;               // the dot's pasted rectangle in patch coordinates
+  detail::Box letter_ink;             // output pixels of the letter's (unaugmented) ink
+  double dot_range = 0;               // radians
+  std::vector<float> spot;            // the target spot rows [spot_y0, spot_y1) × [x0, x1)
   detail::Box spot_box;
 };
 
@@ -267,7 +186,8 @@ Generator::Generator(const DatasetOptions& options) : options_(options) {
   auto to_output = [&](detail::Box b) {
     return detail::Box{b.x0 - im.margin, b.y0 - im.margin, b.x1 - im.margin, b.y1 - im.margin};
   };
-  const detail::Box letter = Grow(to_output(InkBox(canvas[0])), below, above, im.size);
+  im.letter_ink = to_output(InkBox(canvas[0]));
+  const detail::Box letter = Grow(im.letter_ink, below, above, im.size);
   for (int label = 0; label < 2; ++label) {
     ToPadded(canvas[label], pad, &im.canvas[label]);
     im.boxes[label] = {letter};
@@ -281,11 +201,12 @@ Generator::Generator(const DatasetOptions& options) : options_(options) {
       im.boxes[1] = {letter, marks};
     }
   } else {
-    cv::Mat d = detail::RenderDot(options_);
-    ToPadded(d, pad, &im.dot_patch);
-    im.dot_cx = d.cols / 2 - 0.5;
-    im.dot_cy = d.rows / 2 - 1;
-    im.dot_ink = InkBox(d);
+    im.dot_layer = detail::RenderDot(options_);
+    ToPadded(im.dot_layer.image, pad, &im.dot_patch);
+    // The study pastes the whole bitmap (it overwrites what is under it); drawn dots add ink.
+    im.dot_rect = options_.glyphs == GlyphSet::kStudy
+                      ? detail::Box{0, 0, im.dot_layer.image.cols, im.dot_layer.image.rows}
+                      : InkBox(im.dot_layer.image);
     im.dot_range = options_.dot_angle_range_deg * M_PI / 180.0;
   }
   // The spot exp(-(dx²+dy²)/spot²) around the centre; only its non-zero floats are stored.
@@ -334,20 +255,34 @@ int Generator::Fill(uint64_t stream, uint64_t index, float* image, float* target
   }
   detail::Box dot_box;
   if (im.dot && label == 1) {
+    // The study's angle a is this theta: dot centre (row, column) = (centre + d·sin a,
+    // centre + d·cos a), image rows pointing down, so 3π/2 is straight up.
     const double theta = 1.5 * M_PI + im.dot_range * (detail::DotUOf(key) - 0.5);
     const double tx = im.centre + options_.distance * std::cos(theta);
     const double ty = im.centre + options_.distance * std::sin(theta);
-    // Output (x, y) reads the patch at (x + ox, y + oy): the patch is pasted on the pixel grid
-    // (like a glyph drawn there, keeping its 4×3 shape), its dot centre within half a pixel of
-    // (tx, ty) per axis.
-    const double ox = std::round(im.dot_cx - tx), oy = std::round(im.dot_cy - ty);
-    // ox, oy are integers: the patch's ink box maps to output pixels exactly.
-    const detail::Box ink = {
-        im.dot_ink.x0 - static_cast<int>(ox), im.dot_ink.y0 - static_cast<int>(oy),
-        im.dot_ink.x1 - static_cast<int>(ox), im.dot_ink.y1 - static_cast<int>(oy)};
-    dot_box = Grow(ink, im.below, im.above, im.size);
-    detail::AddCubicSamples(im.dot_patch, ox, oy, field, m, m, scale_x, scale_y, dot_box, image,
-                            im.size);
+    int ox = 0, oy = 0;
+    detail::DotOffset(options_, im.dot_layer, tx, ty, &ox, &oy);
+    // Output (x, y) shows patch (x + ox, y + oy): the rectangle maps to output pixels exactly.
+    const detail::Box rect = {im.dot_rect.x0 - ox, im.dot_rect.y0 - oy, im.dot_rect.x1 - ox,
+                              im.dot_rect.y1 - oy};
+    dot_box = Grow(rect, im.below, im.above, im.size);
+    const detail::PaddedImage* patch = &im.dot_patch;
+    if (options_.glyphs == GlyphSet::kStudy && Overlap(rect, im.letter_ink)) {
+      // Pasting overwrites: letter + (dot − letter under the rectangle) is the pasted canvas, and
+      // the remap is linear, so the letter's ink under the dot leaves the dot's layer.
+      static thread_local detail::PaddedImage over;
+      over = im.dot_patch;
+      const detail::Box both = {
+          std::max(rect.x0, im.letter_ink.x0), std::max(rect.y0, im.letter_ink.y0),
+          std::min(rect.x1, im.letter_ink.x1), std::min(rect.y1, im.letter_ink.y1)};
+      for (int y = both.y0; y < both.y1; ++y) {
+        for (int x = both.x0; x < both.x1; ++x) {
+          over.row(y + oy)[x + ox] -= im.canvas[0].row(y + m)[x + m];
+        }
+      }
+      patch = &over;
+    }
+    detail::AddCubicSamples(*patch, ox, oy, field, m, m, scale_x, scale_y, dot_box, image, im.size);
   }
   for (const auto& box : im.boxes[label]) detail::ClampBox(box, image, im.size);
   if (!dot_box.empty()) detail::ClampBox(dot_box, image, im.size);

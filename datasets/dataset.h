@@ -14,23 +14,34 @@ class Config;
 
 namespace rfx::data {
 
+// Which glyphs are pasted (dataset.glyphs), their text in one place.
+enum class GlyphSet {
+  kStudy,  // the study's own bitmaps (vedenev/receptive_field_research images_symbols/, MIT)
+  kDrawn,  // rfx's procedural OpenCV drawing (ellipse е, 3×3 dots)
+};
+const char* GlyphSetText(GlyphSet set);
+// The set named `text`; ConfigError for dataset.glyphs naming what is allowed otherwise.
+GlyphSet ParseGlyphSet(const std::string& text);
+
 // Every knob of the recipe; defaults are the paper's values. Config keys under `dataset.`.
 struct DatasetOptions {
-  std::string kind = "e";            // dataset.kind: "e" (е/ё) | "dot"
-  int image_size = 128;              // dataset.image_size: canvas side, px
-  int distance = 12;                 // dataset.distance: px (diaeresis gap / dot radius)
-  double spot = 1.8;                 // dataset.spot: target Gaussian width, px
-  double glyph_scale = 1.0;          // dataset.glyph_scale: glyph size multiplier
-  double dot_angle_range_deg = 360;  // dataset.dot_angle_range_deg: (0, 360]
-  double amplitude = 1.2;            // dataset.augment.amplitude: max displacement, px (>= 0)
-  int kernel = 5;                    // dataset.augment.kernel: box blur side (odd, 1..15)
-  uint64_t seed = 0;                 // dataset.seed
+  std::string kind = "e";              // dataset.kind: "e" (е/ё) | "dot"
+  int image_size = 128;                // dataset.image_size: canvas side, px
+  int distance = 12;                   // dataset.distance: px (diaeresis gap / dot radius)
+  double spot = 1.8;                   // dataset.spot: target Gaussian width, px
+  GlyphSet glyphs = GlyphSet::kStudy;  // dataset.glyphs: study | drawn
+  double glyph_scale = 1.0;            // dataset.glyph_scale: glyph size multiplier
+  double dot_angle_range_deg = 360;    // dataset.dot_angle_range_deg: (0, 360]
+  double amplitude = 1.2;              // dataset.augment.amplitude: max displacement, px (>= 0)
+  int kernel = 5;                      // dataset.augment.kernel: box blur side (odd, 1..15)
+  uint64_t seed = 0;                   // dataset.seed
 
   // Throws ConfigError naming the key, the value and the allowed range.
   void validate() const;
   // The allowed range of `distance` for the other options: from the smallest gap that keeps the
-  // diaeresis (or dot) off the letter (7 px at glyph_scale 1) to the largest that keeps it on
-  // the canvas (image_size/2 - 1 for "e", image_size/2 - 4 for "dot" at glyph_scale 1).
+  // diaeresis off the letter (7 px at glyph_scale 1, both glyph sets; the dot kind uses the same
+  // lower end) to the largest that keeps the mark on the canvas (image_size/2 - 1 for "e";
+  // for "dot" at glyph_scale 1: image_size/2 - 2 with the study's glyphs, - 4 drawn).
   int min_distance() const;
   int max_distance() const;
   // Reads `dataset.*` and validates (errors carry the key's file line).

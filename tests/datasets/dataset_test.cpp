@@ -56,11 +56,14 @@ Extent InkExtent(const std::vector<float>& img, int s, int y0, int y1, float thr
   return e;
 }
 
-DatasetOptions NoAugment(const std::string& kind, int distance) {
+// Unaugmented options. The glyph set is named at every call: tests of the drawn glyphs' shapes
+// must not silently switch to the default (study) set.
+DatasetOptions NoAugment(const std::string& kind, int distance, GlyphSet glyphs) {
   DatasetOptions o;
   o.kind = kind;
   o.distance = distance;
   o.amplitude = 0;
+  o.glyphs = glyphs;
   return o;
 }
 
@@ -76,15 +79,22 @@ TEST(DatasetOptionsTest, DefaultsAreValidAndArePapersValues) {
   EXPECT_EQ(c.kernel, 5);
   EXPECT_DOUBLE_EQ(c.dot_angle_range_deg, 360);
   EXPECT_EQ(c.seed, 0u);
-  EXPECT_EQ(o.min_distance(), 7);  // the paper's sweep starts at 7
-  EXPECT_EQ(o.max_distance(), 63);
-  o.kind = "dot";
-  EXPECT_EQ(o.max_distance(), 60);
+  EXPECT_EQ(c.glyphs, GlyphSet::kStudy);
+  for (GlyphSet set : {GlyphSet::kStudy, GlyphSet::kDrawn}) {
+    DatasetOptions d;
+    d.glyphs = set;
+    EXPECT_EQ(d.min_distance(), 7);  // the paper's sweep starts at 7
+    EXPECT_EQ(d.max_distance(), 63);
+    d.kind = "dot";
+    EXPECT_EQ(d.min_distance(), 7);
+    // The study's 3×4 dot rectangle spans centre row ±1, columns −2..+1: 64 − 2 = 62.
+    EXPECT_EQ(d.max_distance(), set == GlyphSet::kStudy ? 62 : 60);
+  }
 }
 
 TEST(GlyphTest, LetterIsAbout9By10AtTheCentre) {
   for (double scale : {1.0, 2.0}) {
-    DatasetOptions o = NoAugment("e", 30);
+    DatasetOptions o = NoAugment("e", 30, GlyphSet::kDrawn);
     o.glyph_scale = scale;
     Generator g(o);
     const Drawn d = Draw(g, Find(g, 0));
@@ -102,7 +112,7 @@ TEST(GlyphTest, LetterIsAbout9By10AtTheCentre) {
 
 TEST(GlyphTest, DiaeresisTopRowIsCentreMinusOneMinusDistance) {
   for (int distance : {7, 8, 12, 30, 63}) {
-    Generator g(NoAugment("e", distance));
+    Generator g(NoAugment("e", distance, GlyphSet::kDrawn));
     const Drawn yo = Draw(g, Find(g, 1));
     const Drawn e = Draw(g, Find(g, 0));
     ASSERT_EQ(yo.label, 1);
@@ -137,7 +147,7 @@ bool DotCentre(const std::vector<float>& img, int s, double r_min, double* cx, d
 
 TEST(GlyphTest, DotSitsAtTheRadiusWithinTheAngleRange) {
   for (double range : {360.0, 180.0, 40.0}) {
-    DatasetOptions o = NoAugment("dot", 12);
+    DatasetOptions o = NoAugment("dot", 12, GlyphSet::kDrawn);
     o.dot_angle_range_deg = range;
     Generator g(o);
     double lo = 1e9, hi = -1e9;
@@ -164,7 +174,7 @@ TEST(GlyphTest, DotSitsAtTheRadiusWithinTheAngleRange) {
     EXPECT_GT(hi, range / 2 * 0.85) << range;
   }
   // A dot is about 4×3 px: straight up with range tiny.
-  DatasetOptions o = NoAugment("dot", 20);
+  DatasetOptions o = NoAugment("dot", 20, GlyphSet::kDrawn);
   o.dot_angle_range_deg = 1e-6;
   Generator g(o);
   const Drawn d = Draw(g, Find(g, 1));
@@ -280,41 +290,45 @@ TEST(ElasticTest, FieldIsUniformNoiseBoxBlurredLikeCvBlur) {
 // plus margin with the displacement fields, margin cropped, clipped to [0, 1]. (OpenCV rounds
 // positions to 1/32 px, hence the tolerance.)
 TEST(ElasticTest, LocalRemapEqualsFullCanvasCvRemap) {
-  DatasetOptions o;
-  o.distance = 9;
-  o.amplitude = 2.5;
-  Generator g(o);
-  const int m = detail::Margin(o), n = 128 + 2 * m;
-  for (uint64_t i = 0; i < 6; ++i) {
-    const Drawn d = Draw(g, i);
-    const uint64_t key = detail::SampleKey(o, kTrainStream, i);
-    const auto disp = detail::MakeDisplacement(key, n, o.kernel, o.amplitude);
-    cv::Mat mx(n, n, CV_32F), my(n, n, CV_32F);
-    for (int y = 0; y < n; ++y) {
-      for (int x = 0; x < n; ++x) {
-        mx.at<float>(y, x) = x + disp.dx[y * n + x];
-        my.at<float>(y, x) = y + disp.dy[y * n + x];
+  for (GlyphSet set : {GlyphSet::kStudy, GlyphSet::kDrawn}) {
+    DatasetOptions o;
+    o.glyphs = set;
+    o.distance = 9;
+    o.amplitude = 2.5;
+    Generator g(o);
+    const int m = detail::Margin(o), n = 128 + 2 * m;
+    for (uint64_t i = 0; i < 6; ++i) {
+      const Drawn d = Draw(g, i);
+      const uint64_t key = detail::SampleKey(o, kTrainStream, i);
+      const auto disp = detail::MakeDisplacement(key, n, o.kernel, o.amplitude);
+      cv::Mat mx(n, n, CV_32F), my(n, n, CV_32F);
+      for (int y = 0; y < n; ++y) {
+        for (int x = 0; x < n; ++x) {
+          mx.at<float>(y, x) = x + disp.dx[y * n + x];
+          my.at<float>(y, x) = y + disp.dy[y * n + x];
+        }
       }
-    }
-    cv::Mat out;
-    cv::remap(detail::RenderCanvas(o, d.label), out, mx, my, cv::INTER_CUBIC, cv::BORDER_CONSTANT);
-    double worst = 0;
-    int inked = 0;
-    for (int y = 0; y < 128; ++y) {
-      for (int x = 0; x < 128; ++x) {
-        const float ref = std::clamp(out.at<float>(y + m, x + m), 0.0f, 1.0f);
-        worst = std::max(worst, double(std::abs(ref - d.image[y * 128 + x])));
-        inked += ref > 0.1f;
+      cv::Mat out;
+      cv::remap(detail::RenderCanvas(o, d.label), out, mx, my, cv::INTER_CUBIC,
+                cv::BORDER_CONSTANT);
+      double worst = 0;
+      int inked = 0;
+      for (int y = 0; y < 128; ++y) {
+        for (int x = 0; x < 128; ++x) {
+          const float ref = std::clamp(out.at<float>(y + m, x + m), 0.0f, 1.0f);
+          worst = std::max(worst, double(std::abs(ref - d.image[y * 128 + x])));
+          inked += ref > 0.1f;
+        }
       }
+      EXPECT_LT(worst, 0.05) << "sample " << i;
+      EXPECT_GT(inked, 40);
     }
-    EXPECT_LT(worst, 0.05) << "sample " << i;
-    EXPECT_GT(inked, 40);
   }
 }
 
 TEST(ElasticTest, AugmentationMovesInkByAtMostTheAmplitude) {
   for (std::string kind : {"e", "dot"}) {
-    DatasetOptions plain = NoAugment(kind, 16);
+    DatasetOptions plain = NoAugment(kind, 16, GlyphSet::kStudy);
     DatasetOptions aug = plain;
     aug.amplitude = 1.2;
     Generator gp(plain), ga(aug);
@@ -410,7 +424,9 @@ TEST(DatasetOptionsTest, EveryInvalidValueNamesKeyValueAndRange) {
       {[](DatasetOptions& o) { o.distance = 6; }, "dataset.distance", "6"},
       {[](DatasetOptions& o) { o.distance = -3; }, "dataset.distance", "-3"},
       // The dot would leave the canvas at some angle.
-      {[](DatasetOptions& o) { o.kind = "dot", o.distance = 61; }, "dataset.distance", "61"},
+      {[](DatasetOptions& o) { o.kind = "dot", o.distance = 63; }, "dataset.distance", "63"},
+      {[](DatasetOptions& o) { o.kind = "dot", o.glyphs = GlyphSet::kDrawn, o.distance = 61; },
+       "dataset.distance", "61"},
       {[](DatasetOptions& o) { o.image_size = 32, o.distance = 16; }, "dataset.distance", "16"},
       // A glyph too big for the canvas.
       {[](DatasetOptions& o) { o.glyph_scale = 12; }, "dataset.glyph_scale", "12"},
@@ -427,7 +443,9 @@ TEST(DatasetOptionsTest, EveryInvalidValueNamesKeyValueAndRange) {
   EXPECT_NO_THROW(Generator{o});
   o.distance = 7, o.amplitude = 0, o.kernel = 1, o.dot_angle_range_deg = 360;
   EXPECT_NO_THROW(Generator{o});
-  o.kind = "dot", o.distance = 60;
+  o.kind = "dot", o.distance = 62;
+  EXPECT_NO_THROW(Generator{o});
+  o.glyphs = GlyphSet::kDrawn, o.distance = 60;
   EXPECT_NO_THROW(Generator{o});
 }
 
@@ -453,6 +471,7 @@ TEST(DatasetOptionsTest, ConfigErrorsCarryTheFileLine) {
       {"dataset:\n  augment:\n    kernel: 6\n", "dataset.augment.kernel", "line 3", "6"},
       {"dataset:\n  augment:\n    amplitude: -1\n", "dataset.augment.amplitude", "line 3", "-1"},
       {"dataset:\n  seed: -4\n", "dataset.seed", "line 2", "-4"},
+      {"dataset:\n  glyphs: font\n", "dataset.glyphs", "line 2", "'font'"},
   };
   for (const auto& [yaml, key, line, value] : cases) {
     try {
