@@ -192,9 +192,14 @@ TEST_F(TrainTest, DivergenceStopsWithTheStep) {
 // the letter on a 32² canvas (7 is the smallest distance the dataset allows at glyph_scale 1;
 // at 6 the diaeresis would touch the letter). Depth 8 (field radius 8 + the skips) learns it
 // within 600 steps; depth 1 (radius 1) cannot see it and stays near chance.
+//
+// The drawn glyphs (full-ink 3×3 dots): with the study's (default) faint ~2×2 dots depth 8 does
+// not learn distance 7 on 32² within 600 steps (accuracy 0.527 measured), and this test is about
+// the trainer, not the glyphs.
 TEST_F(TrainTest, LearnsWhatItsFieldCoversOnly) {
   const std::vector<std::string> sets = {"train.steps=600", "train.eval_samples=256",
-                                         "train.log_every=100", "train.threads=1"};
+                                         "train.log_every=100", "train.threads=1",
+                                         "dataset.glyphs=drawn"};
   std::vector<std::string> deep = sets, shallow = sets;
   deep.push_back("net.depth=8");
   shallow.push_back("net.depth=1");
@@ -212,9 +217,10 @@ TEST_F(TrainTest, LearnsWhatItsFieldCoversOnly) {
 // says so (learned_at, early_stopped, fewer steps), and its outcome on the fresh evaluation
 // samples is still "learned"; the run that cannot learn runs every step and never passes.
 TEST_F(TrainTest, EarlyStoppingStopsWhatLearnsAndOnlyThat) {
-  const std::vector<std::string> sets = {"train.steps=600", "train.eval_samples=256",
-                                         "train.log_every=100", "train.threads=1",
-                                         "train.early_stop.every=50"};
+  const std::vector<std::string> sets = {
+      "train.steps=600",           "train.eval_samples=256",
+      "train.log_every=100",       "train.threads=1",
+      "train.early_stop.every=50", "dataset.glyphs=drawn"};  // as above: drawn glyphs
   std::vector<std::string> deep = sets, shallow = sets;
   deep.push_back("net.depth=8");
   shallow.push_back("net.depth=1");
