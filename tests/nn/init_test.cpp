@@ -1,5 +1,6 @@
 #include "rfx/nn/init.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -33,7 +34,7 @@ InitOptions Scheme(const std::string& s) {
 }
 
 TEST_F(InitTest, SameSeedSameWeightsOtherSeedOtherWeights) {
-  for (const std::string s : {"xavier", "shifted", "circular"}) {
+  for (const std::string s : {"xavier", "shifted", "circular", "circular2"}) {
     auto a = MakeFcn(6), b = MakeFcn(6), c = MakeFcn(6);
     InitNet(*a, Scheme(s), 7);
     torch::manual_seed(123);  // the global RNG plays no part
@@ -217,6 +218,120 @@ TEST_F(InitTest, CircularAddsTheRayTapsOnTopOfXavier) {
       }
     }
     EXPECT_TRUE(torch::allclose(diff, expected, 1e-5, 1e-6)) << "layer " << i;
+  }
+}
+
+// The same uniform draws InitNet makes from the seeded CPU generator, in its order.
+struct Draws {
+  at::Generator gen;
+  explicit Draws(uint64_t seed) : gen(at::detail::createCPUGenerator(seed)) {}
+  at::Tensor Xavier(at::IntArrayRef shape) {
+    const double bound = std::sqrt(6.0 / ((shape[0] + shape[1]) * 9.0));
+    return at::empty(shape, at::kFloat).uniform_(-bound, bound, gen);
+  }
+};
+
+// circular2 on a 4-layer fcn, width 16, seed 11. Rays (CircularRaySteps): ray 0 steps (1, 0),
+// ray 2 (1, 1), ray 4 (0, 1) at every layer. So in layer 1, kernel [2, 2] is
+//   0.6·a00  0.6·a01  0.6·a02
+//   0.6·a10  b00      b01
+//   0.6·a20  b10      b11
+// (a = the first xavier draw, b = the second), kernel [4, 4] has rows 1, 2 = b's rows 0, 1 under
+// 0.6·a's row 0, and in layer 0 kernel [0, 0] has columns 1, 2 = b's columns 0, 1. Every other
+// kernel of those layers is 0.6·a; the last layer is plain xavier; biases and skips 0.
+TEST_F(InitTest, Circular2CopiesAShiftedSecondXavierKernelIntoEachChannel) {
+  const int n = 4;
+  auto net = MakeFcn(n);
+  InitNet(*net, Scheme("circular2"), 11);
+  const auto rays = CircularRaySteps(n);
+  ASSERT_EQ(rays[0][1].dx, 1);
+  ASSERT_EQ(rays[0][1].dy, 0);
+  ASSERT_EQ(rays[2][1].dx, 1);
+  ASSERT_EQ(rays[2][1].dy, 1);
+  ASSERT_EQ(rays[4][1].dx, 0);
+  ASSERT_EQ(rays[4][1].dy, 1);
+  Draws d(11);
+  std::vector<at::Tensor> a, b;
+  for (int i = 0; i < n; ++i) {
+    const at::Tensor& w = net->conv[i]->weight;
+    a.push_back(d.Xavier(w.sizes()));
+    b.push_back(i < n - 1 ? d.Xavier(w.sizes()) : at::Tensor());
+  }
+  auto W = [&](int layer) { return net->conv[layer]->weight; };
+  auto near = [](const at::Tensor& x, const at::Tensor& y) {
+    return torch::allclose(x, y, 1e-6, 1e-7);
+  };
+  // Layer 1, kernel [2, 2]: the 2×2 block of b moved one tap right and down.
+  {
+    at::Tensor want = a[1][2][2] * 0.6;
+    want.narrow(0, 1, 2).narrow(1, 1, 2).copy_(b[1][2][2].narrow(0, 0, 2).narrow(1, 0, 2));
+    EXPECT_TRUE(near(W(1)[2][2], want)) << W(1)[2][2] << want;
+    EXPECT_FLOAT_EQ(W(1)[2][2][2][2].item<float>(), b[1][2][2][1][1].item<float>());
+    EXPECT_FLOAT_EQ(W(1)[2][2][0][2].item<float>(), 0.6f * a[1][2][2][0][2].item<float>());
+  }
+  // Layer 2, kernel [4, 4]: b's rows 0, 1 moved one row down.
+  {
+    at::Tensor want = a[2][4][4] * 0.6;
+    want.narrow(0, 1, 2).copy_(b[2][4][4].narrow(0, 0, 2));
+    EXPECT_TRUE(near(W(2)[4][4], want));
+  }
+  // Layer 0 (one input channel), kernel [0, 0]: b's columns 0, 1 moved one column right.
+  {
+    at::Tensor want = a[0][0][0] * 0.6;
+    want.narrow(1, 1, 2).copy_(b[0][0][0].narrow(1, 0, 2));
+    EXPECT_TRUE(near(W(0)[0][0], want));
+  }
+  // Off-diagonal kernels are 0.6·a only; the last layer is a alone.
+  EXPECT_TRUE(near(W(1)[2][3], a[1][2][3] * 0.6));
+  EXPECT_TRUE(near(W(2)[5][0], a[2][5][0] * 0.6));
+  EXPECT_TRUE(near(W(n - 1), a[n - 1]));
+  for (int i = 0; i < n; ++i) EXPECT_EQ(net->conv[i]->bias.abs().max().item<float>(), 0.0f);
+  for (auto& s : net->skip) EXPECT_EQ(s->weight.abs().max().item<float>(), 0.0f);
+}
+
+// The study's decomposed recipe: each layer's kernel plus one U(±0.001) 3×3 draw (shared by its
+// channel pairs), over the input channels, times 0.9.
+TEST_F(InitTest, DecomposedNoiseAndScaleAreTheStudysRecipe) {
+  const int n = 3, width = 4;
+  InitOptions o = Scheme("decomposed");
+  o.decomposed_noise = 0.001;
+  o.decomposed_scale = 0.9;
+  auto net = MakeFcn(n, "none", width);
+  InitNet(*net, o, 5);
+  at::Generator gen = at::detail::createCPUGenerator(5);
+  const std::vector<int> order = DecomposedOrder(n);
+  double largest_noise = 0;
+  for (int i = 0; i < n; ++i) {
+    const at::Tensor noise = at::empty({3, 3}, at::kFloat).uniform_(-0.001, 0.001, gen);
+    const at::Tensor w = net->conv[i]->weight.to(at::kDouble);
+    const int64_t in = w.size(1);
+    const at::Tensor want = (DecomposedKernel(order[i], n) + noise.to(at::kDouble)) * 0.9 / in;
+    for (int64_t p = 0; p < w.size(0); ++p) {
+      for (int64_t q = 0; q < in; ++q) {
+        ASSERT_TRUE(torch::allclose(w[p][q], want, 0, 1e-7)) << "layer " << i;
+      }
+    }
+    // The noise is there, and within ±0.001 of the exact kernel (before /in·0.9).
+    const at::Tensor off = w[0][0] * in / 0.9 - DecomposedKernel(order[i], n);
+    EXPECT_LE(off.abs().max().item<double>(), 0.001 + 1e-6);
+    largest_noise = std::max(largest_noise, off.abs().max().item<double>());
+  }
+  EXPECT_GT(largest_noise, 0.0002);
+  // Defaults: the exact kernels (no noise, scale 1).
+  EXPECT_EQ(InitOptions().decomposed_noise, 0.0);
+  EXPECT_EQ(InitOptions().decomposed_scale, 1.0);
+  // Out-of-range values name their key.
+  for (auto [noise, scale, key] : {std::tuple{-0.1, 1.0, "init.decomposed_noise"},
+                                   std::tuple{0.0, 0.0, "init.decomposed_scale"}}) {
+    InitOptions bad = Scheme("decomposed");
+    bad.decomposed_noise = noise;
+    bad.decomposed_scale = scale;
+    try {
+      bad.validate();
+      ADD_FAILURE() << key;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.key(), key);
+    }
   }
 }
 

@@ -14,8 +14,8 @@ namespace rfx::nn {
 
 namespace {
 
-const std::vector<std::string> kSchemes = {"xavier", "constant", "shifted", "decomposed",
-                                           "circular"};
+const std::vector<std::string> kSchemes = {"xavier",     "constant", "shifted",
+                                           "decomposed", "circular", "circular2"};
 
 constexpr double kPi = 3.14159265358979323846;
 
@@ -77,7 +77,7 @@ void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
   }
   const std::vector<int> order = DecomposedOrder(n);
   std::array<std::vector<Step>, 16> rays;
-  if (scheme == "circular") rays = CircularRaySteps(n);
+  if (scheme == "circular" || scheme == "circular2") rays = CircularRaySteps(n);
   for (int i = 0; i < n; ++i) {
     torch::nn::Conv2d& conv = net.conv[i];
     const at::Tensor& w = conv->weight;
@@ -92,9 +92,33 @@ void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
       value = Normal(w.sizes(), gen) * std;
       value.narrow(2, 1, k - 1).mul_(0.01);
     } else if (scheme == "decomposed") {
-      value = (DecomposedKernel(order[i], n, at::kDouble) / static_cast<double>(in))
+      // One noise draw per layer, shared by all its (out, in) pairs, as the study did.
+      at::Tensor kernel = DecomposedKernel(order[i], n, at::kDouble);
+      if (options.decomposed_noise > 0) {
+        kernel = kernel + Uniform({3, 3}, options.decomposed_noise, gen).to(at::kDouble);
+      }
+      value = (kernel * (options.decomposed_scale / static_cast<double>(in)))
                   .expand({out, in, 3, 3})
                   .clone();
+    } else if (scheme == "circular2") {
+      value = Xavier(w, gen);
+      if (i < n - 1) {
+        const at::Tensor second = Xavier(w, gen);
+        value.mul_(0.6f);
+        auto v = value.accessor<float, 4>();
+        auto s2 = second.accessor<float, 4>();
+        for (int64_t ch = 0; ch < out; ++ch) {
+          const Step s = rays[ch % 16][i];
+          const int64_t from = std::min(ch, in - 1);
+          // Tap (y, x) of the second kernel moves to (y + dy, x + dx); what leaves the kernel is
+          // dropped, the row/column it leaves behind keeps 0.6·xavier.
+          for (int64_t y = std::max<int64_t>(0, s.dy); y < std::min<int64_t>(k, k + s.dy); ++y) {
+            for (int64_t x = std::max<int64_t>(0, s.dx); x < std::min<int64_t>(k, k + s.dx); ++x) {
+              v[ch][from][y][x] = s2[ch][from][y - s.dy][x - s.dx];
+            }
+          }
+        }
+      }
     } else {  // circular
       value = Xavier(w, gen);
       auto v = value.accessor<float, 4>();
@@ -116,7 +140,7 @@ void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
     Assign(conv->weight, value);
     Assign(conv->bias, at::zeros(conv->bias.sizes()));
   }
-  const bool zero_skips = scheme == "constant" || scheme == "decomposed";
+  const bool zero_skips = scheme == "constant" || scheme == "decomposed" || scheme == "circular2";
   for (auto& s : net.skip) {
     const double v = zero_skips ? 0.0 : 0.9 / static_cast<double>(s->weight.size(1));
     torch::NoGradGuard no_grad;
@@ -138,6 +162,14 @@ void InitOptions::validate() const {
                                         "numbers of magnitude up to " +
                                         FormatNumber(std::numeric_limits<float>::max()));
   }
+  if (!(decomposed_noise >= 0) || !(decomposed_noise <= 1)) {
+    throw ConfigError("init.decomposed_noise",
+                      "value " + FormatNumber(decomposed_noise) + " is out of range; allowed 0..1");
+  }
+  if (!(decomposed_scale > 0) || !(decomposed_scale <= 1e6)) {
+    throw ConfigError("init.decomposed_scale", "value " + FormatNumber(decomposed_scale) +
+                                                   " is out of range; allowed (0, 1e6]");
+  }
 }
 
 InitOptions InitOptions::FromConfig(const Config& config) {
@@ -145,6 +177,8 @@ InitOptions InitOptions::FromConfig(const Config& config) {
   try {
     o.scheme = config.GetString("init.scheme");
     o.value = config.GetFloat("init.value");
+    o.decomposed_noise = config.GetFloat("init.decomposed_noise");
+    o.decomposed_scale = config.GetFloat("init.decomposed_scale");
     o.validate();
   } catch (const ConfigError& e) {
     config.Rethrow(e);

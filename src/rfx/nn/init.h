@@ -17,9 +17,13 @@ namespace rfx::nn {
 
 // `init.*` keys.
 struct InitOptions {
-  std::string scheme =
-      "xavier";         // init.scheme: xavier | constant | shifted | decomposed | circular
-  double value = 0.01;  // init.value: every conv weight under `constant`
+  std::string scheme = "xavier";  // init.scheme: xavier | constant | shifted | decomposed |
+                                  // circular | circular2
+  double value = 0.01;            // init.value: every conv weight under `constant`
+  // decomposed: uniform noise of ±this added to each layer's 3×3 kernel (the study: 0.001).
+  double decomposed_noise = 0.0;  // init.decomposed_noise
+  // decomposed: every kernel times this (the study: 0.9, so the composite is 0.9^N·box).
+  double decomposed_scale = 1.0;  // init.decomposed_scale
 
   void validate() const;
   static InitOptions FromConfig(const Config& config);
@@ -44,12 +48,23 @@ struct InitOptions {
 //             interleaved (1, N, 2, N−1, …) because in plain order (1, 2, …, N) the partial
 //             products grow like 16^N: float32 is off by 1% at N = 7 and float64 by 1e-7 at
 //             N = 10. Interleaved, float64 holds 1e-11 at N = 10 and float32 breaks near N = 12.
+//             With decomposed_noise a > 0, each layer's kernel first gets U(±a) noise (one 3×3
+//             draw per layer, shared by its channel pairs); every kernel is then multiplied by
+//             decomposed_scale: ((K + noise) / n_in)·scale, the study's recipe at a = 0.001,
+//             scale = 0.9 (its layer order differs: sorted by |−2cos kφ|, interleaved; the
+//             product is the same in exact arithmetic). Defaults 0 and 1: the exact box.
 //  circular   fcn only. xavier, plus, with rays = CircularRaySteps(N): for channel c (ray
 //             c mod 16), layer k < N−1 gets an extra tap of 0.2 at (K/2 + dy, K/2 + dx) of its
 //             kernel [c, c] ([c, 0] for the first layer), (dx, dy) = rays[c mod 16][k]; the last
 //             layer (2 outputs) gets, for both outputs o and every input c, the tap 0.2 of step
 //             N−1 of ray c in kernel [o, c], and centre taps [o, c] = 1. Meant for the dot
 //             variant, whose dot can be in any direction.
+//  circular2  fcn only (the study's "circular init version 2"). Every layer but the last:
+//             0.6·xavier; then, for channel c, a second xavier draw's kernel [c, min(c, n_in−1)]
+//             is copied into that kernel shifted by one tap along (dx, dy) = rays[c mod 16][k]
+//             (tap (y, x) → (y + dy, x + dx); what is shifted out is dropped, the row/column
+//             left behind keeps 0.6·xavier; copied, not added, as the study's code does). The
+//             last layer plain xavier. Biases 0, skip weights 0.
 void InitNet(Net& net, const InitOptions& options, uint64_t seed);
 
 // The decomposed scheme's 3×3 kernel of layer k (1 … n) of n layers, computed in double and
