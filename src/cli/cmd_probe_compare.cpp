@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/probe_model.h"
 #include "rfx/probe/compare.h"
 #include "rfx/probe/images.h"
 #include "rfx/util/error.h"
@@ -93,6 +94,7 @@ Runner AddProbeCompareCommand(CLI::App& probe) {
   cmd->add_option("--bootstrap", g.bootstrap, "Bootstrap replicates of the 95% CIs (0: none)")
       ->capture_default_str();
   cmd->add_option("--format", *format, "table | json | csv")->capture_default_str();
+  auto model = AddModelFlags(cmd);
   cmd->add_option("--plot", *plot, "FILE.png: radii vs depth with CIs, σ and area ratios");
   return [=]() -> int {
     if (*format != "table" && *format != "json" && *format != "csv") {
@@ -118,7 +120,12 @@ Runner AddProbeCompareCommand(CLI::App& probe) {
     if (!depths->empty()) list = probe::ParseDepths(*depths, "--depths");
     o->validate();
     const Config c = LoadConfig(*config);
-    const probe::CompareTarget target = probe::TargetFromConfig(c, list);
+    const probe::ModelOptions m = model->Resolve();
+    if (model->active() && !list.empty()) {
+      throw UsageError("--depths applies to net.arch fcn, not to --model (one row: the model)");
+    }
+    const probe::CompareTarget target =
+        model->active() ? probe::TargetFromModel(c, m) : probe::TargetFromConfig(c, list);
     const probe::CompareResult r = probe::RunCompare(target, *o);
     const nlohmann::json j = r.ToJson();
     if (!plot->empty()) {

@@ -7,6 +7,7 @@
 #include "rfx/nn/init.h"
 #include "rfx/probe/common.h"
 #include "rfx/theory/theory.h"
+#include "rfx/theory/torchscript.h"
 #include "rfx/util/error.h"
 
 namespace rfx::probe {
@@ -44,6 +45,66 @@ CompareTarget TargetFromConfig(const Config& config, const std::vector<int>& dep
   return t;
 }
 
+CompareTarget TargetFromModel(const Config& config, const ModelOptions& model) {
+  CompareTarget t;
+  t.config = config;
+  t.model = model;
+  t.label = "model " + model.path + (model.node.empty() ? "" : ", node " + model.node);
+  return t;
+}
+
+namespace {
+
+// The analytic table's row for a model: its output, or the last row inside --node.
+const theory::Row& ModelRow(const theory::Table& table, const ModelOptions& model) {
+  if (model.node.empty()) return table.rows.back();
+  for (size_t i = table.rows.size(); i-- > 1;) {
+    const std::string& n = table.rows[i].name;
+    if (n == model.node || n.rfind(model.node + ".", 0) == 0) return table.rows[i];
+  }
+  throw UsageError("--node '" + model.node + "' names no layer of the analytic graph of " +
+                   model.path);
+}
+
+CompareResult RunModelCompare(const CompareTarget& target, const CompareOptions& options) {
+  const ModelOptions& model = *target.model;
+  const auto t0 = std::chrono::steady_clock::now();
+  CompareResult result;
+  result.target = target.label;
+  result.options = options;
+  result.arch = "model";
+  const int h = model.input_shape.empty() ? options.size : static_cast<int>(model.input_shape[1]);
+  const int w = model.input_shape.empty() ? options.size : static_cast<int>(model.input_shape[2]);
+  const theory::Table table =
+      theory::Analyze(theory::FromTorchScript(model.path, theory::Axes(h, w)), theory::Axes(h, w));
+  const theory::Row& at = ModelRow(table, model);
+  ForwardOptions f;
+  f.size = options.size;
+  f.level = options.level;
+  f.dtype = options.dtype;
+  f.channel = options.channel;
+  const ForwardResult forward = RunModelForward(target.config, f, model);
+  GradientOptions g = options.gradient;
+  g.size = options.size;
+  g.level = options.level;
+  g.dtype = options.dtype;
+  g.channel = options.channel;
+  CompareRow row;
+  row.label = model.node.empty() ? "model" : model.node;
+  row.analytic_rf = at.h.r;
+  row.analytic_radius = (at.h.r - 1) / 2;
+  if (!forward.depths.empty()) {
+    row.impulse_radius = forward.depths.front().radius;
+    row.impulse_clipped = forward.depths.front().clipped;
+  }
+  row.erf = RunModelGradient(target.config, g, model);
+  result.rows.push_back(std::move(row));
+  result.wall_s = SecondsSince(t0);
+  return result;
+}
+
+}  // namespace
+
 void CompareOptions::validate() const {
   if (size < 3 || size > 16384) {
     throw UsageError("--size " + std::to_string(size) + " is out of range; allowed: 3 … 16384");
@@ -58,6 +119,7 @@ void CompareOptions::validate() const {
 
 CompareResult RunCompare(const CompareTarget& target, const CompareOptions& options) {
   options.validate();
+  if (target.model) return RunModelCompare(target, options);
   const auto t0 = std::chrono::steady_clock::now();
   CompareResult result;
   result.target = target.label;

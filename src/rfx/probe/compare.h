@@ -8,20 +8,24 @@
 #include <vector>
 
 #include "rfx/config/config.h"
+#include "rfx/probe/model.h"
 #include "rfx/probe/probe.h"
 
 namespace rfx::probe {
 
-// What compare measures. Today a net built from a config (net.*, init.*; for net.arch fcn one
-// fresh net per depth). Another kind of target (a TorchScript model) needs the same three
-// things per row: an analytic RF, an impulse response and per-sample input gradients.
+// What compare measures: a net built from a config (net.*, init.*; for net.arch fcn one fresh
+// net per depth), or a TorchScript model (one row: the analytic RF of its graph, at --node the
+// last row inside that submodule; the impulse and gradient probes run the model itself).
 struct CompareTarget {
-  std::string label;        // e.g. "fcn from config"
+  std::string label;        // e.g. "fcn from config", "model F.pt"
   Config config;            // the net's keys (train.device, train.seed, init.* too)
   std::vector<int> depths;  // fcn: one row per depth; empty: one row, the net as configured
+  std::optional<ModelOptions> model;  // set: the TorchScript model instead of net.*
 };
 // UsageError naming --depths when depths are given for a net.arch other than fcn.
 CompareTarget TargetFromConfig(const Config& config, const std::vector<int>& depths);
+// `config` supplies train.device and train.seed only.
+CompareTarget TargetFromModel(const Config& config, const ModelOptions& model);
 
 struct CompareOptions {
   int size = 64;          // --size: side of the impulse and the gradient inputs (>= 3)

@@ -197,7 +197,7 @@ GradientResult RunModelGradient(const Config& config, const GradientOptions& opt
   GradientOptions checked = options;
   checked.channel = 0;
   checked.validate();
-  if (options.input != "noise" || !options.checkpoint.empty()) {
+  if (options.input == "task" || !options.checkpoint.empty()) {
     throw UsageError("--model probes take noise inputs or --inputs DIR, and no --checkpoint");
   }
   const auto t0 = std::chrono::steady_clock::now();
