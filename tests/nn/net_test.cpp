@@ -36,7 +36,7 @@ TEST_F(NetTest, DefaultOptionsAreValidAndMatchConfigDefaults) {
   EXPECT_EQ(n.kernel, 3);
   EXPECT_EQ(n.skip, SkipKind::kInput);
   EXPECT_EQ(n.skip_step, 4);
-  EXPECT_EQ(n.activation, "relu");
+  EXPECT_EQ(n.activation, Activation::kRelu);
   const InitOptions i = InitOptions::FromConfig(Config());
   EXPECT_EQ(i.scheme, "xavier");
   EXPECT_DOUBLE_EQ(i.value, 0.01);
@@ -199,14 +199,18 @@ TEST_F(NetTest, ResidualBlocksWithZeroInnerLayersPassTheirInputThrough) {
 
 TEST_F(NetTest, EveryActivationRuns) {
   const at::Tensor x = torch::linspace(-2, 2, 9);
-  EXPECT_TRUE(torch::equal(Activate(x, "relu"), torch::relu(x)));
-  EXPECT_TRUE(torch::equal(Activate(x, "tanh"), torch::tanh(x)));
-  EXPECT_TRUE(torch::allclose(Activate(x, "elu"), torch::elu(x)));
-  EXPECT_TRUE(torch::allclose(Activate(x, "selu"), torch::selu(x)));
-  EXPECT_TRUE(torch::allclose(Activate(x, "gelu"), torch::gelu(x)));
-  EXPECT_LT(Activate(x, "gelu")[0].item<float>(), 0.0f);
-  EXPECT_THROW(Activate(x, "swish"), ConfigError);
-  for (const std::string a : {"gelu", "elu", "selu", "tanh"}) {
+  EXPECT_TRUE(torch::equal(Activate(x, Activation::kRelu), torch::relu(x)));
+  EXPECT_TRUE(torch::equal(Activate(x, Activation::kTanh), torch::tanh(x)));
+  EXPECT_TRUE(torch::allclose(Activate(x, Activation::kElu), torch::elu(x)));
+  EXPECT_TRUE(torch::allclose(Activate(x, Activation::kSelu), torch::selu(x)));
+  EXPECT_TRUE(torch::allclose(Activate(x, Activation::kGelu), torch::gelu(x)));
+  EXPECT_TRUE(torch::equal(Activate(x, Activation::kIdentity), x));
+  EXPECT_LT(Activate(x, Activation::kGelu)[0].item<float>(), 0.0f);
+  EXPECT_THROW(ParseActivation("swish", "net.activation", true), ConfigError);
+  EXPECT_EQ(ParseActivation("selu", "net.activation", false), Activation::kSelu);
+  // The fcn takes every activation but the identity (that is `rfx probe forward --linear`).
+  EXPECT_THROW(ParseActivation("identity", "net.activation", false), ConfigError);
+  for (Activation a : {Activation::kGelu, Activation::kElu, Activation::kSelu, Activation::kTanh}) {
     NetOptions o = Fcn(3);
     o.activation = a;
     EXPECT_EQ(BuildNet(o)->forward(torch::rand({1, 1, 8, 8})).size(1), 2);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "rfx/nn/layers_net.h"
 #include "rfx/util/error.h"
 #include "rfx/util/strings.h"
 
@@ -52,16 +53,20 @@ void ResetBatchNorm(torch::nn::Module& module) {
   }
 }
 
-void InitResNet(FcnResNet50Impl& net, const InitOptions& options, at::Generator& gen) {
-  for (auto& m : net.modules(/*include_self=*/false)) {
-    if (auto* conv = m->as<torch::nn::Conv2d>()) {
-      if (options.scheme == "constant") {
-        Assign(conv->weight, at::full(conv->weight.sizes(), options.value, at::kDouble));
-      } else {
-        Assign(conv->weight, Xavier(conv->weight, gen));
-      }
-      if (conv->bias.defined()) Assign(conv->bias, at::zeros(conv->bias.sizes()));
+// xavier or constant on every Conv2d and ConvTranspose2d, biases 0, BatchNorm reset: the schemes
+// that do not depend on the fcn's layout (fcn_resnet50, net.arch layers).
+void InitConvs(torch::nn::Module& net, const InitOptions& options, at::Generator& gen) {
+  auto init = [&](at::Tensor& weight, at::Tensor& bias) {
+    if (options.scheme == "constant") {
+      Assign(weight, at::full(weight.sizes(), options.value, at::kDouble));
+    } else {
+      Assign(weight, Xavier(weight, gen));
     }
+    if (bias.defined()) Assign(bias, at::zeros(bias.sizes()));
+  };
+  for (auto& m : net.modules(/*include_self=*/false)) {
+    if (auto* conv = m->as<torch::nn::Conv2d>()) init(conv->weight, conv->bias);
+    if (auto* conv = m->as<torch::nn::ConvTranspose2d>()) init(conv->weight, conv->bias);
   }
   ResetBatchNorm(net);
 }
@@ -193,13 +198,12 @@ void InitNet(Net& net, const InitOptions& options, uint64_t seed) {
     InitFcn(*fcn, options, gen);
     return;
   }
-  if (auto* resnet = dynamic_cast<FcnResNet50Impl*>(&net)) {
+  if (dynamic_cast<FcnResNet50Impl*>(&net) || dynamic_cast<LayersNetImpl*>(&net)) {
     if (options.scheme != "xavier" && options.scheme != "constant") {
-      throw ConfigError("init.scheme", "value '" + options.scheme +
-                                           "' needs net.arch fcn; fcn_resnet50 allows: xavier, "
-                                           "constant");
+      throw ConfigError("init.scheme", "value '" + options.scheme + "' needs net.arch fcn; " +
+                                           net.options().arch + " allows: xavier, constant");
     }
-    InitResNet(*resnet, options, gen);
+    InitConvs(net, options, gen);
     return;
   }
   throw std::invalid_argument("InitNet: unknown net type");

@@ -29,7 +29,9 @@ struct InitOptions {
   static InitOptions FromConfig(const Config& config);
 };
 
-// Applies `options.scheme` to `net` (an Fcn or FcnResNet50), seeded by `seed`.
+// Applies `options.scheme` to `net` (an Fcn, FcnResNet50 or LayersNet), seeded by `seed`.
+// FcnResNet50 and LayersNet take xavier and constant only (on every conv and transposed conv),
+// the other schemes are a ConfigError naming init.scheme.
 //
 // Every scheme: biases 0; BatchNorm γ = 1, β = 0, running mean 0, running var 1; input-skip
 // 1×1 convs 0.9/n_in (their paper value), except where said otherwise below.

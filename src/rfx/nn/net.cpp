@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "rfx/nn/layers_net.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
 #include "rfx/util/run_paths.h"
@@ -15,8 +16,7 @@ namespace rfx::nn {
 
 namespace {
 
-const std::vector<std::string> kArchs = {"fcn", "fcn_resnet50"};
-const std::vector<std::string> kActivations = {"relu", "gelu", "elu", "selu", "tanh"};
+const std::vector<std::string> kArchs = {"fcn", "fcn_resnet50", "layers"};
 // Static bounds that keep sizes from wrapping (whether a net fits in memory is
 // train/memory.h's check): depth 4096 is 85× the study's deepest net (48 layers).
 constexpr int64_t kMaxDepth = 4096;
@@ -60,7 +60,16 @@ void NetOptions::validate() const {
                                         std::to_string(kMaxKernel) + " ('same' padding)");
   }
   CheckRange("net.skip_step", skip_step, 1, kMaxDepth);
-  CheckChoice("net.activation", activation, kActivations);
+  if (activation == Activation::kIdentity) {
+    throw ConfigError("net.activation",
+                      "value 'identity' is not allowed; allowed: " + ActivationList(false));
+  }
+  if (arch == "layers" && layers.empty()) {
+    throw ConfigError("net.layers",
+                      "is empty; net.arch layers needs a list of items, e.g. [{conv: {out: 16, "
+                      "k: 3, p: same}}, relu, {conv: {k: 3, p: same}}]");
+  }
+  if (arch == "layers") CheckRange("dataset.image_size", check_size, 1, 65536);
 }
 
 NetOptions NetOptions::FromConfig(const Config& config) {
@@ -72,7 +81,11 @@ NetOptions NetOptions::FromConfig(const Config& config) {
     o.kernel = config.GetInt32("net.kernel");
     o.skip = ParseSkipKind(config.GetString("net.skip"));
     o.skip_step = config.GetInt32("net.skip_step");
-    o.activation = config.GetString("net.activation");
+    o.activation = ParseActivation(config.GetString("net.activation"), "net.activation", false);
+    if (o.arch == "layers") {
+      o.layers = ParseLayerList(config.Get("net.layers"), "net.layers");
+      o.check_size = config.GetInt32("dataset.image_size");
+    }
     o.validate();
   } catch (const ConfigError& e) {
     config.Rethrow(e);
@@ -80,14 +93,22 @@ NetOptions NetOptions::FromConfig(const Config& config) {
   return o;
 }
 
-at::Tensor Activate(const at::Tensor& x, const std::string& activation) {
-  if (activation == "relu") return at::relu(x);
-  if (activation == "gelu") return at::gelu(x);
-  if (activation == "elu") return at::elu(x);
-  if (activation == "selu") return at::selu(x);
-  if (activation == "tanh") return at::tanh(x);
-  throw ConfigError("net.activation",
-                    "value '" + activation + "' is not allowed; allowed: " + Join(kActivations));
+at::Tensor Activate(const at::Tensor& x, Activation activation) {
+  switch (activation) {
+    case Activation::kRelu:
+      return at::relu(x);
+    case Activation::kGelu:
+      return at::gelu(x);
+    case Activation::kElu:
+      return at::elu(x);
+    case Activation::kSelu:
+      return at::selu(x);
+    case Activation::kTanh:
+      return at::tanh(x);
+    case Activation::kIdentity:
+      return x;
+  }
+  return x;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +157,7 @@ at::Tensor FcnImpl::Run(const at::Tensor& input,
   const int n = options_.depth;
   // ReLU in place on a fresh conv/add output (autograd-safe: neither needs its output back);
   // saves a full-size allocation and pass per layer.
-  const bool relu = options_.activation == "relu";
+  const bool relu = options_.activation == Activation::kRelu;
   auto activate = [&](at::Tensor t) {
     if (!activations) return t;
     return relu ? t.relu_() : Activate(t, options_.activation);
@@ -268,6 +289,7 @@ at::Tensor FcnResNet50Impl::forward(const at::Tensor& x) {
 NetPtr BuildNet(const NetOptions& options) {
   options.validate();
   if (options.arch == "fcn_resnet50") return std::make_shared<FcnResNet50Impl>(options);
+  if (options.arch == "layers") return std::make_shared<LayersNetImpl>(options);
   return std::make_shared<FcnImpl>(options);
 }
 

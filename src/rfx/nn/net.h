@@ -15,19 +15,25 @@
 #include <vector>
 
 #include "rfx/config/config.h"
+#include "rfx/nn/activation.h"
+#include "rfx/nn/layer_spec.h"
 #include "rfx/nn/skip.h"
 
 namespace rfx::nn {
 
 // `net.*` keys. Defaults are the paper's net.
 struct NetOptions {
-  std::string arch = "fcn";          // net.arch: fcn | fcn_resnet50
+  std::string arch = "fcn";          // net.arch: fcn | fcn_resnet50 | layers
   int depth = 16;                    // net.depth: conv layers of the fcn (>= 1)
   int width = 16;                    // net.width: channels of the fcn's hidden layers (>= 1)
   int kernel = 3;                    // net.kernel: kernel side of the fcn (odd, >= 1)
   SkipKind skip = SkipKind::kInput;  // net.skip: none | input | residual (SkipKindText)
   int skip_step = 4;                 // net.skip_step: layers between skips (>= 1)
-  std::string activation = "relu";   // net.activation: relu | gelu | elu | selu | tanh
+  Activation activation = Activation::kRelu;  // net.activation: relu | gelu | elu | selu | tanh
+  std::vector<LayerSpec> layers;  // net.layers: the list of net.arch layers (layers_net.h)
+  // net.arch layers: the side of the square input of the build-time shape check
+  // (dataset.image_size when read from a config).
+  int check_size = 32;
 
   // Throws ConfigError naming the key, the value and what is allowed.
   void validate() const;
@@ -35,8 +41,8 @@ struct NetOptions {
   static NetOptions FromConfig(const Config& config);
 };
 
-// Applies a net.activation by name ("relu", "gelu", "elu", "selu", "tanh").
-at::Tensor Activate(const at::Tensor& x, const std::string& activation);
+// Applies an activation (the identity returns x).
+at::Tensor Activate(const at::Tensor& x, Activation activation);
 
 // The common interface of every net: forward() on [B, 1, H, W] float → [B, 2, H, W].
 // A torch::nn::Module, so parameters(), train()/eval(), to(device), save/load all work.
@@ -132,8 +138,8 @@ class FcnResNet50Impl : public Net {
 };
 TORCH_MODULE(FcnResNet50);
 
-// Builds the net named by options.arch (validated), on the CPU, in float32, with LibTorch's
-// default initialisation: call InitNet() afterwards.
+// Builds the net named by options.arch (validated; layers: LayersNet, layers_net.h), on the CPU, in
+// float32, with LibTorch's default initialisation: call InitNet() afterwards.
 NetPtr BuildNet(const NetOptions& options);
 
 // Number of trainable parameter values.

@@ -215,15 +215,17 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
   torch::NoGradGuard no_grad;
   const at::Tensor x = Impulse(options.size, setup.device, setup.dtype);
 
-  if (net_options.arch == "fcn_resnet50") {
+  if (net_options.arch != "fcn") {  // fcn_resnet50, layers: one net of a fixed depth
     if (options.depths.size() > 1) {
-      throw UsageError("--depths applies to net.arch fcn; fcn_resnet50 has one fixed depth");
+      throw UsageError("--depths applies to net.arch fcn; " + net_options.arch +
+                       " has one fixed depth");
     }
     if (options.linear) throw UsageError("--linear applies to net.arch fcn only");
     nn::NetPtr net = BuildInitNet(net_options, init, setup);
     SetBnMode(*net, options.bn);
     result.method = "single";
-    result.depths.push_back(Profile(net->forward(x), options.channel, 50, options.level));
+    const int depth = net_options.arch == "layers" ? nn::CountConvs(net_options.layers) : 50;
+    result.depths.push_back(Profile(net->forward(x), options.channel, depth, options.level));
     result.wall_s = SecondsSince(t0);
     return result;
   }

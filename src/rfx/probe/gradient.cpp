@@ -299,8 +299,10 @@ GradientResult RunGradient(const Config& config, const GradientOptions& options)
     const nn::NetOptions net_options = nn::NetOptions::FromConfig(config);
     const nn::InitOptions init = nn::InitOptions::FromConfig(config);
     net = BuildInitNet(net_options, init, setup);
-    r.source = "fresh " + net_options.arch + " (depth " + std::to_string(net_options.depth) +
-               ", init " + init.scheme + ", seed " + std::to_string(setup.seed) + ")";
+    const int depth =
+        net_options.arch == "layers" ? nn::CountConvs(net_options.layers) : net_options.depth;
+    r.source = "fresh " + net_options.arch + " (depth " + std::to_string(depth) + ", init " +
+               init.scheme + ", seed " + std::to_string(setup.seed) + ")";
   }
   SetBnMode(*net, options.bn);
   const GradientSampler sample = [&](const at::Tensor& x) {

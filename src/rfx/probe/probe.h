@@ -26,8 +26,9 @@ struct ForwardOptions {
   double level = 0.0012;          // --level: radius = first distance with profile < level, (0, 1)
   std::vector<int> depths;        // --depths: fcn depths (empty: net.depth)
   std::string dtype = "float32";  // --dtype: float32 | float64
-  std::string bn = "eval";        // --bn: fcn_resnet50 BatchNorm mode, eval | train (batch stats)
-  int channel = 0;                // --channel: output channel (0 | 1)
+  std::string bn =
+      "eval";       // --bn: BatchNorm mode (fcn_resnet50, layers), eval | train (batch stats)
+  int channel = 0;  // --channel: output channel (0 | 1)
   // --linear: fcn with identity activations (its linear part, e.g. to see the decomposed
   // scheme's box, which ReLU would clip).
   bool linear = false;
@@ -47,7 +48,7 @@ struct DepthProfile {
 struct ForwardResult {
   std::string arch, init, dtype, device;
   bool linear = false;
-  std::string method;       // "incremental" | "fresh" | "single" (fcn_resnet50)
+  std::string method;       // "incremental" | "fresh" | "single" (fcn_resnet50, layers)
   std::string method_note;  // why not incremental, when not
   int size = 0;
   double level = 0;
@@ -65,7 +66,8 @@ struct ForwardResult {
 // requires the depth-D net's first D−1 layers to equal the scan's (checked on the weights) and
 // no skip path that changes the output (skip none, or input skips with zero weights as under
 // `constant`); otherwise (residual skips, the decomposed scheme) each depth is a fresh net,
-// and `method_note` says why. fcn_resnet50: one net, BN γ=1, β=0, eval or train mode.
+// and `method_note` says why. fcn_resnet50 and layers: one net (depth: 50, or the layer list's
+// convs), BN γ=1, β=0, eval or train mode.
 ForwardResult RunForward(const Config& config, const ForwardOptions& options);
 
 // The impulse response of `net` (already on its device and dtype): output channel `channel`,

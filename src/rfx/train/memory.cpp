@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "datasets/batch_source.h"
+#include "rfx/nn/layers_net.h"
 #include "rfx/train/train.h"
 #include "rfx/util/error.h"
 #include "rfx/util/strings.h"
@@ -42,6 +43,7 @@ constexpr double kMapsTransient = 1.0;
 constexpr double kRuntimeBytes = 184e6;
 constexpr double kResNet50Parameters = 32940994;  // CountParameters(FcnResNet50), tested
 constexpr double kResNet50BytesPerPixel = 6100;   // per sample and input pixel
+constexpr double kLayersTransientMaps = 2;        // net.arch layers, see Estimate()
 // Weights, gradients, Adam's exp_avg and exp_avg_sq: four floats per parameter.
 constexpr double kBytesPerParameter = 4 * 4;
 // Batches alive besides the prefetch queue: the one being trained on and the one being filled.
@@ -81,6 +83,15 @@ Parts Estimate(const nn::NetOptions& net, const data::DatasetOptions& data, doub
   if (net.arch == "fcn_resnet50") {
     p.parameters = kResNet50Parameters * kBytesPerParameter;
     p.activations = kResNet50BytesPerPixel * batch * pixels;
+    return p;
+  }
+  if (net.arch == "layers") {
+    // Not fitted, an upper bound: every item's output (and the input) kept for backward, plus
+    // kLayersTransientMaps of the largest map for gradients and scratch. The fcn as a layer
+    // list (convs and relus) counts 2 maps per layer where the fitted model above finds ~1.1.
+    const nn::LayersFootprint f = nn::EstimateLayers(net.layers, data.image_size, data.image_size);
+    p.parameters = f.parameters * kBytesPerParameter;
+    p.activations = batch * 4 * (f.elements + kLayersTransientMaps * f.largest);
     return p;
   }
   const double map = batch * net.width * pixels * 4;
