@@ -1,4 +1,4 @@
-// The named nets of `rfx theory` and the YAML layer list.
+// The named nets of `rfx theory` (the layer lists: layers.cpp).
 #include <algorithm>
 #include <set>
 
@@ -9,7 +9,7 @@
 namespace rfx::theory {
 
 std::vector<std::string> NetNames() {
-  return {"fcn", "fcn_resnet50", "vgg16", "alexnet", "resnet18", "resnet34", "resnet50"};
+  return {"fcn", "fcn_resnet50", "layers", "vgg16", "alexnet", "resnet18", "resnet34", "resnet50"};
 }
 
 Graph Vgg16() {
@@ -179,161 +179,10 @@ Graph BuildNet(const std::string& name, const Config& config) {
     }
     return Fcn(static_cast<int>(depth), static_cast<int>(kernel), skip, static_cast<int>(step));
   }
+  if (name == "layers") return FromLayerList(config.Get("net.layers"), config, "net.layers");
   std::string allowed;
   for (const auto& n : NetNames()) allowed += (allowed.empty() ? "" : ", ") + n;
   throw UsageError("--net '" + name + "' is not known; allowed: " + allowed);
-}
-
-namespace {
-
-const char* kItemHelp =
-    "allowed items: {conv: {k, s, p, d}}, {maxpool: {k, s, p, ceil}}, {avgpool: {k, s, p, ceil}}, "
-    "{upsample: {factor, mode: nearest|bilinear}}, {residual: [items]} or "
-    "{residual: {body: [items], shortcut: [items]}}";
-
-// An integer or a per-axis pair [h, w].
-Axes AxesField(const YAML::Node& m, const char* key, Axes fallback, const std::string& where,
-               const Config& config) {
-  const YAML::Node v = m[key];
-  if (!v) return fallback;
-  try {
-    if (v.IsSequence() && v.size() == 2) return Axes(v[0].as<int>(), v[1].as<int>());
-    return v.as<int>();
-  } catch (const YAML::Exception&) {
-  }
-  config.Fail("theory.layers", where + "." + key + ": expected an integer or [h, w], got '" +
-                                   (v.IsScalar() ? v.Scalar() : "a list") + "'");
-}
-
-void AddItems(Graph& g, const YAML::Node& list, const std::string& where, const Config& config,
-              int* counter);
-
-void AddItem(Graph& g, const YAML::Node& item, const std::string& where, const Config& config,
-             int* counter) {
-  if (!item.IsMap() || item.size() != 1) {
-    config.Fail("theory.layers", where + ": expected a one-key mapping; " + kItemHelp);
-  }
-  const std::string kind = item.begin()->first.as<std::string>();
-  const YAML::Node body = item.begin()->second;
-  const std::string label = kind + std::to_string(++*counter);
-  if (kind == "residual") {
-    const int x = g.last();
-    // (reset(), not operator=: assigning a YAML::Node writes through to the node it refers to)
-    YAML::Node main_list, short_list;
-    main_list.reset(body);
-    if (body.IsMap()) {
-      for (auto it = body.begin(); it != body.end(); ++it) {
-        const std::string k = it->first.as<std::string>();
-        if (k != "body" && k != "shortcut") {
-          config.Fail("theory.layers",
-                      where + ".residual: unknown key '" + k + "'; allowed: body, shortcut");
-        }
-      }
-      main_list.reset(body["body"]);
-      short_list.reset(body["shortcut"]);
-    }
-    if (!main_list || !main_list.IsSequence()) {
-      config.Fail("theory.layers",
-                  where + ".residual: expected a list of items (or {body, shortcut})");
-    }
-    AddItems(g, main_list, where + ".residual", config, counter);
-    const int main = g.last();
-    int shortcut = x;
-    if (short_list && short_list.IsSequence() && short_list.size() > 0) {
-      // The shortcut branch starts again from x.
-      Graph& gg = g;
-      for (size_t i = 0; i < short_list.size(); ++i) {
-        const int from = i == 0 ? x : gg.last();
-        Graph tmp;  // parse one item, then re-push it reading `from`
-        int c = *counter;
-        AddItem(tmp, short_list[i], where + ".shortcut[" + std::to_string(i) + "]", config, &c);
-        *counter = c;
-        if (tmp.layers().size() != 2) {
-          config.Fail("theory.layers", where + ".shortcut[" + std::to_string(i) +
-                                           "]: a shortcut holds plain layers only (no residual)");
-        }
-        Layer l = tmp.layers()[1];
-        l.inputs = {from};
-        gg.Push(l);
-      }
-      shortcut = gg.last();
-    }
-    g.Add("add" + std::to_string(*counter), {main, shortcut});
-    return;
-  }
-  if (!body.IsMap()) config.Fail("theory.layers", where + "." + kind + ": expected a mapping");
-  std::string name = label;
-  if (body["name"]) name = body["name"].as<std::string>();
-  static const std::set<std::string> kWindowKeys = {"k", "s", "p", "d", "ceil", "name"};
-  static const std::set<std::string> kUpKeys = {"factor", "mode", "name"};
-  const bool windowed = kind == "conv" || kind == "maxpool" || kind == "avgpool" || kind == "pool";
-  if (!windowed && kind != "upsample") {
-    config.Fail("theory.layers", where + ": unknown layer '" + kind + "'; " + kItemHelp);
-  }
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    const std::string k = it->first.as<std::string>();
-    const auto& keys = windowed ? kWindowKeys : kUpKeys;
-    if (!keys.count(k)) {
-      std::string allowed;
-      for (const auto& a : keys) allowed += (allowed.empty() ? "" : ", ") + a;
-      config.Fail("theory.layers",
-                  where + "." + kind + ": unknown key '" + k + "'; allowed: " + allowed);
-    }
-  }
-  try {
-    if (windowed) {
-      const Axes k = AxesField(body, "k", 0, where, config);
-      if (k.h < 1 || k.w < 1) {
-        config.Fail("theory.layers", where + "." + kind + ".k: required, >= 1");
-      }
-      const Axes s = AxesField(body, "s", kind == "conv" ? Axes(1) : k, where, config);
-      const Axes p = AxesField(body, "p", 0, where, config);
-      const Axes d = AxesField(body, "d", 1, where, config);
-      const bool ceil_mode = body["ceil"] ? body["ceil"].as<bool>() : false;
-      if (kind == "conv") {
-        g.Conv(name, k, s, p, d);
-      } else {
-        Layer l;
-        l.name = name;
-        l.op = kind == "avgpool" ? Op::kAvgPool : Op::kMaxPool;
-        l.k = k, l.s = s, l.p = p, l.d = d, l.ceil_mode = ceil_mode;
-        g.Push(l);
-      }
-    } else {
-      const double factor = body["factor"] ? body["factor"].as<double>() : 2.0;
-      const std::string mode = body["mode"] ? body["mode"].as<std::string>() : "nearest";
-      if (mode != "nearest" && mode != "bilinear") {
-        config.Fail("theory.layers", where + ".upsample.mode: '" + mode +
-                                         "' is not known; allowed: nearest, bilinear");
-      }
-      g.Upsample(name, factor, mode == "bilinear");
-    }
-  } catch (const ConfigError&) {
-    throw;
-  } catch (const UsageError& e) {
-    config.Fail("theory.layers", where + ": " + e.what());
-  } catch (const YAML::Exception& e) {
-    config.Fail("theory.layers", where + ": " + e.what());
-  }
-}
-
-void AddItems(Graph& g, const YAML::Node& list, const std::string& where, const Config& config,
-              int* counter) {
-  for (size_t i = 0; i < list.size(); ++i) {
-    AddItem(g, list[i], where + "[" + std::to_string(i) + "]", config, counter);
-  }
-}
-
-}  // namespace
-
-Graph FromLayerList(const YAML::Node& list, const Config& config) {
-  if (!list.IsSequence() || list.size() == 0) {
-    config.Fail("theory.layers", std::string("expected a non-empty list; ") + kItemHelp);
-  }
-  Graph g;
-  int counter = 0;
-  AddItems(g, list, "theory.layers", config, &counter);
-  return g;
 }
 
 }  // namespace rfx::theory

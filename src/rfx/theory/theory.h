@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "rfx/config/config.h"
+#include "rfx/nn/layer_spec.h"
 #include "rfx/nn/skip.h"
 #include "rfx/theory/analysis.h"
 #include "rfx/theory/graph.h"
@@ -16,7 +17,8 @@ namespace rfx::theory {
 
 // Named nets. The classic references follow torchvision's layouts, features up to the last
 // conv stage: vgg16 (to pool5), alexnet (to the last max pool), resnet18/34/50 (to layer4).
-// fcn and fcn_resnet50 are the project's nets (DESIGN §1.2), fcn from `net.*` keys.
+// fcn and fcn_resnet50 are the project's nets (DESIGN §1.2), fcn from `net.*` keys; layers is
+// net.arch layers (the net.layers list).
 std::vector<std::string> NetNames();  // every name BuildNet accepts
 Graph BuildNet(const std::string& name, const Config& config);
 Graph Vgg16();
@@ -25,11 +27,15 @@ Graph ResNet(int depth);  // 18 | 34 | 50
 Graph FcnResNet50();
 // `net.arch: fcn`: depth convs of side kernel with 'same' padding; skip none | input | residual.
 Graph Fcn(int depth, int kernel, nn::SkipKind skip, int skip_step);
-// A layer list (the `theory.layers` key) — items like {conv: {k: 3, s: 1, p: 1, d: 1}},
-// {maxpool: {k: 2, s: 2}}, {avgpool: {...}}, {upsample: {factor: 2, mode: bilinear}},
-// {residual: [items...]} or {residual: {body: [items...], shortcut: [items...]}}; k, s, p, d
-// may be [h, w]. Errors name theory.layers[i] and what is allowed.
-Graph FromLayerList(const YAML::Node& list, const Config& config);
+// A layer list (`theory.layers`, `net.layers`; syntax in nn/layer_spec.h) parsed by
+// nn::ParseLayerList, as a graph: the same specs nn::LayersNet trains. batchnorm and the
+// activations add no node; residual is an add of body and shortcut, concat a concat (shortcut
+// first, as the net). Errors are ConfigErrors for `key` naming the item's path (key[i]...),
+// with the key's origin; an empty list is one too.
+Graph FromLayerList(const YAML::Node& list, const Config& config,
+                    const std::string& key = "theory.layers");
+// The conversion alone; builder errors become ConfigErrors for `key`.
+Graph FromLayerSpecs(const std::vector<nn::LayerSpec>& specs, const std::string& key);
 
 // `rfx theory` options.
 struct TheoryOptions {
