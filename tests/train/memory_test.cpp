@@ -99,6 +99,26 @@ TEST_F(MemoryTest, ActivationsScaleWithBatchDepthWidthAndArea) {
   EXPECT_NEAR(base, 8.0 * 16 * 128 * 128 * 4 * 20.2, 1);
 }
 
+TEST_F(MemoryTest, LayerListsAreEstimatedFromTheirShapes) {
+  // The paper's fcn with skip none as a layer list: 15 convs 1|16→16 with a relu each, 16→2.
+  std::string list = "[{conv: {out: 16, k: 3, p: same}}, relu";
+  for (int i = 1; i < 15; ++i) list += ", {conv: {out: 16, k: 3, p: same}}, relu";
+  list += ", {conv: {k: 3, p: same}}]";
+  nn::NetOptions layers;
+  layers.arch = "layers";
+  layers.layers = nn::ParseLayerList(YAML::Load(list), "net.layers");
+  const MemoryEstimate e = EstimateTrainingBytes(layers, Canvas(128), 8);
+  // Per sample and pixel: the input 1, 15 conv and 15 relu maps of 16, the output 2, plus two
+  // of the largest map (16): 515 floats.
+  EXPECT_EQ(e.activation_bytes, 8LL * 4 * 515 * 128 * 128);
+  EXPECT_EQ(e.parameter_bytes, (160 + 14 * 2320 + 290) * 16);
+  // An upper bound of the fitted model of the same net.
+  const MemoryEstimate fcn = EstimateTrainingBytes(Fcn(16, 16, "none"), Canvas(128), 8);
+  EXPECT_EQ(e.parameter_bytes, fcn.parameter_bytes);
+  EXPECT_GT(e.activation_bytes, fcn.activation_bytes);
+  EXPECT_LT(e.activation_bytes, 2 * fcn.activation_bytes);
+}
+
 TEST_F(MemoryTest, DominantKeyIsTheOneFarthestAboveItsDefault) {
   EXPECT_EQ(EstimateTrainingBytes(Fcn(16, 16), Canvas(128), 100000000).dominant_key,
             "train.batch_size");

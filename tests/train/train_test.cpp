@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "rfx/nn/init.h"
+#include "rfx/nn/layers_net.h"
 #include "rfx/util/files.h"
 #include "seeded_test.h"
 
@@ -242,6 +244,39 @@ TEST_F(TrainTest, EarlyStoppingStopsWhatLearnsAndOnlyThat) {
   EXPECT_TRUE(s.ToJson()["learned_at"].is_null());
   std::printf("early stop: depth 8 stopped at step %lld (accuracy %.3f); depth 1 ran %lld\n",
               static_cast<long long>(d.steps), d.accuracy, static_cast<long long>(s.steps));
+}
+
+// net.arch layers through the trainer: a small U-Net (conv, maxpool, conv, upsample, concat,
+// conv) trains, writes model.pt and loads back from its run directory.
+TEST_F(TrainTest, ALayerListUNetTrainsAndLoadsFromItsRun) {
+  const Config config =
+      Small({"net.arch=layers", "train.steps=6", "train.log_every=3", "train.checkpoint_every=0",
+             "net.layers=[{conv: {out: 8, k: 3, p: same}}, relu,"
+             " {concat: [{maxpool: {k: 2}}, {conv: {out: 8, k: 3, p: same}}, relu,"
+             " {upsample: {factor: 2, mode: bilinear}}]}, {conv: {k: 3, p: same}}]"});
+  test::TempDir dir;
+  const TrainResult r = RunTraining(config, Quiet(dir.path()));
+  EXPECT_EQ(r.status, TrainStatus::kOk) << r.message;
+  EXPECT_EQ(r.steps, 6);
+  EXPECT_TRUE(std::isfinite(r.loss));
+  EXPECT_EQ(Config::Load(dir / "config.yaml").Dump(), config.Dump());
+  nn::LoadedRun run = nn::LoadRun(dir.path());
+  ASSERT_TRUE(std::dynamic_pointer_cast<nn::LayersNetImpl>(run.net));
+  EXPECT_EQ(run.net->options().layers.size(), 4u);
+  // Trained: not the initial weights any more; loaded twice: the same.
+  const nn::NetPtr fresh = nn::BuildNet(nn::NetOptions::FromConfig(config));
+  nn::InitNet(*fresh, nn::InitOptions::FromConfig(config), 0);
+  const auto trained = Weights(dir.path());
+  ASSERT_EQ(trained.size(), fresh->parameters().size());
+  bool moved = false;
+  for (size_t i = 0; i < trained.size(); ++i) {
+    moved = moved || !torch::equal(trained[i], fresh->parameters()[i]);
+  }
+  EXPECT_TRUE(moved);
+  EXPECT_TRUE(SameWeights(trained, Weights(dir.path())));
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(run.net->forward(torch::rand({1, 1, 32, 32})).sizes(),
+            (std::vector<int64_t>{1, 2, 32, 32}));
 }
 
 }  // namespace
