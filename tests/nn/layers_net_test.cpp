@@ -214,6 +214,17 @@ TEST_F(LayersNetTest, FromConfigChecksAtTheImageSizeAndNamesTheOrigin) {
     EXPECT_EQ(e.where(), "--set");
     EXPECT_TRUE(Has(e.what(), "net.layers[0].conv.k: value 'x' is not an integer")) << e.what();
   }
+  // Build-time errors carry the list's origin too.
+  try {
+    BuildNet(NetOptions::FromConfig(
+        Config::Load("", {"net.arch=layers", "net.layers=[{conv: {out: 3, k: 3, p: same}}]"})));
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key(), "net.layers");
+    EXPECT_EQ(e.where(), "--set");
+    EXPECT_TRUE(Has(e.what(), "returns [1, 3, 128, 128] for a [1, 1, 128, 128] input"))
+        << e.what();  // dataset.image_size
+  }
   // Other archs ignore the list.
   EXPECT_NO_THROW(NetOptions::FromConfig(Config::Load("", {"net.layers=[{bad: 1}]"})));
 }

@@ -185,6 +185,15 @@ at::Tensor LayerStackImpl::forward(const at::Tensor& x, const std::vector<int64_
 LayersNetImpl::LayersNetImpl(const NetOptions& options) : options_(options) {
   options_.arch = "layers";
   options_.validate();
+  try {
+    Build();
+  } catch (const ConfigError& e) {
+    if (options_.layers_origin.empty() || !e.where().empty()) throw;
+    throw e.At(options_.layers_origin);
+  }
+}
+
+void LayersNetImpl::Build() {
   int64_t channels = 1;
   stack_ =
       register_module("layers", std::make_shared<LayerStackImpl>(options_.layers, &channels,

@@ -54,6 +54,7 @@ class LayersNetImpl : public Net {
   const NetOptions& options() const override { return options_; }
 
  private:
+  void Build();  // the modules and the shape check
   NetOptions options_;
   std::shared_ptr<LayerStackImpl> stack_;
 };

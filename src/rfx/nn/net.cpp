@@ -85,6 +85,7 @@ NetOptions NetOptions::FromConfig(const Config& config) {
     if (o.arch == "layers") {
       o.layers = ParseLayerList(config.Get("net.layers"), "net.layers");
       o.check_size = config.GetInt32("dataset.image_size");
+      o.layers_origin = config.Where("net.layers");
     }
     o.validate();
   } catch (const ConfigError& e) {

@@ -34,6 +34,7 @@ struct NetOptions {
   // net.arch layers: the side of the square input of the build-time shape check
   // (dataset.image_size when read from a config).
   int check_size = 32;
+  std::string layers_origin;  // where net.layers came from ("exp.yaml line 7"), for errors
 
   // Throws ConfigError naming the key, the value and what is allowed.
   void validate() const;
