@@ -189,6 +189,32 @@ TEST_F(ProbeTest, FcnResNet50ForwardInEvalMode) {
   EXPECT_THROW(RunForward(config_, o), UsageError);
 }
 
+// net.arch layers: one net ("single"); 3 constant 3×3 convs are the fcn's depth-3 trinomial row.
+TEST_F(ProbeTest, ALayerListOfConstantConvsHasTheFcnsProfile) {
+  config_.ApplySet("net.arch=layers");
+  config_.ApplySet("dataset.image_size=21");
+  config_.ApplySet(
+      "net.layers=[{conv: {out: 4, k: 3, p: same}}, relu, {conv: {out: 4, k: 3, p: same}}, relu,"
+      " {conv: {k: 3, p: same}}]");
+  config_.ApplySet("init.scheme=constant");
+  ForwardOptions o;
+  o.size = 21;
+  o.level = 0.2;
+  const ForwardResult r = RunForward(config_, o);
+  EXPECT_EQ(r.method, "single");
+  EXPECT_EQ(r.arch, "layers");
+  ASSERT_EQ(r.depths.size(), 1u);
+  EXPECT_EQ(r.depths[0].depth, 3);  // the list's convs
+  const std::vector<double> f = Trinomial(3);
+  ASSERT_EQ(r.depths[0].profile.size(), 11u);
+  for (size_t i = 0; i < r.depths[0].profile.size(); ++i) {
+    EXPECT_NEAR(r.depths[0].profile[i], i < f.size() ? f[i] / f[0] : 0.0, 1e-5) << i;
+  }
+  EXPECT_EQ(r.depths[0].radius, 3);  // 7, 6, 3, 1: first below 0.2 at 3, as the fcn's
+  o.depths = {2, 3};
+  EXPECT_THROW(RunForward(config_, o), UsageError);
+}
+
 // A tiny net with BatchNorm and dropout, to check the --bn modes without a ResNet.
 class BnNet : public nn::Net {
  public:
