@@ -142,6 +142,10 @@ TEST(LayerSpecTest, ErrorsNameThePathTheValueAndWhatIsAllowed) {
   EXPECT_TRUE(Has(e, "net.layers[0]: 'relu' takes no fields")) << e;
   e = ErrorOf("[maxpool]");
   EXPECT_TRUE(Has(e, "net.layers[0]: 'maxpool' needs fields")) << e;
+  e = ErrorOf("[{[conv]: {k: 3}}]");
+  EXPECT_TRUE(Has(e, "net.layers[0]: expected a one-key mapping")) << e;
+  e = ErrorOf("[{conv: {k: 3, [s]: 1}}]");
+  EXPECT_TRUE(Has(e, "net.layers[0].conv: unknown field '[s]'")) << e;
   e = ErrorOf("[{conv: {k: 3}, maxpool: {k: 2}}]");
   EXPECT_TRUE(Has(e, "net.layers[0]: expected a one-key mapping")) << e;
 

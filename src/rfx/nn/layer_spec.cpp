@@ -119,8 +119,8 @@ class Parser {
     YAML::Node fields;
     if (item.IsScalar()) {
       word = item.Scalar();
-    } else if (item.IsMap() && item.size() == 1) {
-      word = item.begin()->first.as<std::string>();
+    } else if (item.IsMap() && item.size() == 1 && item.begin()->first.IsScalar()) {
+      word = item.begin()->first.Scalar();
       fields.reset(item.begin()->second);
     } else {
       Fail(where,
@@ -162,28 +162,29 @@ class Parser {
                    (branch ? " {body, shortcut} or a list of items" : "") + ", got " +
                    Show(fields));
     }
-    CheckFields(fields, spec.kind, at);
-    if (fields["name"]) Name(fields["name"], at + ".name", &spec);
+    const YAML::Node& f = fields;  // const: reading a missing field must not add it
+    CheckFields(f, spec.kind, at);
+    if (f["name"]) Name(f["name"], at + ".name", &spec);
     switch (spec.kind) {
       case LayerKind::kConv:
       case LayerKind::kConvTranspose:
-        Conv(fields, at, &spec);
+        Conv(f, at, &spec);
         break;
       case LayerKind::kMaxPool:
       case LayerKind::kAvgPool:
-        Pool(fields, at, &spec);
+        Pool(f, at, &spec);
         break;
       case LayerKind::kAdaptiveAvgPool:
-        spec.size = Pair(fields, "size", at, 1, kMaxChannels, nullptr);
+        spec.size = Pair(f, "size", at, 1, kMaxChannels, nullptr);
         break;
       case LayerKind::kUpsample:
-        Upsample(fields, at, &spec);
+        Upsample(f, at, &spec);
         break;
       case LayerKind::kResidual:
       case LayerKind::kConcat:
-        if (!fields["body"]) Fail(at, "needs body: [items] (or write the item as a list)");
-        spec.body = List(fields["body"], at + ".body");
-        if (fields["shortcut"]) spec.shortcut = List(fields["shortcut"], at + ".shortcut");
+        if (!f["body"]) Fail(at, "needs body: [items] (or write the item as a list)");
+        spec.body = List(f["body"], at + ".body");
+        if (f["shortcut"]) spec.shortcut = List(f["shortcut"], at + ".shortcut");
         break;
       case LayerKind::kBatchNorm:
       case LayerKind::kActivation:
@@ -210,7 +211,7 @@ class Parser {
     if (!fields.IsMap()) return;
     const std::vector<std::string> allowed = FieldsOf(kind);
     for (auto it = fields.begin(); it != fields.end(); ++it) {
-      const std::string f = it->first.as<std::string>();
+      const std::string f = it->first.IsScalar() ? it->first.Scalar() : Show(it->first);
       bool ok = false;
       for (const auto& a : allowed) ok = ok || a == f;
       if (!ok) Fail(at, "unknown field '" + f + "'; allowed: " + Join(allowed));
@@ -370,7 +371,12 @@ void CheckUniqueNames(const std::vector<LayerSpec>& specs, const std::string& ke
 
 std::vector<LayerSpec> ParseLayerList(const YAML::Node& list, const std::string& key) {
   if (!list.IsDefined() || list.IsNull()) return {};
-  std::vector<LayerSpec> specs = Parser(key).List(list, key);
+  std::vector<LayerSpec> specs;
+  try {
+    specs = Parser(key).List(list, key);
+  } catch (const YAML::Exception& e) {  // a shape the checks above did not foresee
+    throw ConfigError(key, std::string("cannot read the list: ") + e.what());
+  }
   std::map<std::string, std::string> seen;
   CheckUniqueNames(specs, key, &seen);
   return specs;
