@@ -59,6 +59,38 @@ TEST(TrainCli, BadKeysValuesAndDevicesExitTwoNamingTheKey) {
   EXPECT_NE(r.err.find("--out"), std::string::npos) << r.err;
 }
 
+// net.arch layers end to end: the list in a config file trains, `rfx theory` reads the same
+// list, and a list that does not return the е/ё task's shape exits 2 naming net.layers.
+TEST(TrainCli, ALayerListNetTrainsAndTheoryReadsTheSameList) {
+  test::TempDir dir;
+  {
+    std::ofstream f(dir / "unet.yaml");
+    f << "net:\n  arch: layers\n  layers:\n"
+         "    - {conv: {out: 8, k: 3, p: same}}\n    - relu\n"
+         "    - concat:\n        body:\n          - {maxpool: {k: 2}}\n"
+         "          - {conv: {out: 16, k: 3, p: same}}\n          - relu\n"
+         "          - {upsample: {factor: 2, mode: bilinear}}\n"
+         "    - {conv: {k: [3, 5], p: same}}\n";
+  }
+  const std::string config = " --config " + dir / "unet.yaml";
+  auto r = test::RunCommand(kExe + " train" + kTiny + config + " --out " + dir / "run");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["status"], "ok");
+  r = test::RunCommand(kExe + " theory" + config + " --input 32 --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // conv r 3; pool r 4, j 2; conv r 8; bilinear x2 reads a neighbour: r 10, j 1; concat r 10;
+  // the last conv 3×5 adds 2 and 4: 12 × 14.
+  EXPECT_EQ(nlohmann::json::parse(r.out)["rf"], nlohmann::json::array({12, 14}));
+  r = test::RunCommand(kExe + " train" + kTiny + config +
+                       " --set 'net.layers=[{conv: {out: 3, k: 3, p: same}}]' --out " +
+                       dir / "bad");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("config key 'net.layers' (--set): net.layers returns [1, 3, 32, 32] for a "
+                       "[1, 1, 32, 32] input; the е/ё task needs [1, 2, 32, 32]"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(TrainCli, SigintCheckpointsAndResumeContinues) {
   test::TempDir dir;
   const std::string out = dir / "run";
