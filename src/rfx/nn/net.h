@@ -1,8 +1,8 @@
 // The nets of the study (DESIGN §1.2): a plain fully convolutional stack (`fcn`, optional
-// input-projection or residual skips) and torchvision's FCN-ResNet50 layout (`fcn_resnet50`).
-// Every net maps a float image [B, 1, H, W] to a 2-channel map [B, 2, H, W] (channel 0 "е",
-// channel 1 "ё"). Build one with BuildNet(), initialise it with InitNet() (init.h), save and
-// load it with SaveNet()/LoadNet()/LoadRun().
+// input-projection or residual skips), torchvision's FCN-ResNet50 layout (`fcn_resnet50`) and
+// a user's layer list (`layers`, layers_net.h). Every net maps a float image [B, 1, H, W] to a
+// 2-channel map [B, 2, H, W] (channel 0 "е", channel 1 "ё"). Build one with BuildNet(), initialise
+// it with InitNet() (init.h), save and load it with SaveNet()/LoadNet()/LoadRun().
 #pragma once
 #include <ATen/ATen.h>
 #include <c10/core/Device.h>

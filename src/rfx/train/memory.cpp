@@ -88,7 +88,9 @@ Parts Estimate(const nn::NetOptions& net, const data::DatasetOptions& data, doub
   if (net.arch == "layers") {
     // Not fitted, an upper bound: every item's output (and the input) kept for backward, plus
     // kLayersTransientMaps of the largest map for gradients and scratch. The fcn as a layer
-    // list (convs and relus) counts 2 maps per layer where the fitted model above finds ~1.1.
+    // list (convs and relus) counts 2 maps per layer where the fitted model above finds ~1.1:
+    // depth 16, width 16, 128², batch 8, skip none as a list: estimated 464 MB, peak RSS 336 MB
+    // (the fcn itself: 332 MB).
     const nn::LayersFootprint f = nn::EstimateLayers(net.layers, data.image_size, data.image_size);
     p.parameters = f.parameters * kBytesPerParameter;
     p.activations = batch * 4 * (f.elements + kLayersTransientMaps * f.largest);
