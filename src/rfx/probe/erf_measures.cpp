@@ -17,23 +17,13 @@ AreaResult ReplknetAreaRatio(const Map& map, double t) {
   a.t = t;
   a.ratio = 1.0;
   if (map.h <= 0 || map.w <= 0) return a;
-  // Integral image with a zero border: any square's mass in O(1).
-  const int W = map.w + 1;
-  std::vector<double> S(static_cast<size_t>(map.h + 1) * W, 0.0);
-  for (int y = 0; y < map.h; ++y) {
-    double row = 0;
-    for (int x = 0; x < map.w; ++x) {
-      row += map.at(y, x);
-      S[static_cast<size_t>(y + 1) * W + x + 1] = S[static_cast<size_t>(y) * W + x + 1] + row;
-    }
-  }
-  auto at = [&](int y, int x) { return S[static_cast<size_t>(y) * W + x]; };
-  const double total = at(map.h, map.w);
+  const RectSums sums(map);  // any square's mass in O(1)
+  const double total = sums.total();
   const int cy = map.h / 2, cx = map.w / 2;
   for (int i = 1; i < map.h / 2; ++i) {
     const int y0 = std::max(0, cy - i), y1 = std::min(map.h - 1, cy + i);
     const int x0 = std::max(0, cx - i), x1 = std::min(map.w - 1, cx + i);
-    const double mass = at(y1 + 1, x1 + 1) - at(y0, x1 + 1) - at(y1 + 1, x0) + at(y0, x0);
+    const double mass = sums.Sum(y0, x0, y1, x1);
     if (mass / total > t) {
       a.side = 2 * i + 1;
       a.ratio = static_cast<double>(a.side) / map.h * a.side / map.w;

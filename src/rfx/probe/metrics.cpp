@@ -64,27 +64,27 @@ GaussianFit FitGaussian(const Map& map) {
   return f;
 }
 
-double AreaRatio(const Map& map, int cy, int cx, double t) {
-  if (map.h <= 0 || map.w <= 0) return 0;
-  // Integral image with a zero border.
-  const int W = map.w + 1;
-  std::vector<double> S(static_cast<size_t>(map.h + 1) * W, 0.0);
+RectSums::RectSums(const Map& map) : w_(map.w + 1) {
+  s_.assign(static_cast<size_t>(map.h + 1) * w_, 0.0);
   for (int y = 0; y < map.h; ++y) {
     double row = 0;
     for (int x = 0; x < map.w; ++x) {
       row += map.at(y, x);
-      S[static_cast<size_t>(y + 1) * W + x + 1] = S[static_cast<size_t>(y) * W + x + 1] + row;
+      s_[static_cast<size_t>(y + 1) * w_ + x + 1] = s_[static_cast<size_t>(y) * w_ + x + 1] + row;
     }
   }
-  const double total = S.back();
+}
+
+double AreaRatio(const Map& map, int cy, int cx, double t) {
+  if (map.h <= 0 || map.w <= 0) return 0;
+  const RectSums sums(map);
+  const double total = sums.total();
   if (!(total > 0)) return 0;
   const int hmax = std::max({cy, map.h - 1 - cy, cx, map.w - 1 - cx});
   for (int h = 0; h <= hmax; ++h) {
     const int y0 = std::max(0, cy - h), y1 = std::min(map.h - 1, cy + h);
     const int x0 = std::max(0, cx - h), x1 = std::min(map.w - 1, cx + h);
-    const double mass =
-        S[static_cast<size_t>(y1 + 1) * W + x1 + 1] - S[static_cast<size_t>(y0) * W + x1 + 1] -
-        S[static_cast<size_t>(y1 + 1) * W + x0] + S[static_cast<size_t>(y0) * W + x0];
+    const double mass = sums.Sum(y0, x0, y1, x1);
     // A tiny tolerance so that "exactly t" counts despite rounding in the sums.
     if (mass >= t * total * (1 - 1e-12)) {
       return static_cast<double>(y1 - y0 + 1) * (x1 - x0 + 1) /

@@ -34,6 +34,22 @@ struct GaussianFit {
 };
 GaussianFit FitGaussian(const Map& map);
 
+// Sums over axis-aligned rectangles of a map in O(1) (an integral image with a zero border).
+class RectSums {
+ public:
+  explicit RectSums(const Map& map);
+  // The mass of rows y0 … y1 and columns x0 … x1 (inclusive, inside the map).
+  double Sum(int y0, int x0, int y1, int x1) const {
+    return At(y1 + 1, x1 + 1) - At(y0, x1 + 1) - At(y1 + 1, x0) + At(y0, x0);
+  }
+  double total() const { return s_.empty() ? 0.0 : s_.back(); }
+
+ private:
+  double At(int y, int x) const { return s_[static_cast<size_t>(y) * w_ + x]; }
+  int w_ = 0;
+  std::vector<double> s_;
+};
+
 // The smallest square centred on (cy, cx) (side 2h+1, clipped to the map) that holds at least
 // fraction t of the map's total mass, as its clipped area over the map's area.
 double AreaRatio(const Map& map, int cy, int cx, double t);
