@@ -21,6 +21,26 @@ Config WithDepth(const Config& config, int depth) {
   return c;
 }
 
+// The forward and gradient probes' options for one compare run: its own size, level, dtype and
+// channel over the gradient probe's flags.
+ForwardOptions ForwardFor(const CompareOptions& o) {
+  ForwardOptions f;
+  f.size = o.size;
+  f.level = o.level;
+  f.dtype = o.dtype;
+  f.channel = o.channel;
+  return f;
+}
+
+GradientOptions GradientFor(const CompareOptions& o) {
+  GradientOptions g = o.gradient;
+  g.size = o.size;
+  g.level = o.level;
+  g.dtype = o.dtype;
+  g.channel = o.channel;
+  return g;
+}
+
 nlohmann::json Pair(const Interval& i) { return nlohmann::json::array({i.lo, i.hi}); }
 
 std::string Fmt(const char* format, double v) {
@@ -78,17 +98,8 @@ CompareResult RunModelCompare(const CompareTarget& target, const CompareOptions&
   const theory::Table table =
       theory::Analyze(theory::FromTorchScript(model.path, theory::Axes(h, w)), theory::Axes(h, w));
   const theory::Row& at = ModelRow(table, model);
-  ForwardOptions f;
-  f.size = options.size;
-  f.level = options.level;
-  f.dtype = options.dtype;
-  f.channel = options.channel;
-  const ForwardResult forward = RunModelForward(target.config, f, model);
-  GradientOptions g = options.gradient;
-  g.size = options.size;
-  g.level = options.level;
-  g.dtype = options.dtype;
-  g.channel = options.channel;
+  const ForwardResult forward = RunModelForward(target.config, ForwardFor(options), model);
+  const GradientOptions g = GradientFor(options);
   CompareRow row;
   row.label = model.node.empty() ? "model" : model.node;
   row.analytic_rf = at.h.r;
@@ -109,12 +120,7 @@ void CompareOptions::validate() const {
   if (size < 3 || size > 16384) {
     throw UsageError("--size " + std::to_string(size) + " is out of range; allowed: 3 … 16384");
   }
-  GradientOptions g = gradient;
-  g.size = size;
-  g.level = level;
-  g.dtype = dtype;
-  g.channel = channel;
-  g.validate();
+  GradientFor(*this).validate();
 }
 
 CompareResult RunCompare(const CompareTarget& target, const CompareOptions& options) {
@@ -128,19 +134,11 @@ CompareResult RunCompare(const CompareTarget& target, const CompareOptions& opti
   result.init = nn::InitOptions::FromConfig(target.config).scheme;
 
   // The impulse radii: one forward run (fcn depths in its incremental scan when exact).
-  ForwardOptions f;
-  f.size = options.size;
-  f.level = options.level;
+  ForwardOptions f = ForwardFor(options);
   f.depths = target.depths;
-  f.dtype = options.dtype;
-  f.channel = options.channel;
   const ForwardResult forward = RunForward(target.config, f);
 
-  GradientOptions g = options.gradient;
-  g.size = options.size;
-  g.level = options.level;
-  g.dtype = options.dtype;
-  g.channel = options.channel;
+  const GradientOptions g = GradientFor(options);
   const std::vector<int> depths = target.depths.empty() ? std::vector<int>{0} : target.depths;
   if (forward.depths.size() != depths.size()) {
     throw std::logic_error("RunCompare: the forward probe returned another number of depths");
