@@ -12,6 +12,7 @@
 
 #include "datasets/elastic.h"
 #include "datasets/glyphs.h"
+#include "remap_reference.h"
 #include "rfx/config/config.h"
 #include "rfx/util/files.h"
 #include "test_util.h"
@@ -296,21 +297,11 @@ TEST(ElasticTest, LocalRemapEqualsFullCanvasCvRemap) {
     o.distance = 9;
     o.amplitude = 2.5;
     Generator g(o);
-    const int m = detail::Margin(o), n = 128 + 2 * m;
+    const int m = detail::Margin(o);
     for (uint64_t i = 0; i < 6; ++i) {
       const Drawn d = Draw(g, i);
       const uint64_t key = detail::SampleKey(o, kTrainStream, i);
-      const auto disp = detail::MakeDisplacement(key, n, o.kernel, o.amplitude);
-      cv::Mat mx(n, n, CV_32F), my(n, n, CV_32F);
-      for (int y = 0; y < n; ++y) {
-        for (int x = 0; x < n; ++x) {
-          mx.at<float>(y, x) = x + disp.dx[y * n + x];
-          my.at<float>(y, x) = y + disp.dy[y * n + x];
-        }
-      }
-      cv::Mat out;
-      cv::remap(detail::RenderCanvas(o, d.label), out, mx, my, cv::INTER_CUBIC,
-                cv::BORDER_CONSTANT);
+      const cv::Mat out = CvRemapReference(detail::RenderCanvas(o, d.label), key, o);
       double worst = 0;
       int inked = 0;
       for (int y = 0; y < 128; ++y) {

@@ -11,6 +11,7 @@
 
 #include "datasets/dataset.h"
 #include "datasets/elastic.h"
+#include "remap_reference.h"
 #include "rfx/util/error.h"
 
 namespace rfx::data {
@@ -187,7 +188,7 @@ TEST(StudyGlyphTest, OverwritingDotUnderAugmentationEqualsRemapOfThePastedCanvas
   DatasetOptions o = Study("dot", 7);
   o.amplitude = 1.2;
   Generator g(o);
-  const int m = detail::Margin(o), n = 128 + 2 * m;
+  const int m = detail::Margin(o);
   int overlapping = 0;
   for (uint64_t i = 0; i < 200 && overlapping < 4; ++i) {
     const uint64_t key = detail::SampleKey(o, kTrainStream, i);
@@ -206,16 +207,7 @@ TEST(StudyGlyphTest, OverwritingDotUnderAugmentationEqualsRemapOfThePastedCanvas
     }
     if (!over) continue;
     ++overlapping;
-    const auto disp = detail::MakeDisplacement(key, n, o.kernel, o.amplitude);
-    cv::Mat mx(n, n, CV_32F), my(n, n, CV_32F);
-    for (int y = 0; y < n; ++y) {
-      for (int x = 0; x < n; ++x) {
-        mx.at<float>(y, x) = x + disp.dx[y * n + x];
-        my.at<float>(y, x) = y + disp.dy[y * n + x];
-      }
-    }
-    cv::Mat out;
-    cv::remap(canvas, out, mx, my, cv::INTER_CUBIC, cv::BORDER_CONSTANT);
+    const cv::Mat out = CvRemapReference(canvas, key, o);
     int label = 0;
     const Image got = Draw(g, i, &label);
     double worst = 0;
