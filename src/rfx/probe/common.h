@@ -51,6 +51,10 @@ void AccumulateGradient(const Config& used, const GradientOptions& options, cons
                         const InputGeometry& geometry, const GradientSampler& sample,
                         GradientResult& r);
 
+// The forward probe's profile of a centre-row tensor (values from the centre to the right edge):
+// |v| / max, the radius at `level`, clipped when it never falls below it.
+DepthProfile RowProfile(const at::Tensor& centre_row, int depth, double level);
+
 inline double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }

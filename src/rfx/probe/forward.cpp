@@ -87,15 +87,6 @@ nlohmann::json ForwardResult::ToJson() const {
   return j;
 }
 
-namespace {
-
-at::Tensor Impulse(int size, c10::Device device, at::ScalarType dtype) {
-  at::Tensor x = at::zeros({1, 1, size, size}, at::TensorOptions().dtype(dtype).device(device));
-  x.index_put_({0, 0, size / 2, size / 2}, 1.0);
-  return x;
-}
-
-// The profile of a centre-row tensor (values from the centre to the right edge).
 DepthProfile RowProfile(const at::Tensor& centre_row, int depth, double level) {
   const at::Tensor row = centre_row.abs().to(at::kCPU, at::kDouble).contiguous();
   const double* p = row.data_ptr<double>();
@@ -105,6 +96,14 @@ DepthProfile RowProfile(const at::Tensor& centre_row, int depth, double level) {
   d.radius = RadiusAtLevel(d.profile, level);
   d.clipped = d.radius >= static_cast<int>(d.profile.size());
   return d;
+}
+
+namespace {
+
+at::Tensor Impulse(int size, c10::Device device, at::ScalarType dtype) {
+  at::Tensor x = at::zeros({1, 1, size, size}, at::TensorOptions().dtype(dtype).device(device));
+  x.index_put_({0, 0, size / 2, size / 2}, 1.0);
+  return x;
 }
 
 DepthProfile Profile(const at::Tensor& out, int channel, int depth, double level) {

@@ -180,14 +180,8 @@ ForwardResult RunModelForward(const Config& config, const ForwardOptions& option
   r.size = static_cast<int>(shape[2]);
   r.level = options.level;
   const int64_t cy = out.size(2) / 2, cx = out.size(3) / 2;
-  const at::Tensor row = out[0][options.channel][cy].slice(0, cx, out.size(3));
-  const at::Tensor p = row.abs().to(at::kCPU, at::kDouble).contiguous();
-  DepthProfile d;
-  d.profile =
-      NormalizeProfile(std::vector<double>(p.data_ptr<double>(), p.data_ptr<double>() + p.numel()));
-  d.radius = RadiusAtLevel(d.profile, options.level);
-  d.clipped = d.radius >= static_cast<int>(d.profile.size());
-  r.depths.push_back(d);
+  r.depths.push_back(
+      RowProfile(out[0][options.channel][cy].slice(0, cx, out.size(3)), 0, options.level));
   r.wall_s = SecondsSince(t0);
   return r;
 }
