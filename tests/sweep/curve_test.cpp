@@ -128,17 +128,35 @@ TEST(Curve, TooFewDepths) {
   EXPECT_EQ(r.Verdict().rfind("no curve fitted", 0), 0u) << r.Verdict();
 }
 
+TEST(Curve, ExponentVerdictReadsTheCiAgainstHalfAndOne) {
+  EXPECT_EQ(ExponentVerdictOf(0.34, 0.56), ExponentVerdict::kSqrt);
+  EXPECT_EQ(ExponentVerdictOf(0.5, 0.99), ExponentVerdict::kSqrt);  // the ends count as inside
+  EXPECT_EQ(ExponentVerdictOf(0.62, 1.3), ExponentVerdict::kLinear);
+  EXPECT_EQ(ExponentVerdictOf(0.4, 1.1), ExponentVerdict::kBoth);
+  EXPECT_EQ(ExponentVerdictOf(0.2, 0.45), ExponentVerdict::kNeither);
+  EXPECT_EQ(ExponentVerdictOf(0.6, 0.9), ExponentVerdict::kNeither);
+  EXPECT_EQ(ExponentVerdictOf(std::nan(""), 0.9), ExponentVerdict::kUnknown);
+  EXPECT_STREQ(ExponentVerdictText(ExponentVerdict::kLinear), "linear");
+}
+
 TEST(Curve, VerdictText) {
   CurveReport r;
   r.fitted = true;
   r.power.p = 0.4923, r.p_lo = 0.381, r.p_hi = 0.6149;
   r.preferred = CurveKind::kSqrt, r.delta_aic = 14.2;
-  EXPECT_EQ(r.Verdict(), "field grows as N^0.49 (95% CI 0.38–0.61); √N preferred over N (ΔAIC 14)");
+  EXPECT_EQ(r.Verdict(),
+            "field grows as N^0.49 (95% CI 0.38–0.61): √N (the CI excludes 1); √N preferred over N "
+            "(ΔAIC 14)");
+  r.p_lo = 0.3, r.p_hi = 0.45;
+  EXPECT_EQ(r.Verdict(),
+            "field grows as N^0.49 (95% CI 0.30–0.45): neither √N nor N (the CI holds neither); √N "
+            "preferred over N (ΔAIC 14)");
   r.preferred = CurveKind::kLinear, r.delta_aic = 1.26, r.p_lo = r.p_hi = std::nan(""),
   r.power.b = 2;
   EXPECT_EQ(r.Verdict(), "field grows as N^0.49 + b; √N and N not distinguished (ΔAIC 1.3 for N)");
   const nlohmann::json j = r.ToJson();
   EXPECT_EQ(j["preferred"], "linear");
+  EXPECT_EQ(j["exponent"], "unknown");
   EXPECT_TRUE(j["p_lo"].is_null());
   EXPECT_EQ(j["verdict"], r.Verdict());
 }
@@ -169,7 +187,7 @@ void CheckSqrtSweeps(double lapse) {
     o.bootstrap = i < kBootstrapped ? 100 : 0, o.seed = i + 1;
     const CurveReport r = FitCurve(Simulate(Sqrt3, 3, 17, lapse, 1000 + i), {}, o);
     CountCovered(r.fit, Sqrt3, covered, total);
-    p_ok += r.p_lo <= 0.5 && 0.5 <= r.p_hi && r.p_hi < 1;
+    p_ok += i < kBootstrapped && r.exponent() == ExponentVerdict::kSqrt;
     sqrt_preferred += r.preferred == CurveKind::kSqrt;
   }
   const double d50_rate = static_cast<double>(covered) / total;

@@ -78,6 +78,31 @@ const char* CurveKindText(CurveKind k) {
   return "";
 }
 
+ExponentVerdict ExponentVerdictOf(double p_lo, double p_hi) {
+  if (!std::isfinite(p_lo) || !std::isfinite(p_hi)) return ExponentVerdict::kUnknown;
+  const bool sqrt_in = p_lo <= 0.5 && 0.5 <= p_hi, linear_in = p_lo <= 1 && 1 <= p_hi;
+  if (sqrt_in && linear_in) return ExponentVerdict::kBoth;
+  if (sqrt_in) return ExponentVerdict::kSqrt;
+  if (linear_in) return ExponentVerdict::kLinear;
+  return ExponentVerdict::kNeither;
+}
+
+const char* ExponentVerdictText(ExponentVerdict v) {
+  switch (v) {
+    case ExponentVerdict::kSqrt:
+      return "sqrt";
+    case ExponentVerdict::kLinear:
+      return "linear";
+    case ExponentVerdict::kBoth:
+      return "both";
+    case ExponentVerdict::kNeither:
+      return "neither";
+    case ExponentVerdict::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
 double CurveModel::At(double depth) const {
   return a * std::pow(depth, p) + (std::isnan(b) ? 0.0 : b);
 }
@@ -283,6 +308,22 @@ std::string CurveReport::Verdict() const {
   if (std::isfinite(p_lo) && std::isfinite(p_hi)) {
     s += " (" + Fixed(100 * ci_level, 0) + "% CI " + Fixed(p_lo, 2) + "–" + Fixed(p_hi, 2) + ")";
   }
+  switch (exponent()) {
+    case ExponentVerdict::kSqrt:
+      s += ": √N (the CI excludes 1)";
+      break;
+    case ExponentVerdict::kLinear:
+      s += ": N (the CI excludes 0.5)";
+      break;
+    case ExponentVerdict::kBoth:
+      s += ": √N or N (the CI holds both)";
+      break;
+    case ExponentVerdict::kNeither:
+      s += ": neither √N nor N (the CI holds neither)";
+      break;
+    case ExponentVerdict::kUnknown:
+      break;
+  }
   const bool sq = preferred == CurveKind::kSqrt;
   const std::string win = sq ? "√N" : "N", lose = sq ? "N" : "√N";
   const std::string d = Fixed(delta_aic, delta_aic < 10 ? 1 : 0);
@@ -302,6 +343,7 @@ nlohmann::json CurveReport::ToJson() const {
           {"c_hat", c_hat},
           {"fitted", fitted},
           {"preferred", CurveKindText(preferred)},
+          {"exponent", ExponentVerdictText(exponent())},
           {"delta_aic", Num(delta_aic)},
           {"censored_depths", censored_depths},
           {"note", note},

@@ -39,6 +39,15 @@ namespace rfx::sweep {
 enum class CurveKind { kSqrt, kLinear, kPower };
 const char* CurveKindText(CurveKind k);  // "sqrt", "linear", "power"
 
+// What p's CI says about the study's question: kSqrt when it holds 0.5 and excludes 1, kLinear
+// when it holds 1 and excludes 0.5, kBoth / kNeither otherwise, kUnknown without a finite CI.
+// This is the verdict of a sweep; the AIC comparison of c·√N + b with k·N + b is reported beside
+// it (the intercepts absorb curvature, so over a narrow range of depths the AIC often cannot
+// decide while p's CI can).
+enum class ExponentVerdict { kUnknown, kSqrt, kLinear, kBoth, kNeither };
+ExponentVerdict ExponentVerdictOf(double p_lo, double p_hi);
+const char* ExponentVerdictText(ExponentVerdict v);  // "unknown", "sqrt", "linear", ...
+
 struct CurveModel {
   double a = std::numeric_limits<double>::quiet_NaN();     // scale
   double b = std::numeric_limits<double>::quiet_NaN();     // intercept (NaN: none fitted)
@@ -73,7 +82,9 @@ struct CurveReport {
   double delta_aic = std::numeric_limits<double>::quiet_NaN();  // AIC(other) − AIC(preferred)
   int censored_depths = 0;
   std::string note;
-  // e.g. "field grows as N^0.49 (95% CI 0.38–0.61); √N preferred over N (ΔAIC 14)"
+  ExponentVerdict exponent() const { return ExponentVerdictOf(p_lo, p_hi); }
+  // e.g. "field grows as N^0.49 (95% CI 0.38–0.61): √N (the CI excludes 1); √N preferred over
+  // N (ΔAIC 14)"
   std::string Verdict() const;
   nlohmann::json ToJson() const;
 };

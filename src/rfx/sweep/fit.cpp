@@ -92,10 +92,12 @@ json GroupFit::ToJson() const {
     j["models"]["sqrt"] = curve.sqrt_fit.ToJson();
     j["models"]["linear"] = curve.linear.ToJson();
     j["preferred"] = CurveKindText(curve.preferred);
+    j["exponent"] = ExponentVerdictText(curve.exponent());
     j["delta_aic"] = Num(curve.delta_aic);
   } else {
     j["models"] = json::object();
     j["preferred"] = nullptr;
+    j["exponent"] = nullptr;
   }
   j["slope"] = Num(f.slope);
   j["lapse"] = Num(f.lapse);
