@@ -4,6 +4,9 @@
   plot_probe.py forward DIR [DIR...] --out radius.png
       DIR = `rfx probe forward --out DIR`: radius vs depth (radii.csv) for each DIR, with the
       theoretical field edge N+1 (kernel 3) and a fitted a*sqrt(N)+b.
+  plot_probe.py seeds DIR DIR... --out radius.png [--title T]
+      DIRs = one forward probe per seed of random weights: each seed's radii (faint), their
+      mean with its 95% bootstrap CI band, the fitted c·√N, and the edge N+1 (kernel 3).
   plot_probe.py profiles DIR --out profiles.png [--depths 4,16,64]
       Centre-row profiles |v|/max (profiles.csv), log scale, the level as a line.
   plot_probe.py image DIR --out image.png [--level 0.0012] [--title T]
@@ -18,6 +21,7 @@ import argparse
 import csv
 import json
 import os
+import sys
 
 import matplotlib
 
@@ -65,6 +69,32 @@ def forward(args):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(args.out, dpi=120)
+
+
+def seeds(args):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from summarize import read_forward, seed_stats  # one place for the statistics
+    runs = [read_forward(d) for d in args.dirs]
+    meta, n = runs[0][0], runs[0][1]
+    mean, lo, hi, c, p = seed_stats(n, [x[2] for x in runs])
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for i, (_, _, r, _) in enumerate(runs):
+        ax.plot(n, r, "-", color="0.6", lw=0.6, alpha=0.6,
+                label="%d seeds, each" % len(runs) if i == 0 else None)
+    ax.fill_between(n, lo, hi, color="C0", alpha=0.3, label="95% CI of the mean (bootstrap)")
+    ax.plot(n, mean, "o", color="C0", ms=3, label="mean radius")
+    nn = np.linspace(1, n.max(), 200)
+    ax.plot(nn, c[0] * np.sqrt(nn), "r--", lw=1.2,
+            label="%.2f·√N (c 95%% CI %.2f–%.2f); N^%.2f (CI %.2f–%.2f)" % (*c, *p))
+    ax.plot(nn, nn + 1, "k:", lw=1, label="theoretical edge N+1 (k3)")
+    ax.set_ylim(0, max(10, 1.3 * max(hi.max(), c[0] * np.sqrt(n.max()))))
+    ax.set_xlabel("depth N (3×3 layers)")
+    ax.set_ylabel("radius (px) at level %g" % meta.get("level", 0.0012))
+    ax.set_title(args.title or "Forward-pass radius over seeds (%s init)" % meta.get("init", "?"))
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=110)
 
 
 def profiles(args):
@@ -172,6 +202,11 @@ def main():
     f.add_argument("dirs", nargs="+")
     f.add_argument("--out", required=True)
     f.set_defaults(run=forward)
+    sd = sub.add_parser("seeds")
+    sd.add_argument("dirs", nargs="+")
+    sd.add_argument("--out", required=True)
+    sd.add_argument("--title", default="")
+    sd.set_defaults(run=seeds)
     q = sub.add_parser("profiles")
     q.add_argument("dir")
     q.add_argument("--out", required=True)

@@ -2,7 +2,7 @@
 # Reproduces the study's experiments (experiments/NN_name.yaml, 1-16) and the three-views figure.
 #
 #   scripts/reproduce.sh [NAME...] [--scale cpu|paper] [--out DIR] [--slurm N] [--list]
-#                        [--probe 'ARGS'] [--sbatch ARG]... [-- RFX_ARGS...]
+#                        [--workers W] [--probe 'ARGS'] [--sbatch ARG]... [-- RFX_ARGS...]
 #
 # NAME: 2, 02 or 02_input_skip_xavier; `views` is the figure of the study's three views of the
 # field (after 02 and 03); no NAME = every experiment, then views. --scale cpu (default; --cpu)
@@ -10,7 +10,9 @@
 # NAME.yaml with configs/gpu.yaml. --list prints each experiment's name, question and cost at
 # both scales (the '#|' header lines of its YAMLs) and exits. --slurm N submits each sweep as N
 # array tasks (rfx slurm; --sbatch ARG is passed to sbatch); rerun when the jobs are done.
-# Everything after `--` goes to every rfx sweep / probe call (e.g. -- --set train.steps=50),
+# --workers W: trainings at once in a local sweep (default: the usable cores at cpu scale, each
+# with train.threads=1, which is several times faster than one training on all cores; 1 at
+# paper scale). Everything after `--` goes to every rfx sweep / probe call (e.g. -- --set train.steps=50),
 # --probe 'ARGS' replaces the forward experiments' probe arguments (e.g. --probe '--depths 1:8').
 #
 # OUT/NAME/ (default OUT = out/reproduce): sweep/ (or sweep_<variant>/) and fit.json, or
@@ -22,13 +24,14 @@ cd "$(dirname "$0")/.."
 
 scale=cpu
 shards=0
+workers=""
 OUT=out/reproduce
 list=0
 probe_override=""
 names=()
 sbatch_args=()
 rfx_args=()
-usage="allowed: NAME..., --scale cpu|paper, --cpu, --gpu, --out DIR, --slurm N, --list, --probe 'ARGS', --sbatch ARG, -- RFX_ARGS"
+usage="allowed: NAME..., --scale cpu|paper, --cpu, --gpu, --out DIR, --slurm N, --workers W, --list, --probe 'ARGS', --sbatch ARG, -- RFX_ARGS"
 while [ $# -gt 0 ]; do
   case $1 in
     --cpu) scale=cpu ;;
@@ -38,6 +41,8 @@ while [ $# -gt 0 ]; do
                echo "reproduce.sh: --scale '$scale' is not allowed; allowed: cpu, paper" >&2; exit 2; } ;;
     --slurm) shift; shards=${1:-}; [[ $shards =~ ^[1-9][0-9]*$ ]] || {
                echo "reproduce.sh: --slurm '$shards' must be a number of shards >= 1" >&2; exit 2; } ;;
+    --workers) shift; workers=${1:-}; [[ $workers =~ ^[1-9][0-9]*$ ]] || {
+               echo "reproduce.sh: --workers '$workers' must be a number of trainings >= 1" >&2; exit 2; } ;;
     --out) shift; OUT=${1:?reproduce.sh: --out needs a directory} ;;
     --list) list=1 ;;
     --probe) shift; probe_override=${1:?reproduce.sh: --probe needs the probe arguments} ;;
@@ -94,6 +99,13 @@ PY=/usr/bin/python3
 profile=configs/cpu.yaml
 expdir=experiments/cpu
 if [ "$scale" = paper ]; then profile=configs/gpu.yaml; expdir=experiments; fi
+if [ -z "$workers" ]; then
+  workers=1
+  [ "$scale" = cpu ] && workers=$(nproc)
+fi
+# Several workers share the cores: one intra-op thread each (the user's -- args still win).
+worker_args=(--workers "$workers")
+[ "$workers" -gt 1 ] && worker_args+=(--set train.threads=1)
 mkdir -p "$OUT"
 
 pending=0  # sweeps left on the cluster
@@ -121,7 +133,8 @@ sweep_one() {
       pending=1; return 100
     fi
   else
-    $RFX sweep "${args[@]}" --out "$dir" || return $?
+    $RFX sweep --config "$profile" --config "$cfg" "$@" "${worker_args[@]}" "${rfx_args[@]}" \
+      --out "$dir" || return $?
   fi
   $RFX fit "$dir" --json > "$prefix.fit.json" || return $?
   $PY scripts/plot_sweep.py "$dir" --rfx "$RFX" --out "$prefix" --title "$title" || return $?
@@ -160,19 +173,32 @@ run_sweep() {
 }
 
 run_forward() {
-  local n=$1 cfg="$expdir/$1.yaml" t0=$SECONDS dir="$OUT/$1/forward"
-  local probe
+  local n=$1 cfg="$expdir/$1.yaml" t0=$SECONDS
+  local probe seeds s dirs=()
   probe=${probe_override:-$(header "$cfg" probe)}
-  if [ ! -f "$dir/forward.json" ]; then
-    # shellcheck disable=SC2086  # the probe line is a list of arguments
-    $RFX probe forward --config "$profile" --config "$cfg" $probe "${rfx_args[@]}" --out "$dir.tmp" > /dev/null
-    rm -rf "$dir"; mv "$dir.tmp" "$dir"
+  # '#| seeds: S' (random weights): one probe per train.seed 0..S-1, summarised with CIs.
+  seeds=$(header "$cfg" seeds)
+  seeds=${seeds:-1}
+  for ((s = 0; s < seeds; s++)); do
+    local dir="$OUT/$n/forward" seed_args=()
+    if [ "$seeds" -gt 1 ]; then dir="$OUT/$n/forward_seed_$s"; seed_args=(--set "train.seed=$s"); fi
+    if [ ! -f "$dir/forward.json" ]; then
+      # shellcheck disable=SC2086  # the probe line is a list of arguments
+      $RFX probe forward --config "$profile" --config "$cfg" $probe "${seed_args[@]}" "${rfx_args[@]}" \
+        --out "$dir.tmp" > /dev/null
+      rm -rf "$dir"; mv "$dir.tmp" "$dir"
+    fi
+    dirs+=("$dir")
+  done
+  if [ "$(wc -l < "${dirs[0]}/radii.csv")" -gt 3 ]; then
+    $PY scripts/plot_probe.py image "${dirs[0]}" --out "$OUT/$n/forward_image.png" --title "$n ($scale)"
   fi
-  if [ "$(wc -l < "$dir/radii.csv")" -gt 3 ]; then
-    $PY scripts/plot_probe.py image "$dir" --out "$OUT/$n/forward_image.png" --title "$n ($scale)"
+  if [ "$seeds" -gt 1 ]; then
+    $PY scripts/plot_probe.py seeds "${dirs[@]}" --out "$OUT/$n/forward_radius.png" --title "$n ($scale)"
+  else
+    $PY scripts/plot_probe.py forward "${dirs[0]}" --out "$OUT/$n/forward_radius.png"
   fi
-  $PY scripts/plot_probe.py forward "$dir" --out "$OUT/$n/forward_radius.png"
-  $PY scripts/summarize.py forward "$n" $((SECONDS - t0)) "$dir" > "$OUT/$n/summary.txt"
+  $PY scripts/summarize.py forward "$n" $((SECONDS - t0)) "${dirs[@]}" > "$OUT/$n/summary.txt"
 }
 
 # views: analytic radius, forward-pass radius and gradient-ERF radius of fresh nets per depth
