@@ -32,6 +32,10 @@ TEST(ScriptsTest, ReproduceRefusesBadOptionsBeforeDoingAnything) {
   r = run("--fast");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown option '--fast'"), std::string::npos) << r.err;
+  r = run("--workers 0");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--workers '0' must be a number of trainings >= 1"), std::string::npos)
+      << r.err;
   r = run("--scale laptop");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--scale 'laptop' is not allowed; allowed: cpu, paper"), std::string::npos)
@@ -79,11 +83,25 @@ TEST(ScriptsTest, ReproduceRunsAForwardExperimentAndATinySweep) {
       << summary;
   EXPECT_NE(summary.find("wall time"), std::string::npos) << summary;
 
+  // Experiment 05 (random xavier weights, '#| seeds: 8'): one probe per seed, the mean radius
+  // per depth with its CI over the seeds, c and p with theirs.
+  r = test::RunCommand(kReproduce + " 5 --out " + out + " --probe '--depths 1:6 --size 41'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string x = out + "/05_forward_input_skip_xavier/";
+  EXPECT_TRUE(FileExists(x + "forward_seed_0/radii.csv"));
+  EXPECT_TRUE(FileExists(x + "forward_seed_7/radii.csv"));
+  EXPECT_FALSE(FileExists(x + "forward_seed_8"));
+  EXPECT_TRUE(FileExists(x + "forward_radius.png"));
+  const std::string s5 = Slurp(x + "summary.txt");
+  EXPECT_NE(s5.find("over 8 seeds grows as N^"), std::string::npos) << s5;
+  EXPECT_NE(s5.find("mean radius (depth: px [95% CI over seeds]): 1: "), std::string::npos) << s5;
+  EXPECT_NE(s5.find("c·√N: c = "), std::string::npos) << s5;
+
   // Experiment 02 shrunk to a grid of 2 trainings of 10 steps; then rerun: nothing retrains.
   const std::string tiny =
       " 02_input_skip_xavier --out " + out +
       " -- --set sweep.mode=grid --set 'sweep.axes.net.depth=[2]'"
-      " --set 'sweep.axes.dataset.distance=[4, 6]' --set train.steps=10"
+      " --set 'sweep.axes.dataset.distance=[7, 9]' --set train.steps=10"
       " --set train.eval_samples=16 --set train.early_stop.every=0 --set dataset.image_size=24";
   r = test::RunCommand(kReproduce + tiny);
   ASSERT_EQ(r.exit_code, 0) << r.err;
