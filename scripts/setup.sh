@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build git pkg-config clang-format
   libtorch-dev libopencv-dev libcli11-dev libyaml-cpp-dev libgtest-dev nlohmann-json3-dev
   libbenchmark-dev libopenblas0-pthread
-  python3-matplotlib python3-numpy python3-opencv python3-torch python3-torchvision
+  python3-matplotlib python3-numpy python3-opencv python3-torch python3-torchvision graphviz
   slurm-wlm munge
 )
 

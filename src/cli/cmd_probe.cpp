@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/probe_flags.h"
 #include "cli/probe_model.h"
-#include "rfx/probe/images.h"
 #include "rfx/probe/probe.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
@@ -18,6 +18,21 @@ namespace {
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// "left 3+, right 9, up 3+, down 9" ('+': the border came first, a lower bound).
+std::string ExtentsText(const probe::Extents& e) {
+  auto one = [](const char* name, const probe::Extent& x) {
+    return std::string(name) + " " + std::to_string(x.radius) + (x.clipped ? "+" : "");
+  };
+  return one("left", e.left) + ", " + one("right", e.right) + ", " + one("up", e.up) + ", " +
+         one("down", e.down);
+}
+
+std::string PlacementText(const probe::Placement& p) {
+  return "output pixel " + std::to_string(p.output.row) + "," + std::to_string(p.output.col) +
+         " of " + std::to_string(p.out_h) + "×" + std::to_string(p.out_w) + ", input pixel " +
+         std::to_string(p.input.row) + "," + std::to_string(p.input.col);
 }
 
 void EnsureParent(const std::string& file) {
@@ -51,8 +66,10 @@ Runner AddForward(CLI::App* probe) {
       "FILE.csv: the profiles; DIR: profiles.csv, radii.csv, forward.json, config.yaml");
   cmd->add_flag("--json", *json, "Print JSON (radii: [{depth, radius}], method, ...)");
   auto model = AddModelFlags(cmd);
+  auto position = AddPositionFlag(cmd);
   return [=]() -> int {
     if (!depths->empty()) o->depths = probe::ParseDepths(*depths, "--depths");
+    o->position = position->Parse();
     o->incremental = !*fresh;
     const probe::ModelOptions m = model->Resolve();
     if (!model->active()) o->validate();
@@ -92,10 +109,17 @@ Runner AddForward(CLI::App* probe) {
         r.arch.c_str(), r.linear ? " (linear)" : "", r.init.c_str(), r.dtype.c_str(),
         r.device.c_str(), r.size, r.size, r.level, r.method.c_str(),
         r.method_note.empty() ? "" : ": ", r.method_note.c_str(), r.wall_s);
+    if (r.placement) {
+      std::printf(
+          "at %s; radius along the row to the right, extents per ray ('+': the border "
+          "comes first, a lower bound)\n",
+          PlacementText(*r.placement).c_str());
+    }
     std::printf("%6s  %6s\n", "depth", "radius");
     for (const auto& d : r.depths) {
-      std::printf("%6d  %6d%s\n", d.depth, d.radius,
-                  d.clipped ? "  (reaches the border: a lower bound)" : "");
+      std::printf("%6d  %6d%s%s%s\n", d.depth, d.radius,
+                  d.clipped ? "  (reaches the border: a lower bound)" : "",
+                  d.extents ? "  extents: " : "", d.extents ? ExtentsText(*d.extents).c_str() : "");
     }
     return 0;
   };
@@ -111,26 +135,7 @@ Runner AddGradient(CLI::App* probe) {
   AddConfigOptions(cmd, config.get());
   cmd->add_option("--checkpoint", o->checkpoint,
                   "Run directory of `rfx train` (config.yaml + model.pt); default: a fresh init");
-  cmd->add_option("--samples", o->samples, "Inputs to accumulate (0: 16; --inputs: every image)")
-      ->capture_default_str();
-  cmd->add_option("--batch", o->batch, "Inputs per backward pass")->capture_default_str();
-  cmd->add_option("--input", o->input,
-                  "noise (uniform [0,1), the default) | task (dataset samples)");
-  cmd->add_option("--inputs", o->inputs,
-                  "DIR of PNG/JPEG images (sorted; grey, shorter side resized, centre-cropped)");
-  auto mean = std::make_shared<std::string>("0");
-  auto stdev = std::make_shared<std::string>("1");
-  cmd->add_option("--mean", *mean, "--inputs: mean(s) subtracted from [0,1] pixels (1 or C values)")
-      ->capture_default_str();
-  cmd->add_option("--std", *stdev, "--inputs: divisor(s) after the mean (1 or C values)")
-      ->capture_default_str();
-  cmd->add_option("--agg", o->agg, "Per-sample aggregation: abs | relu")->capture_default_str();
-  cmd->add_option("--scale", o->scale, "none | log (log10(x+1))")->capture_default_str();
-  cmd->add_flag("--replknet", o->replknet,
-                "RepLKNet's erf scripts: relu'd read-out and gradient, mean, log10(x+1), their "
-                "area ratios (not with --agg/--scale/--channel)");
-  cmd->add_option("--bootstrap", o->bootstrap, "Bootstrap replicates of the 95% CIs (0: none)")
-      ->capture_default_str();
+  auto gradient = AddGradientFlags(cmd, o.get());
   cmd->add_option("--size", o->size, "Noise/image input side (0: dataset.image_size)")
       ->capture_default_str();
   cmd->add_option("--channel", o->channel, "Output channel c")->capture_default_str();
@@ -144,21 +149,10 @@ Runner AddGradient(CLI::App* probe) {
       ->required();
   cmd->add_flag("--json", *json, "Print JSON (radius, sigma, area_ratio, agg, scale, ...)");
   auto model = AddModelFlags(cmd);
+  auto position = AddPositionFlag(cmd);
   return [=]() -> int {
-    if (o->replknet) {
-      for (const char* flag : {"--agg", "--scale", "--channel"}) {
-        if (cmd->count(flag) > 0) {
-          throw UsageError(std::string(flag) +
-                           " cannot be combined with --replknet (it fixes the read-out to "
-                           "sum_c relu(out[c]), agg relu and scale log10(mean + 1))");
-        }
-      }
-    }
-    if ((cmd->count("--mean") > 0 || cmd->count("--std") > 0) && o->inputs.empty()) {
-      throw UsageError("--mean and --std normalise images: they need --inputs DIR");
-    }
-    o->mean = probe::ParseDoubles(*mean, "--mean");
-    o->std = probe::ParseDoubles(*stdev, "--std");
+    gradient->Apply(/*channel_is_readout=*/true);
+    o->position = position->Parse();
     const probe::ModelOptions m = model->Resolve();
     if (!model->active()) o->validate();
     const Config c = LoadConfig(*config);
@@ -198,6 +192,10 @@ Runner AddGradient(CLI::App* probe) {
       std::snprintf(buf, sizeof buf, " [95%% CI %.4g, %.4g]", i.lo, i.hi);
       return std::string(buf);
     };
+    if (r.placement) {
+      std::printf("read at %s (the measures are centred there); extents: %s\n",
+                  PlacementText(*r.placement).c_str(), ExtentsText(*r.extents).c_str());
+    }
     std::printf("radius at level %g: %d%s%s\n", r.level, r.radius,
                 r.ci ? ci(r.ci->radius).c_str() : "",
                 r.clipped ? " (reaches the border: a lower bound)" : "");

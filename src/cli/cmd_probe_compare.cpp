@@ -8,9 +8,9 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/probe_flags.h"
 #include "cli/probe_model.h"
 #include "rfx/probe/compare.h"
-#include "rfx/probe/images.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
 
@@ -68,8 +68,6 @@ Runner AddProbeCompareCommand(CLI::App& probe) {
   auto depths = std::make_shared<std::string>();
   auto format = std::make_shared<std::string>("table");
   auto plot = std::make_shared<std::string>();
-  auto mean = std::make_shared<std::string>("0");
-  auto stdev = std::make_shared<std::string>("1");
   AddConfigOptions(cmd, config.get());
   cmd->add_option("--depths", *depths,
                   "fcn depths: LIST (1,2,8) or A:B or A:B:STEP (default: net.depth)");
@@ -80,19 +78,7 @@ Runner AddProbeCompareCommand(CLI::App& probe) {
   cmd->add_option("--channel", o->channel, "Output channel")->capture_default_str();
   cmd->add_option("--dtype", o->dtype, "float32 | float64")->capture_default_str();
   probe::GradientOptions& g = o->gradient;
-  cmd->add_option("--samples", g.samples, "Gradient inputs per row (--inputs: 0 = every image)")
-      ->capture_default_str();
-  cmd->add_option("--batch", g.batch, "Inputs per backward pass")->capture_default_str();
-  cmd->add_option("--input", g.input, "noise (default) | task");
-  cmd->add_option("--inputs", g.inputs, "DIR of PNG/JPEG images (as in probe gradient)");
-  cmd->add_option("--mean", *mean, "--inputs: mean(s) subtracted from [0,1] pixels")
-      ->capture_default_str();
-  cmd->add_option("--std", *stdev, "--inputs: divisor(s) after the mean")->capture_default_str();
-  cmd->add_option("--agg", g.agg, "abs | relu")->capture_default_str();
-  cmd->add_option("--scale", g.scale, "none | log")->capture_default_str();
-  cmd->add_flag("--replknet", g.replknet, "RepLKNet's ERF aggregation and area ratios");
-  cmd->add_option("--bootstrap", g.bootstrap, "Bootstrap replicates of the 95% CIs (0: none)")
-      ->capture_default_str();
+  auto gradient = AddGradientFlags(cmd, &g);
   cmd->add_option("--format", *format, "table | json | csv")->capture_default_str();
   auto model = AddModelFlags(cmd);
   cmd->add_option("--plot", *plot, "FILE.png: radii vs depth with CIs, σ and area ratios");
@@ -103,18 +89,8 @@ Runner AddProbeCompareCommand(CLI::App& probe) {
     if (!plot->empty() && (plot->size() < 4 || plot->substr(plot->size() - 4) != ".png")) {
       throw UsageError("--plot '" + *plot + "' must be a .png file");
     }
-    if (o->gradient.replknet) {
-      for (const char* flag : {"--agg", "--scale"}) {
-        if (cmd->count(flag) > 0) {
-          throw UsageError(std::string(flag) + " cannot be combined with --replknet");
-        }
-      }
-    }
-    if ((cmd->count("--mean") > 0 || cmd->count("--std") > 0) && o->gradient.inputs.empty()) {
-      throw UsageError("--mean and --std normalise images: they need --inputs DIR");
-    }
-    o->gradient.mean = probe::ParseDoubles(*mean, "--mean");
-    o->gradient.std = probe::ParseDoubles(*stdev, "--std");
+    // compare's --channel also picks the impulse probe's channel: --replknet leaves it alone.
+    gradient->Apply(/*channel_is_readout=*/false);
     if (!o->gradient.inputs.empty() && cmd->count("--samples") == 0) o->gradient.samples = 0;
     std::vector<int> list;
     if (!depths->empty()) list = probe::ParseDepths(*depths, "--depths");

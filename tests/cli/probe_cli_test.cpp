@@ -22,6 +22,51 @@ std::vector<std::string> Lines(const std::string& text) {
 const std::string kSmall =
     " --set train.device=cpu --set train.threads=1 --set net.skip=none --set net.width=4";
 
+// --position: the output pixel read by both probes; bad values exit 2 naming the flag, the value
+// and the range.
+TEST(ProbeCliTest, PositionFlag) {
+  test::TempDir dir;
+  auto r = test::RunCommand(kRfx + " probe forward" + kSmall +
+                            " --set init.scheme=constant --set net.depth=4 --size 33"
+                            " --position 2,20 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["position"], nlohmann::json::array({2, 20}));
+  EXPECT_EQ(j["input_position"], nlohmann::json::array({2, 20}));
+  EXPECT_EQ(j["radii"][0]["radius"].get<int>(), 5);  // the trinomial of 4: 19 16 10 4 1, then 0
+  EXPECT_EQ(j["radii"][0]["extent"]["up"]["radius"].get<int>(), 3);  // rows 2, 1, 0
+  EXPECT_EQ(j["radii"][0]["extent"]["up"]["clipped"], true);
+  r = test::RunCommand(kRfx + " probe forward" + kSmall +
+                       " --set init.scheme=constant --set net.depth=4 --size 33 --position 2,20");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("output pixel 2,20 of 33×33, input pixel 2,20"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("up 3+"), std::string::npos) << r.out;
+  r = test::RunCommand(kRfx + " probe gradient" + kSmall +
+                       " --set init.scheme=constant --set net.depth=3 --size 33 --samples 2"
+                       " --bootstrap 0 --position 10,12 --json --out " +
+                       dir / "g");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["input_position"], nlohmann::json::array({10, 12}));
+  EXPECT_EQ(j["radius"].get<int>(), 4);
+  EXPECT_NEAR(j["centre"]["x"].get<double>(), 12, 1e-4);
+  r = test::RunCommand(kRfx + " probe forward" + kSmall + " --size 33 --position 40,1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--position 40,1 is outside the 33×33 output map; allowed: ROW 0 … 32"),
+            std::string::npos)
+      << r.err;
+  r = test::RunCommand(kRfx + " probe forward" + kSmall + " --size 33 --position 4");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--position '4'"), std::string::npos) << r.err;
+  r = test::RunCommand(kRfx + " probe gradient" + kSmall +
+                       " --size 33 --position 4,4 --replknet"
+                       " --out " +
+                       dir / "x");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--position cannot be combined with --replknet"), std::string::npos)
+      << r.err;
+}
+
 TEST(ProbeCliTest, ForwardScanJsonAndCsv) {
   test::TempDir dir;
   const auto r = test::RunCommand(kRfx + " probe forward" + kSmall +

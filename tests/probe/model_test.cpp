@@ -14,7 +14,7 @@
 namespace rfx::probe {
 namespace {
 
-const test::TracedModels& Models() { return test::TracedCached("convs4 convs12 scripted"); }
+const test::TracedModels& Models() { return test::TracedCached("convs4 convs12 scripted dilated"); }
 
 class ModelProbeTest : public test::SeededTest {
  protected:
@@ -112,6 +112,62 @@ TEST_F(ModelProbeTest, GradientOfALinearStackIsItsKernel) {
   // Per axis, the variance of the 4-fold [1,1,1]/3 is 4 · 2/3.
   EXPECT_NEAR(r.fit.sigma_x, std::sqrt(8.0 / 3.0), 1e-4);
   EXPECT_NEAR(r.map.at(16, 18) / r.map.at(16, 16), Trinomial(4)[2], 1e-5);
+}
+
+// --position on a traced stack (stride 1, 'same': the impulse at the same pixel), near the
+// right border: the ray to the left gives the stack's radius (5 for 4 convs), the ray to the
+// right stops at the border after columns 30, 31, 32; --node reads the position in that
+// layer's map (2 convs: radius 3).
+TEST_F(ModelProbeTest, PositionNearTheBorderOfATracedStack) {
+  RFX_REQUIRE_TRACED(Models());
+  ForwardOptions o;
+  o.size = 33;
+  o.position = Position{3, 30};
+  const ForwardResult r = RunModelForward(config_, o, Model("convs4"));
+  ASSERT_TRUE(r.placement.has_value());
+  EXPECT_EQ(r.placement->input, (Position{3, 30}));
+  const Extents& e = *r.depths[0].extents;
+  EXPECT_EQ(e.left.radius, 5);
+  EXPECT_FALSE(e.left.clipped);
+  EXPECT_EQ(e.down.radius, 5);
+  EXPECT_EQ(e.right.radius, 3);
+  EXPECT_TRUE(e.right.clipped);
+  EXPECT_TRUE(r.depths[0].clipped);  // the radius is the right ray's
+  EXPECT_EQ(e.up.radius, 4);         // rows 3, 2, 1, 0
+  EXPECT_TRUE(e.up.clipped);
+  const ForwardResult node = RunModelForward(config_, o, Model("convs4", "convs.1"));
+  EXPECT_EQ(node.depths[0].extents->left.radius, 3);
+  EXPECT_EQ(node.depths[0].extents->up.radius, 3);
+  EXPECT_FALSE(node.depths[0].extents->up.clipped);
+  // The gradient at the same pixel: its measures are centred on input pixel (3, 30).
+  GradientOptions g;
+  g.size = 33;
+  g.samples = 2;
+  g.bootstrap = 0;
+  g.position = o.position;
+  const GradientResult grad = RunModelGradient(config_, g, Model("convs4"));
+  EXPECT_EQ(grad.placement->input, (Position{3, 30}));
+  EXPECT_EQ(grad.extents->left.radius, 5);
+  EXPECT_NEAR(grad.fit.mean_y, 3.0, 0.5);  // the clipped field's mass sits around row 3
+  o.position = Position{3, 33};
+  EXPECT_THROW(RunModelForward(config_, o, Model("convs4")), UsageError);
+}
+
+// A strided model: dilated = conv k3 d2 p1 (start 0.5 → 1.5), conv k3 s2 (start 2.5, jump 2),
+// so output pixel (4, 3) is centred on input pixel (2·4 + 2, 2·3 + 2) = (10, 8).
+TEST_F(ModelProbeTest, PositionOfAStridedModelMapsThroughItsGraph) {
+  RFX_REQUIRE_TRACED(Models());
+  ForwardOptions o;
+  o.size = 21;
+  o.position = Position{4, 3};
+  ModelOptions m = Model("dilated");
+  m.input_shape = {3, 21, 21};
+  const ForwardResult r = RunModelForward(config_, o, m);
+  ASSERT_TRUE(r.placement.has_value());
+  EXPECT_EQ(r.placement->input, (Position{10, 8}));
+  EXPECT_EQ(r.placement->out_h, 9);  // 21 → 19 → 9
+  o.position = Position{9, 0};
+  EXPECT_THROW(RunModelForward(config_, o, m), UsageError);
 }
 
 TEST_F(ModelProbeTest, ErrorsNameTheFlag) {

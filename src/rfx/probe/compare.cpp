@@ -7,19 +7,11 @@
 #include "rfx/nn/init.h"
 #include "rfx/probe/common.h"
 #include "rfx/theory/theory.h"
-#include "rfx/theory/torchscript.h"
 #include "rfx/util/error.h"
 
 namespace rfx::probe {
 
 namespace {
-
-Config WithDepth(const Config& config, int depth) {
-  if (depth <= 0) return config;
-  Config c = config;
-  c.Set("net.depth", YAML::Node(depth), "probe compare --depths");
-  return c;
-}
 
 // The forward and gradient probes' options for one compare run: its own size, level, dtype and
 // channel over the gradient probe's flags.
@@ -75,17 +67,6 @@ CompareTarget TargetFromModel(const Config& config, const ModelOptions& model) {
 
 namespace {
 
-// The analytic table's row for a model: its output, or the last row inside --node.
-const theory::Row& ModelRow(const theory::Table& table, const ModelOptions& model) {
-  if (model.node.empty()) return table.rows.back();
-  for (size_t i = table.rows.size(); i-- > 1;) {
-    const std::string& n = table.rows[i].name;
-    if (n == model.node || n.rfind(model.node + ".", 0) == 0) return table.rows[i];
-  }
-  throw UsageError("--node '" + model.node + "' names no layer of the analytic graph of " +
-                   model.path);
-}
-
 CompareResult RunModelCompare(const CompareTarget& target, const CompareOptions& options) {
   const ModelOptions& model = *target.model;
   const auto t0 = std::chrono::steady_clock::now();
@@ -95,9 +76,8 @@ CompareResult RunModelCompare(const CompareTarget& target, const CompareOptions&
   result.arch = "model";
   const int h = model.input_shape.empty() ? options.size : static_cast<int>(model.input_shape[1]);
   const int w = model.input_shape.empty() ? options.size : static_cast<int>(model.input_shape[2]);
-  const theory::Table table =
-      theory::Analyze(theory::FromTorchScript(model.path, theory::Axes(h, w)), theory::Axes(h, w));
-  const theory::Row& at = ModelRow(table, model);
+  const theory::Table table = ModelTable(model, h, w);
+  const theory::Row& at = ReadRow(table, model);
   const ForwardResult forward = RunModelForward(target.config, ForwardFor(options), model);
   const GradientOptions g = GradientFor(options);
   CompareRow row;

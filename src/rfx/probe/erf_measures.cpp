@@ -49,7 +49,8 @@ ErfMeasures MeasureErf(const Map& sum, int64_t count, const ErfSpec& spec) {
   } else if (spec.log_scale) {
     m.map = Log10p1(sum);
   }
-  const int cy = m.map.h / 2, cx = m.map.w / 2;
+  const int cy = spec.centre_y >= 0 ? spec.centre_y : m.map.h / 2;
+  const int cx = spec.centre_x >= 0 ? spec.centre_x : m.map.w / 2;
   const std::vector<double> row = NormalizeProfile(RowFrom(m.map, cy, cx));
   m.radius = RadiusAtLevel(row, spec.level);
   m.clipped = m.radius >= static_cast<int>(row.size());

@@ -16,6 +16,9 @@ struct ErfSpec {
   // its max; area ratios by ReplknetAreaRatio.
   bool replknet = false;
   double level = 0.0012;  // radius threshold on the normalised centre row
+  // The pixel the radius and rfx's area ratios are centred on (--position's input pixel);
+  // -1: the map's centre (H/2, W/2). RepLKNet's area ratio always uses the map's centre.
+  int centre_y = -1, centre_x = -1;
 };
 
 struct AreaResult {
@@ -26,7 +29,7 @@ struct AreaResult {
 
 struct ErfMeasures {
   Map map;         // the measured (scaled) map
-  int radius = 0;  // centre row from (H/2, W/2) to the right
+  int radius = 0;  // centre row from (H/2, W/2) (or spec's centre) to the right
   bool clipped = false;
   GaussianFit fit;                // moments of `map`
   std::vector<AreaResult> areas;  // one per AreaFractions() entry

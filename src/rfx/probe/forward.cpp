@@ -8,6 +8,7 @@
 #include "rfx/nn/init.h"
 #include "rfx/probe/common.h"
 #include "rfx/probe/probe.h"
+#include "rfx/theory/theory.h"
 #include "rfx/util/device.h"
 #include "rfx/util/error.h"
 
@@ -79,9 +80,12 @@ nlohmann::json ForwardResult::ToJson() const {
   j["size"] = size;
   j["level"] = level;
   j["wall_s"] = wall_s;
+  if (placement) AddPlacementJson(*placement, j);
   nlohmann::json radii = nlohmann::json::array();
   for (const auto& d : depths) {
-    radii.push_back({{"depth", d.depth}, {"radius", d.radius}, {"clipped", d.clipped}});
+    nlohmann::json e = {{"depth", d.depth}, {"radius", d.radius}, {"clipped", d.clipped}};
+    if (d.extents) e["extent"] = ExtentsJson(*d.extents);
+    radii.push_back(e);
   }
   j["radii"] = radii;
   return j;
@@ -100,9 +104,12 @@ DepthProfile RowProfile(const at::Tensor& centre_row, int depth, double level) {
 
 namespace {
 
-at::Tensor Impulse(int size, c10::Device device, at::ScalarType dtype) {
+// A 1.0 at `at` (default: the centre) of a 1×1×S×S zero input.
+at::Tensor Impulse(int size, c10::Device device, at::ScalarType dtype,
+                   const std::optional<Position>& at = std::nullopt) {
   at::Tensor x = at::zeros({1, 1, size, size}, at::TensorOptions().dtype(dtype).device(device));
-  x.index_put_({0, 0, size / 2, size / 2}, 1.0);
+  const Position p = at ? *at : Position{size / 2, size / 2};
+  x.index_put_({0, 0, p.row, p.col}, 1.0);
   return x;
 }
 
@@ -188,13 +195,7 @@ std::string IncrementalObstacle(const nn::NetOptions& net, const nn::InitOptions
 
 Map ImpulseResponse(nn::Net& net, int size, int channel, c10::Device device, at::ScalarType dtype) {
   torch::NoGradGuard no_grad;
-  const at::Tensor out = net.forward(Impulse(size, device, dtype));
-  const at::Tensor m = out[0][channel].to(at::kCPU, at::kDouble).contiguous();
-  Map map;
-  map.h = static_cast<int>(m.size(0));
-  map.w = static_cast<int>(m.size(1));
-  map.v.assign(m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
-  return map;
+  return ChannelMap(net.forward(Impulse(size, device, dtype)), channel);
 }
 
 ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
@@ -224,7 +225,15 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
     SetBnMode(*net, options.bn);
     result.method = "single";
     const int depth = net_options.arch == "layers" ? nn::CountConvs(net_options.layers) : 50;
-    result.depths.push_back(Profile(net->forward(x), options.channel, depth, options.level));
+    if (options.position) {
+      result.placement = PlaceInNet(config, *options.position, options.size, options.size);
+      const at::Tensor out =
+          net->forward(Impulse(options.size, setup.device, setup.dtype, result.placement->input));
+      result.depths.push_back(
+          ProfileAt(out, options.channel, *result.placement, depth, options.level));
+    } else {
+      result.depths.push_back(Profile(net->forward(x), options.channel, depth, options.level));
+    }
     result.wall_s = SecondsSince(t0);
     return result;
   }
@@ -240,8 +249,10 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
     return BuildInitNet(o, init, setup);
   };
 
-  std::string obstacle = options.incremental ? IncrementalObstacle(net_options, init)
-                                             : "a fresh net per depth was asked for";
+  std::string obstacle = !options.incremental ? "a fresh net per depth was asked for"
+                         : options.position
+                             ? "--position: the incremental scan reads the centre row only"
+                             : IncrementalObstacle(net_options, init);
   if (obstacle.empty()) {
     const int max_depth = depths.back();
     nn::NetPtr deep_ptr = net_of_depth(max_depth);
@@ -318,75 +329,19 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
   result.method_note = obstacle;
   for (int depth : depths) {
     nn::NetPtr net = net_of_depth(depth);
-    const at::Tensor out = options.linear ? AsFcn(net).forward_linear(x) : net->forward(x);
-    result.depths.push_back(Profile(out, options.channel, depth, options.level));
+    at::Tensor in = x;
+    if (options.position) {
+      result.placement =
+          PlaceInNet(WithDepth(config, depth), *options.position, options.size, options.size);
+      in = Impulse(options.size, setup.device, setup.dtype, result.placement->input);
+    }
+    const at::Tensor out = options.linear ? AsFcn(net).forward_linear(in) : net->forward(in);
+    result.depths.push_back(
+        options.position ? ProfileAt(out, options.channel, *result.placement, depth, options.level)
+                         : Profile(out, options.channel, depth, options.level));
   }
   result.wall_s = SecondsSince(t0);
   return result;
-}
-
-}  // namespace rfx::probe
-
-namespace rfx::probe {
-
-void CheckCommonFlags(int size, bool size_optional, double level, int channel,
-                      const std::string& dtype, const std::string& bn) {
-  if (!(size_optional && size == 0) && (size < 3 || size > 16384)) {
-    throw UsageError("--size " + std::to_string(size) + " is out of range; allowed: 3 … 16384" +
-                     (size_optional ? " (or 0 for dataset.image_size)" : ""));
-  }
-  if (channel < 0 || channel > 1) {
-    throw UsageError("--channel " + std::to_string(channel) + " is not allowed; allowed: 0, 1");
-  }
-  if (!(level > 0 && level < 1)) {
-    throw UsageError("--level " + std::to_string(level) + " is out of range; allowed: (0, 1)");
-  }
-  CheckDtype(dtype);
-  CheckBn(bn);
-}
-
-void CheckDtype(const std::string& dtype) {
-  if (dtype != "float32" && dtype != "float64") {
-    throw UsageError("--dtype '" + dtype + "' is not known; allowed: float32, float64");
-  }
-}
-
-void CheckBn(const std::string& bn) {
-  if (bn != "eval" && bn != "train") {
-    throw UsageError("--bn '" + bn + "' is not known; allowed: eval, train");
-  }
-}
-
-Setup MakeSetup(const Config& config, const std::string& dtype) {
-  CheckDtype(dtype);
-  Setup s;
-  s.device = ResolveDevice(config.GetString("train.device"), "train.device");
-  const int64_t threads = config.GetInt("train.threads");
-  if (threads < 0) config.Fail("train.threads", "must be >= 0 (0 = all cores)");
-  SetTorchThreads(static_cast<int>(threads));
-  s.seed = static_cast<uint64_t>(config.GetInt("train.seed"));
-  s.dtype = dtype == "float64" ? at::kDouble : at::kFloat;
-  return s;
-}
-
-nn::NetPtr BuildInitNet(const nn::NetOptions& net_options, const nn::InitOptions& init,
-                        const Setup& setup) {
-  nn::NetPtr net = nn::BuildNet(net_options);
-  net->to(setup.dtype);
-  nn::InitNet(*net, init, setup.seed);
-  net->to(setup.device);
-  net->eval();
-  return net;
-}
-
-void SetBnMode(nn::Net& net, const std::string& bn) {
-  CheckBn(bn);
-  net.eval();
-  if (bn == "train") {
-    for (auto& m : net.modules(/*include_self=*/false)) {
-      if (m->as<torch::nn::BatchNorm2d>() != nullptr) m->train(true);
-    }
-  }
 }
 
 }  // namespace rfx::probe

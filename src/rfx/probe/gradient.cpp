@@ -52,6 +52,11 @@ void GradientOptions::validate() const {
     throw UsageError("--bootstrap " + std::to_string(bootstrap) +
                      " is out of range; allowed: 0 (no interval) … 100000");
   }
+  if (replknet && position) {
+    throw UsageError(
+        "--position cannot be combined with --replknet (RepLKNet's scripts read the "
+        "output's centre)");
+  }
   ImageInputOptions image;
   image.size = std::max(size, 1);
   image.mean = mean;
@@ -85,6 +90,8 @@ nlohmann::json GradientResult::ToJson() const {
   j["clipped"] = clipped;
   j["sigma"] = {{"x", fit.sigma_x}, {"y", fit.sigma_y}};
   j["centre"] = {{"x", fit.mean_x}, {"y", fit.mean_y}};
+  if (placement) AddPlacementJson(*placement, j);
+  if (extents) j["extent"] = ExtentsJson(*extents);
   nlohmann::json areas = nlohmann::json::array();
   for (size_t i = 0; i < area_ratios.size(); ++i) {
     const AreaResult& a = area_ratios[i];
@@ -107,23 +114,36 @@ nlohmann::json GradientResult::ToJson() const {
   return j;
 }
 
-at::Tensor SampleGradientMaps(nn::Net& net, const at::Tensor& inputs, int channel,
-                              const std::string& agg, bool replknet) {
-  if (inputs.dim() != 4) throw std::invalid_argument("SampleGradientMaps: inputs must be B×C×H×W");
-  torch::AutoGradMode grad_mode(true);
-  at::Tensor x = inputs.detach().clone();
-  x.set_requires_grad(true);
-  const at::Tensor out = net.forward(x);
+at::Tensor ReadOutGradient(const at::Tensor& x, const at::Tensor& out, int channel,
+                           const std::string& agg, bool replknet,
+                           const std::optional<Position>& at) {
   const int64_t h = out.size(2), w = out.size(3);
-  const at::Tensor centre = out.select(2, h / 2).select(2, w / 2);  // B×C_out
+  const Position p = at ? *at : Position{h / 2, w / 2};
+  if (p.row >= h || p.col >= w) {
+    throw UsageError("--position " + std::to_string(p.row) + "," + std::to_string(p.col) +
+                     " is outside the " + std::to_string(h) + "×" + std::to_string(w) +
+                     " output map; allowed: ROW 0 … " + std::to_string(h - 1) + ", COL 0 … " +
+                     std::to_string(w - 1));
+  }
+  const at::Tensor read = out.select(2, p.row).select(2, p.col);  // B×C_out
   if (replknet) {
-    centre.clamp_min(0).sum().backward();
+    read.clamp_min(0).sum().backward();
   } else {
-    centre.select(1, channel).sum().backward();
+    read.select(1, channel).sum().backward();
   }
   at::Tensor g = x.grad();  // B×C×H×W
   g = replknet || agg == "relu" ? g.clamp_min(0) : g.abs();
   return g.sum(1).to(at::kCPU, at::kDouble).contiguous();
+}
+
+at::Tensor SampleGradientMaps(nn::Net& net, const at::Tensor& inputs, int channel,
+                              const std::string& agg, bool replknet,
+                              const std::optional<Position>& at) {
+  if (inputs.dim() != 4) throw std::invalid_argument("SampleGradientMaps: inputs must be B×C×H×W");
+  torch::AutoGradMode grad_mode(true);
+  at::Tensor x = inputs.detach().clone();
+  x.set_requires_grad(true);
+  return ReadOutGradient(x, net.forward(x), channel, agg, replknet, at);
 }
 
 Map GradientMap(nn::Net& net, const at::Tensor& inputs, int channel, const std::string& agg) {
@@ -211,10 +231,15 @@ class InputSource {
 }  // namespace
 
 void AccumulateGradient(const Config& used, const GradientOptions& options, const Setup& setup,
-                        const InputGeometry& geometry, const GradientSampler& sample,
-                        GradientResult& r) {
+                        const InputGeometry& geometry, const Placer& place,
+                        const GradientSampler& sample, GradientResult& r) {
   InputSource source(used, options, setup, geometry);
   const int h = source.h(), w = source.w(), n = source.samples();
+  std::optional<Position> read_at;
+  if (options.position) {
+    r.placement = place(h, w);
+    read_at = r.placement->output;
+  }
 
   // Resampling units for the bootstrap: every sample, or blocks when memory is short.
   const bool keep_units = options.bootstrap > 0;
@@ -229,7 +254,7 @@ void AccumulateGradient(const Config& used, const GradientOptions& options, cons
   for (int done = 0; done < n;) {
     const int b = std::min(options.batch, n - done);
     const at::Tensor x = source.Batch(done, b).to(setup.device, setup.dtype);
-    const at::Tensor maps = sample(x);
+    const at::Tensor maps = sample(x, read_at);
     for (int i = 0; i < b; ++i) {
       const double* m = maps[i].data_ptr<double>();
       if (!std::all_of(m, m + total.v.size(), [](double v) { return std::isfinite(v); })) {
@@ -261,12 +286,17 @@ void AccumulateGradient(const Config& used, const GradientOptions& options, cons
   spec.log_scale = options.scale == "log";
   spec.replknet = options.replknet;
   spec.level = options.level;
+  if (r.placement) {
+    spec.centre_y = static_cast<int>(r.placement->input.row);
+    spec.centre_x = static_cast<int>(r.placement->input.col);
+  }
   ErfMeasures m = MeasureErf(total, in_map, spec);
   r.map = std::move(m.map);
   r.radius = m.radius;
   r.clipped = m.clipped;
   r.fit = m.fit;
   r.area_ratios = m.areas;
+  if (r.placement) r.extents = DirectionalRadii(r.map, spec.centre_y, spec.centre_x, spec.level);
   if (keep_units) {
     r.ci = BootstrapErf(units, counts, spec, options.bootstrap, setup.seed ^ 0xb0075747ULL);
   }
@@ -305,10 +335,12 @@ GradientResult RunGradient(const Config& config, const GradientOptions& options)
                init.scheme + ", seed " + std::to_string(setup.seed) + ")";
   }
   SetBnMode(*net, options.bn);
-  const GradientSampler sample = [&](const at::Tensor& x) {
-    return SampleGradientMaps(*net, x, options.channel, options.agg, options.replknet);
+  const GradientSampler sample = [&](const at::Tensor& x, const std::optional<Position>& at) {
+    return SampleGradientMaps(*net, x, options.channel, options.agg, options.replknet, at);
   };
-  AccumulateGradient(used, options, setup, InputGeometry{kNetInputChannels, 0, 0}, sample, r);
+  const Placer place = [&](int h, int w) { return PlaceInNet(used, *options.position, h, w); };
+  AccumulateGradient(used, options, setup, InputGeometry{kNetInputChannels, 0, 0}, place, sample,
+                     r);
   r.wall_s = SecondsSince(t0);
   return r;
 }

@@ -32,6 +32,20 @@ std::vector<double> RowFrom(const Map& map, int y, int x) {
   return row;
 }
 
+Extents DirectionalRadii(const Map& map, int y, int x, double level) {
+  auto ray = [&](int dy, int dx) {
+    std::vector<double> v;
+    for (int r = y, c = x; r >= 0 && r < map.h && c >= 0 && c < map.w; r += dy, c += dx) {
+      v.push_back(map.at(r, c));
+    }
+    Extent e;
+    e.radius = RadiusAtLevel(NormalizeProfile(v), level);
+    e.clipped = e.radius >= static_cast<int>(v.size());
+    return e;
+  };
+  return {ray(0, -1), ray(0, 1), ray(-1, 0), ray(1, 0)};
+}
+
 GaussianFit FitGaussian(const Map& map) {
   std::vector<double> mx(map.w, 0.0), my(map.h, 0.0);
   for (int y = 0; y < map.h; ++y) {

@@ -25,6 +25,19 @@ int RadiusAtLevel(const std::vector<double>& normalized_profile, double level);
 // Row `y` of the map from column `x` to the right edge (the centre row "from the centre out").
 std::vector<double> RowFrom(const Map& map, int y, int x);
 
+// The radius at a level along one ray from a map pixel: |v|/max over the ray (the pixel itself
+// included), first distance below the level; clipped when the ray reaches the map's border
+// first (radius = the ray's length: the border's distance + 1, a lower bound).
+struct Extent {
+  int radius = 0;
+  bool clipped = false;
+};
+// The four rays from (y, x) along its row and column; `right` is RadiusAtLevel of RowFrom.
+struct Extents {
+  Extent left, right, up, down;
+};
+Extents DirectionalRadii(const Map& map, int y, int x, double level);
+
 // Gaussian fit by moments per axis: the map's marginal along each axis (sum over the other)
 // treated as a mass distribution; σ² its variance, mean its centre. Negative values count as
 // mass with their sign (use a non-negative map).

@@ -10,6 +10,7 @@
 #include <chrono>
 
 #include "rfx/probe/common.h"
+#include "rfx/theory/torchscript.h"
 #include "rfx/theory/torchscript_reader.h"
 #include "rfx/util/error.h"
 
@@ -150,6 +151,25 @@ at::Tensor ModelTarget::Forward(const at::Tensor& x) {
   return FirstTensor(out, description_);
 }
 
+theory::Table ModelTable(const ModelOptions& model, int h, int w) {
+  return theory::Analyze(theory::FromTorchScript(model.path, theory::Axes(h, w)),
+                         theory::Axes(h, w));
+}
+
+const theory::Row& ReadRow(const theory::Table& table, const ModelOptions& model) {
+  if (model.node.empty()) return table.rows.back();
+  for (size_t i = table.rows.size(); i-- > 1;) {
+    const std::string& n = table.rows[i].name;
+    if (n == model.node || n.rfind(model.node + ".", 0) == 0) return table.rows[i];
+  }
+  throw UsageError("--node '" + model.node + "' names no layer of the analytic graph of " +
+                   model.path);
+}
+
+Placement PlaceInModel(const ModelOptions& model, const Position& at, int h, int w) {
+  return PlaceAt(ReadRow(ModelTable(model, h, w), model), at, h, w);
+}
+
 ForwardResult RunModelForward(const Config& config, const ForwardOptions& options,
                               const ModelOptions& model) {
   ForwardOptions checked = options;
@@ -162,10 +182,16 @@ ForwardResult RunModelForward(const Config& config, const ForwardOptions& option
   const Setup setup = MakeSetup(config, options.dtype);
   ModelTarget target(model, setup.device, setup.dtype);
   const auto shape = InputShape(model, options.size);
+  std::optional<Placement> place;
+  if (options.position) {
+    place = PlaceInModel(model, *options.position, static_cast<int>(shape[1]),
+                         static_cast<int>(shape[2]));
+  }
+  const Position in = place ? place->input : Position{shape[1] / 2, shape[2] / 2};
   torch::NoGradGuard no_grad;
   at::Tensor x = at::zeros({1, shape[0], shape[1], shape[2]},
                            at::TensorOptions().dtype(setup.dtype).device(setup.device));
-  x.select(2, shape[1] / 2).select(2, shape[2] / 2).fill_(1.0);  // every channel
+  x.select(2, in.row).select(2, in.col).fill_(1.0);  // every channel
   const at::Tensor out = target.Forward(x);
   CheckOutput(out, options.channel, target.description());
   ForwardResult r;
@@ -179,9 +205,14 @@ ForwardResult RunModelForward(const Config& config, const ForwardOptions& option
                   std::to_string(shape[2]) + "; radius in output units";
   r.size = static_cast<int>(shape[2]);
   r.level = options.level;
-  const int64_t cy = out.size(2) / 2, cx = out.size(3) / 2;
-  r.depths.push_back(
-      RowProfile(out[0][options.channel][cy].slice(0, cx, out.size(3)), 0, options.level));
+  r.placement = place;
+  if (place) {
+    r.depths.push_back(ProfileAt(out, options.channel, *place, 0, options.level));
+  } else {
+    const int64_t cy = out.size(2) / 2, cx = out.size(3) / 2;
+    r.depths.push_back(
+        RowProfile(out[0][options.channel][cy].slice(0, cx, out.size(3)), 0, options.level));
+  }
   r.wall_s = SecondsSince(t0);
   return r;
 }
@@ -198,26 +229,19 @@ GradientResult RunModelGradient(const Config& config, const GradientOptions& opt
   const Setup setup = MakeSetup(config, options.dtype);
   ModelTarget target(model, setup.device, setup.dtype);
   const auto shape = InputShape(model, options.size);
-  const GradientSampler sample = [&](const at::Tensor& inputs) {
+  const GradientSampler sample = [&](const at::Tensor& inputs, const std::optional<Position>& at) {
     torch::AutoGradMode grad_mode(true);
     at::Tensor x = inputs.detach().clone();
     x.set_requires_grad(true);
     const at::Tensor out = target.Forward(x);
     CheckOutput(out, options.channel, target.description());
-    const at::Tensor centre = out.select(2, out.size(2) / 2).select(2, out.size(3) / 2);
-    if (options.replknet) {
-      centre.clamp_min(0).sum().backward();
-    } else {
-      centre.select(1, options.channel).sum().backward();
-    }
-    at::Tensor g = x.grad();  // B×C×H×W
-    g = options.replknet || options.agg == "relu" ? g.clamp_min(0) : g.abs();
-    return g.sum(1).to(at::kCPU, at::kDouble).contiguous();
+    return ReadOutGradient(x, out, options.channel, options.agg, options.replknet, at);
   };
+  const Placer place = [&](int h, int w) { return PlaceInModel(model, *options.position, h, w); };
   GradientResult r;
   const InputGeometry geometry{static_cast<int>(shape[0]), static_cast<int>(shape[1]),
                                static_cast<int>(shape[2])};
-  AccumulateGradient(config, options, setup, geometry, sample, r);
+  AccumulateGradient(config, options, setup, geometry, place, sample, r);
   r.source = target.description();
   r.wall_s = SecondsSince(t0);
   return r;

@@ -13,6 +13,7 @@
 
 #include "rfx/config/config.h"
 #include "rfx/probe/probe.h"
+#include "rfx/theory/analysis.h"
 
 namespace rfx::probe {
 
@@ -43,14 +44,25 @@ class ModelTarget {
   std::string description_;  // "model F.pt" / "model F.pt, node layer3"
 };
 
+// The analytic table of the model's graph (`rfx theory --model`) on an h×w input.
+theory::Table ModelTable(const ModelOptions& model, int h, int w);
+// The row the probes read: the output (last row), or the last row inside model.node (UsageError
+// naming --node when the analytic graph has none).
+const theory::Row& ReadRow(const theory::Table& table, const ModelOptions& model);
+// The placement of output pixel `at` of the read row on an h×w input (PlaceAt).
+Placement PlaceInModel(const ModelOptions& model, const Position& at, int h, int w);
+
 // The forward-pass estimate of the model: impulse 1.0 at the input's centre in every input
 // channel, output channel options.channel, its centre row from the centre out, |v|/max. One
-// profile (depth 0). --depths, --linear, --fresh do not apply (UsageError).
+// profile (depth 0). With options.position the impulse goes in at that unit's input pixel
+// (PlaceInModel: the analytic graph must cover the model) and the profile is read there. --depths,
+// --linear, --fresh do not apply (UsageError).
 ForwardResult RunModelForward(const Config& config, const ForwardOptions& options,
                               const ModelOptions& model);
 
 // The gradient ERF of the model: Σ over noise inputs (uniform [0,1), C×H×W) of agg(∂ out[c,
-// H'/2, W'/2] / ∂ input), summed over the input channels, then the usual measures.
+// H'/2, W'/2] / ∂ input) (or at options.position), summed over the input channels, then the
+// usual measures (centred on the position's input pixel).
 // --input task and --checkpoint do not apply (UsageError).
 GradientResult RunModelGradient(const Config& config, const GradientOptions& options,
                                 const ModelOptions& model);

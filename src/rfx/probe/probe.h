@@ -20,6 +20,22 @@ namespace rfx::probe {
 // "3,5,8" | "A:B" | "A:B:STEP" → sorted unique depths >= 1. Throws UsageError naming `flag`.
 std::vector<int> ParseDepths(const std::string& spec, const std::string& flag = "--depths");
 
+// A pixel (row, col) of a map: the output pixel a probe reads (--position) or the input pixel
+// that corresponds to it.
+struct Position {
+  int64_t row = 0, col = 0;
+  bool operator==(const Position& o) const { return row == o.row && col == o.col; }
+};
+// "ROW,COL" (integers >= 0). UsageError naming --position.
+Position ParsePosition(const std::string& text);
+// Where a probe at an output position reads and what it centres on: the output pixel and the
+// input pixel at the centre of that unit's analytic field (theory: floor(start + j·i) per axis;
+// for a stride-1 'same' net the same pixel), and the output map's size.
+struct Placement {
+  Position output, input;
+  int64_t out_h = 0, out_w = 0;
+};
+
 // `rfx probe forward` options (the net itself comes from the config: net.*, init.*, train.*).
 struct ForwardOptions {
   int size = 768;                 // --size: side S of the S×S impulse input (>= 3)
@@ -29,6 +45,10 @@ struct ForwardOptions {
   std::string bn =
       "eval";       // --bn: BatchNorm mode (fcn_resnet50, layers), eval | train (batch stats)
   int channel = 0;  // --channel: output channel (0 | 1)
+  // --position ROW,COL: the output pixel read (unset: the centre, impulse at the input's centre).
+  // Set, the impulse goes in at the input pixel of that unit (Placement) and the profile is
+  // read from it; an fcn depth scan then runs a fresh net per depth.
+  std::optional<Position> position;
   // --linear: fcn with identity activations (its linear part, e.g. to see the decomposed
   // scheme's box, which ReLU would clip).
   bool linear = false;
@@ -43,6 +63,9 @@ struct DepthProfile {
   int radius = 0;               // first distance with profile < level (profile.size(): clipped)
   bool clipped = false;         // never fell below the level inside the input
   std::vector<double> profile;  // |v|/max along the centre row, distance 0 … S−1−S/2
+  // With --position: the radii along the four rays from the position (right = radius, profile
+  // is that ray), each clipped where the border comes first.
+  std::optional<Extents> extents;
 };
 
 struct ForwardResult {
@@ -52,9 +75,12 @@ struct ForwardResult {
   std::string method_note;  // why not incremental, when not
   int size = 0;
   double level = 0;
+  std::optional<Placement> placement;  // with --position (the last depth's, the same for all
+                                       // depths of an fcn)
   std::vector<DepthProfile> depths;
   double wall_s = 0;
-  nlohmann::json ToJson() const;  // {radii: [{depth, radius, clipped}], method, …}
+  // {radii: [{depth, radius, clipped, extent?}], method, position?, input_position?, …}
+  nlohmann::json ToJson() const;
 };
 
 // The forward-pass estimate: impulse 1.0 at (S/2, S/2), weights from init.* (seed train.seed),
@@ -95,8 +121,11 @@ struct GradientOptions {
   bool replknet = false;
   int bootstrap = 200;  // --bootstrap: B replicates of the 95% CI (0: none)
   int64_t bootstrap_budget_bytes = kBootstrapBudgetBytes;  // no flag: the per-sample map budget
-  int size = 0;                   // --size: input side for noise and images (0: dataset.image_size)
-  int channel = 0;                // --channel: output channel c of out[c, H/2, W/2]
+  int size = 0;     // --size: input side for noise and images (0: dataset.image_size)
+  int channel = 0;  // --channel: output channel c of out[c, H/2, W/2]
+  // --position ROW,COL: read out[c, ROW, COL] instead of the centre; the measures are centred on
+  // the input pixel of that unit (Placement). Not with --replknet (their scripts read the centre).
+  std::optional<Position> position;
   double level = 0.0012;          // --level: radius threshold on the normalised centre row
   std::string checkpoint;         // --checkpoint DIR: a trained run (DIR/config.yaml, model.pt)
   std::string dtype = "float32";  // --dtype: float32 | float64
@@ -112,8 +141,10 @@ struct GradientResult {
   int samples = 0, channel = 0;  // samples: those in the map
   int skipped_nonfinite = 0;     // --replknet: samples skipped for a NaN/inf gradient, as theirs
   double level = 0;
-  int radius = 0;  // along the centre row from the centre, right
+  int radius = 0;  // along the centre row from the centre (or the input position), right
   bool clipped = false;
+  std::optional<Placement> placement;  // with --position
+  std::optional<Extents> extents;      // with --position: the four rays from the input position
   GaussianFit fit;
   std::vector<AreaResult> area_ratios;  // per AreaFractions() entry
   std::optional<ErfCi> ci;              // unless --bootstrap 0
@@ -123,9 +154,16 @@ struct GradientResult {
 
 // Per-sample maps agg(∂ out[b, c, H/2, W/2] / ∂ input[b]) summed over input channels, for
 // `inputs` (B×C×H×W, any device): a CPU double B×H×W tensor. With `replknet` the read-out is
-// Σ_c relu(out[b, c, H/2, W/2]) and agg is relu (`channel` and `agg` unused).
+// Σ_c relu(out[b, c, H/2, W/2]) and agg is relu (`channel` and `agg` unused). `at`: read
+// out[b, c, row, col] instead of the centre.
 at::Tensor SampleGradientMaps(nn::Net& net, const at::Tensor& inputs, int channel,
-                              const std::string& agg, bool replknet = false);
+                              const std::string& agg, bool replknet = false,
+                              const std::optional<Position>& at = std::nullopt);
+// The same from an output `out` computed from `x` (which requires grad): what every net's and
+// model's gradient probe reads. UsageError naming --position when `at` is outside `out`.
+at::Tensor ReadOutGradient(const at::Tensor& x, const at::Tensor& out, int channel,
+                           const std::string& agg, bool replknet,
+                           const std::optional<Position>& at);
 // Their sum over the batch as an H×W map (not scaled).
 Map GradientMap(nn::Net& net, const at::Tensor& inputs, int channel, const std::string& agg);
 

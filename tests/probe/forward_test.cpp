@@ -1,30 +1,19 @@
-#include "rfx/probe/probe.h"
-
+// The forward-pass probe (DESIGN §1.5): depth parsing, the trinomial row of constant nets, the
+// incremental scan against fresh nets, fcn_resnet50, layer lists, BatchNorm modes, options.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
-#include <limits>
-#include <opencv2/imgcodecs.hpp>
+#include <nlohmann/json.hpp>
 
+#include "probe_fixture.h"
 #include "rfx/nn/init.h"
 #include "rfx/probe/common.h"
+#include "rfx/probe/probe.h"
 #include "rfx/util/error.h"
-#include "rfx/util/files.h"
-#include "seeded_test.h"
 
 namespace rfx::probe {
 namespace {
-
-class ProbeTest : public test::SeededTest {
- protected:
-  void SetUp() override {
-    test::SeededTest::SetUp();
-    config_.ApplySet("train.device=cpu");
-    config_.ApplySet("train.threads=2");
-  }
-  Config config_;
-};
 
 // The 1-D n-fold convolution of [1, 1, 1], from its centre outward.
 std::vector<double> Trinomial(int n) {
@@ -245,167 +234,89 @@ TEST_F(ProbeTest, BnTrainModeUsesBatchStatisticsAndKeepsDropoutOff) {
   EXPECT_THROW(SetBnMode(net, "batch"), UsageError);
 }
 
-// A small linear net (non-negative weights, zero biases, ReLU never clips non-negative input).
-nn::NetPtr LinearNet(int depth, int kernel, int width, bool random_weights) {
-  nn::NetOptions o;
-  o.arch = "fcn";
-  o.depth = depth;
-  o.kernel = kernel;
-  o.width = width;
-  o.skip = nn::SkipKind::kNone;
-  nn::NetPtr net = nn::BuildNet(o);
-  nn::InitOptions init;
-  init.scheme = "constant";
-  nn::InitNet(*net, init, 0);
-  if (random_weights) {
-    torch::NoGradGuard g;
-    for (auto& p : net->named_parameters()) {
-      if (p.key().find("weight") != std::string::npos) p.value().uniform_(0.0, 0.1);
-    }
-  }
-  net->eval();
-  return net;
-}
-
-TEST_F(ProbeTest, GradientOfALinearNetIsTheFlippedForwardResponse) {
-  nn::NetPtr net = LinearNet(3, 3, 3, /*random_weights=*/true);
-  const int s = 15, c = s / 2;
-  const Map forward = ImpulseResponse(*net, s, 0, torch::kCPU, torch::kFloat);
-  const at::Tensor inputs = torch::rand({2, 1, s, s});
-  const Map grad = GradientMap(*net, inputs, 0, "abs");
-  double peak = 0;
-  for (double v : forward.v) peak = std::max(peak, v);
-  ASSERT_GT(peak, 0);
-  int asymmetric = 0;
-  for (int y = 0; y < s; ++y) {
-    for (int x = 0; x < s; ++x) {
-      // Two samples of a linear net: twice the same gradient.
-      EXPECT_NEAR(grad.at(y, x) / 2, forward.at(2 * c - y, 2 * c - x), 1e-5 * peak)
-          << y << "," << x;
-      if (std::abs(forward.at(y, x) - forward.at(2 * c - y, 2 * c - x)) > 1e-3 * peak) {
-        ++asymmetric;
-      }
-    }
-  }
-  EXPECT_GT(asymmetric, 10);  // random kernels: the flip matters
-}
-
-TEST_F(ProbeTest, UniformKernelsGiveBoxConvolutionVariance) {
-  struct Case {
-    int n, k;
-  };
-  for (const Case cs : {Case{4, 5}, Case{6, 3}, Case{3, 7}}) {
-    SCOPED_TRACE(std::to_string(cs.n) + " layers of " + std::to_string(cs.k));
-    nn::NetPtr net = LinearNet(cs.n, cs.k, 2, /*random_weights=*/false);
-    const int s = cs.n * (cs.k - 1) + 9;
-    const Map g = GradientMap(*net, torch::rand({1, 1, s, s}), 0, "abs");
-    const GaussianFit f = FitGaussian(g);
-    const double want = cs.n * (cs.k * cs.k - 1) / 12.0;
-    EXPECT_NEAR(f.sigma_x * f.sigma_x, want, 0.01 * want);
-    EXPECT_NEAR(f.sigma_y * f.sigma_y, want, 0.01 * want);
-    EXPECT_NEAR(f.mean_x, s / 2, 1e-6);
-  }
-}
-
-TEST_F(ProbeTest, RunGradientReportsItsMeasures) {
-  config_.ApplySet("net.depth=4");
-  config_.ApplySet("net.width=4");
+// --position near a corner of a constant fcn (linear: non-negative weights, no biases): the
+// impulse goes in at the same input pixel (stride 1), the rays away from the near border give
+// the centre's radius (5 at depth 4: the trinomial 19, 16, 10, 4, 1, then 0), the ray toward it
+// stops at the border (rows 2, 1, 0: 3 values, clipped).
+TEST_F(ProbeTest, PositionNearACornerGivesTheRadiusInsideAndTheBorderOutside) {
+  config_.ApplySet("init.scheme=constant");
   config_.ApplySet("net.skip=none");
-  config_.ApplySet("dataset.image_size=32");
-  GradientOptions o;
-  o.samples = 4;
-  o.batch = 3;
-  const GradientResult r = RunGradient(config_, o);
-  EXPECT_EQ(r.map.h, 32);
-  EXPECT_EQ(r.map.w, 32);
-  EXPECT_EQ(r.agg, "abs");
-  EXPECT_EQ(r.scale, "none");
-  EXPECT_EQ(r.samples, 4);
-  ASSERT_EQ(r.area_ratios.size(), 4u);
-  for (size_t i = 1; i < r.area_ratios.size(); ++i) {
-    EXPECT_LE(r.area_ratios[i - 1].ratio, r.area_ratios[i].ratio);
+  ForwardOptions o;
+  o.size = 33;
+  o.dtype = "float64";
+  o.depths = {2, 4};
+  const ForwardResult centre = RunForward(config_, o);
+  EXPECT_EQ(centre.method, "incremental");
+  EXPECT_FALSE(centre.placement.has_value());
+  o.position = Position{2, 20};
+  const ForwardResult r = RunForward(config_, o);
+  EXPECT_EQ(r.method, "fresh");
+  EXPECT_NE(r.method_note.find("--position"), std::string::npos);
+  ASSERT_TRUE(r.placement.has_value());
+  EXPECT_EQ(r.placement->input, (Position{2, 20}));
+  EXPECT_EQ(r.placement->out_h, 33);
+  ASSERT_EQ(r.depths.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const int depth = o.depths[i];
+    SCOPED_TRACE(depth);
+    const DepthProfile& d = r.depths[i];
+    ASSERT_TRUE(d.extents.has_value());
+    EXPECT_EQ(d.radius, depth + 1);
+    EXPECT_EQ(d.radius, centre.depths[i].radius);
+    EXPECT_EQ(d.profile.size(), 13u);  // columns 20 … 32
+    for (const Extent& e : {d.extents->left, d.extents->right, d.extents->down}) {
+      EXPECT_EQ(e.radius, depth + 1);
+      EXPECT_FALSE(e.clipped);
+    }
+    EXPECT_EQ(d.extents->up.radius, 3);
+    EXPECT_TRUE(d.extents->up.clipped);
+    // The row through the impulse is the trinomial's (the border is 2 rows away, out of reach of
+    // every path that returns to row 2 in 4 steps).
+    const std::vector<double> t = Trinomial(depth);
+    for (size_t k = 0; k < t.size(); ++k) EXPECT_NEAR(d.profile[k], t[k] / t[0], 1e-12) << k;
   }
-  // Depth 4, kernel 3: nothing outside the 9×9 field, so even t = 0.99 fits in it.
-  EXPECT_LE(r.area_ratios.back().ratio, 81.0 / 1024 + 1e-12);
-  EXPECT_GT(r.fit.sigma_x, 0.3);
-  EXPECT_LT(r.fit.sigma_x, 4.0);
-  EXPECT_LE(r.radius, 5);
   const nlohmann::json j = r.ToJson();
-  EXPECT_EQ(j["agg"], "abs");
-  EXPECT_EQ(j["area_ratio"][3]["t"].get<double>(), 0.99);
-
-  // Log scaling flattens the map: the 50 % square can only grow.
-  o.scale = "log";
-  const GradientResult l = RunGradient(config_, o);
-  EXPECT_EQ(l.scale, "log");
-  EXPECT_GE(l.area_ratios[2].ratio, r.area_ratios[2].ratio);
-
-  o.scale = "none";
-  o.input = "task";
-  o.samples = 2;
-  const GradientResult t = RunGradient(config_, o);
-  EXPECT_EQ(t.input, "task");
-  EXPECT_EQ(t.map.h, 32);
-}
-
-TEST_F(ProbeTest, GradientOfACheckpointUsesItsWeights) {
-  test::TempDir dir;
-  Config run = config_;
-  run.ApplySet("net.depth=3");
-  run.ApplySet("net.width=3");
-  run.ApplySet("net.skip=none");
-  run.ApplySet("dataset.image_size=16");
-  nn::NetPtr net = LinearNet(3, 3, 3, /*random_weights=*/true);
-  WriteFileAtomic(dir / "config.yaml", run.Dump());
-  nn::SaveNet(*net, dir / "model.pt");
-  GradientOptions o;
-  o.checkpoint = dir.path();
-  o.samples = 1;
-  const GradientResult r = RunGradient(config_, o);
-  const Map want = GradientMap(*net, torch::rand({1, 1, 16, 16}), 0, "abs");
-  ASSERT_EQ(r.map.v.size(), want.v.size());
-  for (size_t i = 0; i < want.v.size(); ++i) EXPECT_NEAR(r.map.v[i], want.v[i], 1e-6);
-  EXPECT_NE(r.source.find("checkpoint"), std::string::npos);
-}
-
-// NaN weights on hidden channel 0 of layer 2: an input that switches that channel on (a white
-// image) has a NaN gradient, one that leaves it off (black: ReLU's backward zeroes it) does not.
-// rfx's own modes stop at the NaN sample; --replknet skips it, as RepLKNet's script does.
-TEST_F(ProbeTest, NonFiniteGradientsStopOrAreSkippedUnderReplknet) {
-  test::TempDir dir;
-  Config run = config_;
-  run.ApplySet("net.depth=3");
-  run.ApplySet("net.width=3");
-  run.ApplySet("net.skip=none");
-  nn::NetPtr net = LinearNet(3, 3, 3, /*random_weights=*/true);
-  {
-    torch::NoGradGuard g;
-    auto params = net->named_parameters();
-    params["convs.1.weight"].select(1, 0).fill_(std::numeric_limits<float>::quiet_NaN());
-  }
-  WriteFileAtomic(dir / "config.yaml", run.Dump());
-  nn::SaveNet(*net, dir / "model.pt");
-  MakeDirs(dir / "img");
-  ASSERT_TRUE(cv::imwrite(dir / "img/a_black.png", cv::Mat(12, 12, CV_8UC1, cv::Scalar(0))));
-  ASSERT_TRUE(cv::imwrite(dir / "img/b_white.png", cv::Mat(12, 12, CV_8UC1, cv::Scalar(255))));
-  GradientOptions o;
-  o.checkpoint = dir.path();
-  o.inputs = dir / "img";
-  o.size = 12;
-  o.batch = 1;
-  o.bootstrap = 0;
+  EXPECT_EQ(j["position"], nlohmann::json::array({2, 20}));
+  EXPECT_EQ(j["radii"][1]["extent"]["up"]["clipped"], true);
+  // Outside the output map: a UsageError naming --position, the value and the range.
+  o.position = Position{33, 0};
   try {
-    RunGradient(config_, o);
-    FAIL();
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("sample 1 is not finite"), std::string::npos) << e.what();
+    RunForward(config_, o);
+    FAIL() << "an output pixel outside the map was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--position 33,0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("ROW 0 … 32"), std::string::npos) << e.what();
   }
-  o.replknet = true;
-  const GradientResult r = RunGradient(config_, o);
-  EXPECT_EQ(r.samples, 1);
-  EXPECT_EQ(r.skipped_nonfinite, 1);
-  EXPECT_EQ(r.ToJson()["skipped_nonfinite"].get<int>(), 1);
-  for (double v : r.map.v) EXPECT_TRUE(std::isfinite(v));
+  EXPECT_EQ(ParsePosition("7,0"), (Position{7, 0}));
+  for (const char* bad : {"7", "7,", "-1,2", "a,b", "1,2,3"}) {
+    EXPECT_THROW(ParsePosition(bad), UsageError) << bad;
+  }
+}
+
+// A layer list that goes down and up (rfx's nets return the input's size): conv k3 s2 p1
+// (start 0.5, jump 2), nearest ×2 (jump 1, start 0.5 + (0.25 − 0.5)·2 = 0): output pixel
+// (4, 10) is placed at input pixel floor(0 + 4), floor(0 + 10). The impulse there reaches conv
+// unit (2, 5) only (unit u reads inputs 2u−1 … 2u+1), which the upsampling copies to output
+// rows 4, 5 and columns 10, 11: the ray to the right is v, v, 0 (radius 2), to the left v, 0.
+TEST_F(ProbeTest, PositionOfADownUpNetMapsThroughTheGraph) {
+  config_.ApplySet("net.arch=layers");
+  config_.ApplySet(
+      "net.layers=[{conv: {out: 2, k: 3, s: 2, p: 1}}, {upsample: {factor: 2, mode: nearest}}]");
+  config_.ApplySet("init.scheme=constant");
+  ForwardOptions o;
+  o.size = 20;
+  o.position = Position{4, 10};
+  const ForwardResult r = RunForward(config_, o);
+  ASSERT_TRUE(r.placement.has_value());
+  EXPECT_EQ(r.placement->input, (Position{4, 10}));
+  EXPECT_EQ(r.placement->out_w, 20);
+  EXPECT_EQ(r.depths[0].radius, 2);
+  EXPECT_NEAR(r.depths[0].profile[1], 1.0, 1e-6);
+  EXPECT_EQ(r.depths[0].extents->left.radius, 1);
+  EXPECT_EQ(r.depths[0].extents->down.radius, 2);
+  EXPECT_EQ(r.depths[0].extents->up.radius, 1);
+  o.position = Position{3, 20};
+  EXPECT_THROW(RunForward(config_, o), UsageError);
 }
 
 TEST(ProbeOptionsTest, ValidateNamesTheFlag) {
@@ -426,17 +337,6 @@ TEST(ProbeOptionsTest, ValidateNamesTheFlag) {
   g.agg = "relu";
   g.scale = "ln";
   EXPECT_THROW(g.validate(), UsageError);
-}
-
-TEST(HeatmapTest, WritesAColourPng) {
-  test::TempDir dir;
-  Map m;
-  m.h = m.w = 8;
-  m.v.assign(64, 0.0);
-  m.at(4, 4) = 1.0;
-  WriteHeatmapPng(m, dir / "h.png");
-  EXPECT_TRUE(FileExists(dir / "h.png"));
-  EXPECT_GT(ReadFile(dir / "h.png").size(), 100u);
 }
 
 }  // namespace
