@@ -4,9 +4,10 @@
   plot_compare.py COMPARE.json --out compare.png
 
 COMPARE.json is `rfx probe compare --format json` (or the FILE.png.json that `--plot` writes).
-Three panels per row (depth, or the one net): radii (analytic (rf-1)/2 and its +1 edge, impulse,
-gradient ERF with its 95% bootstrap CI), the gradient ERF's Gaussian sigma with CI, and the
-area ratios with CIs.
+Three panels over the rows (depths, or a model's layers): radii in input px (analytic (rf-1)/2
+and its +1 edge, impulse radius times the read map's jump, gradient ERF with its 95% bootstrap
+CI), the gradient ERF's Gaussian sigma with CI, and the area ratios with CIs (a zero ratio, from
+an all-zero gradient map, is left out of the log axis).
 """
 import argparse
 import json
@@ -44,12 +45,14 @@ def main():
     analytic = np.array([r["analytic_radius"] for r in rows])
     ax.plot(x, analytic, "k-", lw=1.5, label="analytic (rf-1)/2")
     ax.plot(x, analytic + 1, "k:", lw=1, label="analytic edge + 1 (max measurable)")
-    ax.plot(x, [r["impulse_radius"] for r in rows], "o-", color="tab:blue",
-            label="impulse radius @ level %g" % data["level"])
+    jumps = [r.get("impulse_jump", 1) for r in rows]
+    strided = any(j != 1 for j in jumps)
+    ax.plot(x, [r["impulse_radius"] * j for r, j in zip(rows, jumps)], "o-", color="tab:blue",
+            label="impulse radius @ level %g%s" % (data["level"], " x jump" if strided else ""))
     erf = [r["erf_radius"] for r in rows]
     ax.errorbar(x + 0.08, erf, yerr=errbars(erf, [r.get("erf_radius_ci") for r in rows]),
                 fmt="s-", color="tab:red", capsize=3, label="gradient ERF radius (95% CI)")
-    ax.set_ylabel("radius (px)")
+    ax.set_ylabel("radius (input px)")
     ax.set_title("radii")
     ax.legend(fontsize=8)
 
@@ -74,9 +77,13 @@ def main():
     ax = axes[2]
     ts = [a["t"] for a in rows[0]["area_ratio"]]
     for k, t in enumerate(ts):
-        v = [r["area_ratio"][k]["ratio"] for r in rows]
+        v = np.array([r["area_ratio"][k]["ratio"] for r in rows], dtype=float)
         ci = [r["area_ratio"][k].get("ci") for r in rows]
-        ax.errorbar(x + 0.05 * k, v, yerr=errbars(v, ci), fmt="o-", capsize=3, label="t = %g" % t)
+        bars = errbars(v, ci)
+        keep = v > 0  # log axis: an all-zero map's ratio 0 has no place on it
+        bars[0] = np.where(keep, np.minimum(bars[0], v * 0.999), 0.0)
+        v[~keep] = np.nan
+        ax.errorbar(x + 0.05 * k, v, yerr=bars, fmt="o-", capsize=3, label="t = %g" % t)
     ax.set_yscale("log")
     ax.set_ylabel("area ratio (square / input area)")
     ax.set_title("high-contribution area ratio (95% CI)")
@@ -90,8 +97,9 @@ def main():
             ax.set_xticks(x)
             ax.set_xticklabels(labels)
     g = data.get("gradient", {})
+    h, w = data.get("input", [data["size"], data["size"]])
     fig.suptitle("%s, init %s, %dx%d: gradient over %s %s sample(s), agg %s, scale %s" % (
-        data["target"], data["init"], data["size"], data["size"], g.get("samples", "?"),
+        data["target"], data["init"], h, w, g.get("samples", "?"),
         g.get("input", "?"), g.get("agg", "?"), g.get("scale", "?")), fontsize=10)
     fig.tight_layout()
     fig.savefig(args.out, dpi=110)

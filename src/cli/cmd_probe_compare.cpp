@@ -81,6 +81,10 @@ Runner AddProbeCompareCommand(CLI::App& probe) {
   auto gradient = AddGradientFlags(cmd, &g);
   cmd->add_option("--format", *format, "table | json | csv")->capture_default_str();
   auto model = AddModelFlags(cmd);
+  auto nodes = std::make_shared<std::string>();
+  cmd->add_option("--nodes", *nodes,
+                  "--model: one row per listed submodule, e.g. layer1,layer2 (default: the "
+                  "model's top-level children the analytic graph names)");
   cmd->add_option("--plot", *plot, "FILE.png: radii vs depth with CIs, σ and area ratios");
   return [=]() -> int {
     if (*format != "table" && *format != "json" && *format != "csv") {
@@ -98,10 +102,29 @@ Runner AddProbeCompareCommand(CLI::App& probe) {
     const Config c = LoadConfig(*config);
     const probe::ModelOptions m = model->Resolve();
     if (model->active() && !list.empty()) {
-      throw UsageError("--depths applies to net.arch fcn, not to --model (one row: the model)");
+      throw UsageError(
+          "--depths applies to net.arch fcn, not to --model (its rows are layers: --nodes)");
     }
-    const probe::CompareTarget target =
-        model->active() ? probe::TargetFromModel(c, m) : probe::TargetFromConfig(c, list);
+    std::vector<std::string> node_list;
+    if (!nodes->empty()) {
+      if (!model->active()) throw UsageError("--nodes applies to --model F.pt only");
+      std::string cur;
+      for (size_t i = 0; i <= nodes->size(); ++i) {
+        if (i < nodes->size() && (*nodes)[i] != ',') {
+          if ((*nodes)[i] != ' ') cur += (*nodes)[i];
+          continue;
+        }
+        if (cur.empty()) {
+          throw UsageError("--nodes '" + *nodes +
+                           "' has an empty name; allowed: module paths separated by commas "
+                           "(e.g. layer1,layer2)");
+        }
+        node_list.push_back(cur);
+        cur.clear();
+      }
+    }
+    const probe::CompareTarget target = model->active() ? probe::TargetFromModel(c, m, node_list)
+                                                        : probe::TargetFromConfig(c, list);
     const probe::CompareResult r = probe::RunCompare(target, *o);
     const nlohmann::json j = r.ToJson();
     if (!plot->empty()) {

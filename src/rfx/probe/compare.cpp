@@ -57,10 +57,16 @@ CompareTarget TargetFromConfig(const Config& config, const std::vector<int>& dep
   return t;
 }
 
-CompareTarget TargetFromModel(const Config& config, const ModelOptions& model) {
+CompareTarget TargetFromModel(const Config& config, const ModelOptions& model,
+                              const std::vector<std::string>& nodes) {
+  if (!nodes.empty() && !model.node.empty()) {
+    throw UsageError("--nodes and --node '" + model.node +
+                     "' both pick the rows of a model: give one of them");
+  }
   CompareTarget t;
   t.config = config;
   t.model = model;
+  t.nodes = nodes;
   t.label = "model " + model.path + (model.node.empty() ? "" : ", node " + model.node);
   return t;
 }
@@ -68,33 +74,85 @@ CompareTarget TargetFromModel(const Config& config, const ModelOptions& model) {
 namespace {
 
 CompareResult RunModelCompare(const CompareTarget& target, const CompareOptions& options) {
-  const ModelOptions& model = *target.model;
   const auto t0 = std::chrono::steady_clock::now();
   CompareResult result;
   result.target = target.label;
   result.options = options;
   result.arch = "model";
+  result.init = "as saved";
+  const ModelOptions& model = *target.model;
   const int h = model.input_shape.empty() ? options.size : static_cast<int>(model.input_shape[1]);
   const int w = model.input_shape.empty() ? options.size : static_cast<int>(model.input_shape[2]);
+  result.input_h = h;
+  result.input_w = w;
   const theory::Table table = ModelTable(model, h, w);
-  const theory::Row& at = ReadRow(table, model);
-  const ForwardResult forward = RunModelForward(target.config, ForwardFor(options), model);
-  const GradientOptions g = GradientFor(options);
-  CompareRow row;
-  row.label = model.node.empty() ? "model" : model.node;
-  row.analytic_rf = at.h.r;
-  row.analytic_radius = (at.h.r - 1) / 2;
-  if (!forward.depths.empty()) {
-    row.impulse_radius = forward.depths.front().radius;
-    row.impulse_clipped = forward.depths.front().clipped;
+  std::vector<std::string> nodes = target.nodes;
+  for (const std::string& n : nodes) {
+    if (n.empty() || RowIndexOf(table, n) < 0) {
+      throw UsageError("--nodes: '" + n + "' names no layer of the analytic graph of " +
+                       model.path + " (a module path such as layer3 or convs.2)");
+    }
   }
-  row.erf = RunModelGradient(target.config, g, model);
-  result.rows.push_back(std::move(row));
+  if (!model.node.empty()) nodes = {model.node};
+  if (nodes.empty()) nodes = DefaultNodes(model, table);
+  if (nodes.empty()) {
+    throw UsageError("--model " + model.path +
+                     ": no layer of it gives a map to probe (every row sees everything); give "
+                     "--nodes");
+  }
+  const GradientOptions g = GradientFor(options);
+  for (const std::string& node : nodes) {
+    ModelOptions at = model;
+    at.node = node;
+    const theory::Row& analytic = ReadRow(table, at);
+    const ForwardResult forward = RunModelForward(target.config, ForwardFor(options), at);
+    CompareRow row;
+    row.label = node.empty() ? "output" : node;
+    row.analytic_rf = analytic.h.r;
+    row.analytic_radius = (analytic.h.r - 1) / 2;
+    row.impulse_jump = analytic.w.j;  // the impulse radius is read along a row
+    if (!forward.depths.empty()) {
+      row.impulse_radius = forward.depths.front().radius;
+      row.impulse_clipped = forward.depths.front().clipped;
+    }
+    row.erf = RunModelGradient(target.config, g, at);
+    result.rows.push_back(std::move(row));
+  }
   result.wall_s = SecondsSince(t0);
   return result;
 }
 
 }  // namespace
+
+std::vector<std::string> DefaultNodes(const ModelOptions& model, const theory::Table& table) {
+  auto probeable = [&](const std::string& node) {
+    const int i = RowIndexOf(table, node);
+    return i > 0 && !table.rows[i].sees_everything;
+  };
+  std::vector<std::string> children = ModelChildren(model.path);
+  for (;;) {
+    std::vector<std::string> named;
+    for (const std::string& c : children) {
+      if (RowIndexOf(table, c) > 0) named.push_back(c);
+    }
+    if (named.size() != 1) break;
+    std::vector<std::string> inner = ModelChildren(model.path, named[0]);
+    if (inner.empty()) break;
+    children = inner;
+  }
+  std::vector<std::string> nodes;
+  for (const std::string& c : children) {
+    if (probeable(c)) nodes.push_back(c);
+  }
+  // The model's output, when it is a map that is not the last node's.
+  const theory::Row& last = table.rows.back();
+  if (!last.sees_everything && table.rows.size() > 1 &&
+      (nodes.empty() ||
+       RowIndexOf(table, nodes.back()) != static_cast<int>(table.rows.size()) - 1)) {
+    nodes.push_back("");
+  }
+  return nodes;
+}
 
 void CompareOptions::validate() const {
   if (size < 3 || size > 16384) {
@@ -112,6 +170,7 @@ CompareResult RunCompare(const CompareTarget& target, const CompareOptions& opti
   result.options = options;
   result.arch = target.config.GetString("net.arch");
   result.init = nn::InitOptions::FromConfig(target.config).scheme;
+  result.input_h = result.input_w = options.size;
 
   // The impulse radii: one forward run (fcn depths in its incremental scan when exact).
   ForwardOptions f = ForwardFor(options);
@@ -146,6 +205,7 @@ nlohmann::json CompareResult::ToJson() const {
   j["arch"] = arch;
   j["init"] = init;
   j["size"] = options.size;
+  j["input"] = {input_h, input_w};
   j["level"] = options.level;
   j["dtype"] = options.dtype;
   nlohmann::json rows_json = nlohmann::json::array();
@@ -156,6 +216,7 @@ nlohmann::json CompareResult::ToJson() const {
                           {"analytic_radius", r.analytic_radius},
                           {"impulse_radius", r.impulse_radius},
                           {"impulse_clipped", r.impulse_clipped},
+                          {"impulse_jump", r.impulse_jump},
                           {"erf_radius", e.radius},
                           {"erf_clipped", e.clipped},
                           {"sigma", {{"x", e.fit.sigma_x}, {"y", e.fit.sigma_y}}}};
@@ -188,9 +249,8 @@ nlohmann::json CompareResult::ToJson() const {
 }
 
 std::string FormatCompareTable(const CompareResult& r) {
-  std::string s = "compare: " + r.target + " (init " + r.init + "), " +
-                  std::to_string(r.options.size) + "×" + std::to_string(r.options.size) +
-                  " inputs, level " + Fmt("%g", r.options.level);
+  std::string s = "compare: " + r.target + " (init " + r.init + "), " + std::to_string(r.input_h) +
+                  "×" + std::to_string(r.input_w) + " inputs, level " + Fmt("%g", r.options.level);
   if (!r.rows.empty()) {
     const GradientResult& e = r.rows.front().erf;
     s += "; gradient: " + std::to_string(e.samples) + " " + e.input + " sample(s), agg " + e.agg +
@@ -212,7 +272,8 @@ std::string FormatCompareTable(const CompareResult& r) {
       erf += " [" + Fmt("%.4g", e.ci->radius.lo) + ", " + Fmt("%.4g", e.ci->radius.hi) + "]";
       sigma += " [" + Fmt("%.3f", e.ci->sigma_x.lo) + ", " + Fmt("%.3f", e.ci->sigma_x.hi) + "]";
     }
-    const std::string imp = std::to_string(row.impulse_radius) + (row.impulse_clipped ? "+" : "");
+    std::string imp = std::to_string(row.impulse_radius) + (row.impulse_clipped ? "+" : "");
+    if (row.impulse_jump != 1) imp += " (×" + Fmt("%g", row.impulse_jump) + ")";
     std::snprintf(line, sizeof line, "%-14s %8g %8g %8s %18s %22s", row.label.c_str(),
                   row.analytic_rf, row.analytic_radius, imp.c_str(), erf.c_str(), sigma.c_str());
     s += line;
@@ -220,13 +281,14 @@ std::string FormatCompareTable(const CompareResult& r) {
     s += "\n";
   }
   s += "(r_impulse, r_erf: first distance below the level, so at most r_theory + 1; '+': reaches "
-       "the border, a lower bound)\n";
+       "the border, a lower bound; r_impulse (×j): in units of a map of jump j input px)\n";
   return s;
 }
 
 std::string FormatCompareCsv(const CompareResult& r) {
   std::string s =
-      "label,depth,analytic_rf,analytic_radius,impulse_radius,impulse_clipped,erf_radius,"
+      "label,depth,analytic_rf,analytic_radius,impulse_radius,impulse_clipped,impulse_jump,erf_"
+      "radius,"
       "erf_clipped,erf_radius_lo,erf_radius_hi,sigma_x,sigma_x_lo,sigma_x_hi,sigma_y,sigma_y_lo,"
       "sigma_y_hi";
   for (double t : AreaFractions()) {
@@ -244,9 +306,9 @@ std::string FormatCompareCsv(const CompareResult& r) {
     s += row.label + "," + (row.depth > 0 ? std::to_string(row.depth) : "") + "," +
          num(row.analytic_rf) + "," + num(row.analytic_radius) + "," +
          std::to_string(row.impulse_radius) + "," + (row.impulse_clipped ? "true" : "false") + "," +
-         std::to_string(e.radius) + "," + (e.clipped ? "true" : "false") +
-         lo_hi(ci ? &e.ci->radius : nullptr) + "," + num(e.fit.sigma_x) +
-         lo_hi(ci ? &e.ci->sigma_x : nullptr) + "," + num(e.fit.sigma_y) +
+         num(row.impulse_jump) + "," + std::to_string(e.radius) + "," +
+         (e.clipped ? "true" : "false") + lo_hi(ci ? &e.ci->radius : nullptr) + "," +
+         num(e.fit.sigma_x) + lo_hi(ci ? &e.ci->sigma_x : nullptr) + "," + num(e.fit.sigma_y) +
          lo_hi(ci ? &e.ci->sigma_y : nullptr);
     for (size_t k = 0; k < e.area_ratios.size(); ++k) {
       s += "," + num(e.area_ratios[k].ratio) + lo_hi(ci ? &e.ci->areas[k] : nullptr);

@@ -105,17 +105,49 @@ std::vector<int64_t> InputShape(const ModelOptions& model, int size) {
 
 }  // namespace
 
-ModelTarget::ModelTarget(const ModelOptions& options, c10::Device device, at::ScalarType dtype) {
+namespace {
+
+torch::jit::Module Load(const std::string& path, c10::Device device) {
   try {
-    module_ = torch::jit::load(options.path, device);
+    return torch::jit::load(path, device);
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
     if (what.size() > 300) what = what.substr(0, 300) + "...";
-    throw UsageError("--model " + options.path +
+    throw UsageError("--model " + path +
                      ": cannot load it as a TorchScript file (torch.jit.save of a traced or "
                      "scripted module): " +
                      what);
   }
+}
+
+}  // namespace
+
+std::vector<std::string> ModelChildren(const std::string& file, const std::string& path) {
+  torch::jit::Module m = Load(file, c10::Device(c10::kCPU));
+  std::string rest = path;
+  while (!rest.empty()) {
+    const size_t dot = rest.find('.');
+    const std::string name = rest.substr(0, dot);
+    bool found = false;
+    for (const auto& child : m.named_children()) {
+      if (child.name == name) {
+        m = child.value;
+        found = true;
+        break;
+      }
+    }
+    if (!found) return {};
+    rest = dot == std::string::npos ? "" : rest.substr(dot + 1);
+  }
+  std::vector<std::string> out;
+  for (const auto& child : m.named_children()) {
+    out.push_back(path.empty() ? child.name : path + "." + child.name);
+  }
+  return out;
+}
+
+ModelTarget::ModelTarget(const ModelOptions& options, c10::Device device, at::ScalarType dtype) {
+  module_ = Load(options.path, device);
   path_ = options.path;
   module_.to(device, dtype);
   module_.eval();
@@ -156,12 +188,18 @@ theory::Table ModelTable(const ModelOptions& model, int h, int w) {
                          theory::Axes(h, w));
 }
 
-const theory::Row& ReadRow(const theory::Table& table, const ModelOptions& model) {
-  if (model.node.empty()) return table.rows.back();
+int RowIndexOf(const theory::Table& table, const std::string& node) {
+  if (node.empty()) return static_cast<int>(table.rows.size()) - 1;
   for (size_t i = table.rows.size(); i-- > 1;) {
     const std::string& n = table.rows[i].name;
-    if (n == model.node || n.rfind(model.node + ".", 0) == 0) return table.rows[i];
+    if (n == node || n.rfind(node + ".", 0) == 0) return static_cast<int>(i);
   }
+  return -1;
+}
+
+const theory::Row& ReadRow(const theory::Table& table, const ModelOptions& model) {
+  const int i = RowIndexOf(table, model.node);
+  if (i >= 0) return table.rows[i];
   throw UsageError("--node '" + model.node + "' names no layer of the analytic graph of " +
                    model.path);
 }

@@ -44,8 +44,15 @@ class ModelTarget {
   std::string description_;  // "model F.pt" / "model F.pt, node layer3"
 };
 
+// The module paths of the children of the model at `path` (a TorchScript file; "" = the model
+// itself), in registration order: e.g. conv1, bn1, relu, maxpool, layer1 … fc for resnet18.
+// UsageError naming --model when the file cannot be loaded.
+std::vector<std::string> ModelChildren(const std::string& file, const std::string& path = "");
+
 // The analytic table of the model's graph (`rfx theory --model`) on an h×w input.
 theory::Table ModelTable(const ModelOptions& model, int h, int w);
+// The index of the last row inside module `node` ("" = the last row), -1 when there is none.
+int RowIndexOf(const theory::Table& table, const std::string& node);
 // The row the probes read: the output (last row), or the last row inside model.node (UsageError
 // naming --node when the analytic graph has none).
 const theory::Row& ReadRow(const theory::Table& table, const ModelOptions& model);
