@@ -53,6 +53,25 @@ TEST(TheoryCliTest, LayerListConfigAndDot) {
   EXPECT_NE(r.out.find("n2 -> n3"), std::string::npos);
 }
 
+// The dot output renders: Graphviz's `dot -Tpng` takes resnet18's graph at input 96 (border
+// layer layer4.0.conv2, one more unproductive layer) and writes a PNG.
+TEST(TheoryCliTest, DotRendersWithGraphviz) {
+  if (test::RunCommand("command -v dot").exit_code != 0) {
+    GTEST_SKIP() << "Graphviz's `dot` is not installed (scripts/setup.sh installs graphviz)";
+  }
+  test::TempDir dir;
+  auto r = test::RunCommand(kRfx + " theory --net resnet18 --input 96 --format dot");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("layer4.0.conv2\\nconv k3 s1 p1\\nn=3 r=307 r_min=107 j=32\\nBORDER LAYER"),
+            std::string::npos);
+  WriteFileAtomic(dir / "r18.dot", r.out);
+  r = test::RunCommand("dot -Tpng " + dir / "r18.dot" + " -o " + dir / "r18.png");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string png = ReadFile(dir / "r18.png");
+  ASSERT_GT(png.size(), 10000u);
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
 TEST(TheoryCliTest, BadFlagsExit2NamingTheFlag) {
   auto r = test::RunCommand(kRfx + " theory --net vgg19 --input 224");
   EXPECT_EQ(r.exit_code, 2);
