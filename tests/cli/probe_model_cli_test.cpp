@@ -71,7 +71,9 @@ TEST(ProbeModelCliTest, CompareAModelWithTheFcnItEquals) {
     EXPECT_EQ(m[i]["label"], name);
     EXPECT_EQ(m[i]["analytic_rf"].get<double>(), 2.0 * (i + 1) + 1);
     for (const auto& row : theory) {
-      if (row["name"] == name) EXPECT_EQ(m[i]["analytic_rf"].get<double>(), row["r"].get<double>());
+      if (row["name"] == name) {
+        EXPECT_EQ(m[i]["analytic_rf"].get<double>(), row["r"].get<double>());
+      }
     }
     EXPECT_EQ(m[i]["analytic_rf"], f[i]["analytic_rf"]);
     EXPECT_EQ(m[i]["impulse_radius"], f[i]["impulse_radius"]);

@@ -163,8 +163,12 @@ TEST(StudyGlyphTest, DotIsPastedAtTheRoundedPolarPosition) {
                  "distance " + std::to_string(distance) + " sample " + std::to_string(i));
     }
     EXPECT_GT(dots, 100);
-    if (distance == 7) EXPECT_GT(overlaps, 0);  // the diagonals at 7 cut the е's corners
-    if (distance == 30) EXPECT_EQ(overlaps, 0);
+    if (distance == 7) {
+      EXPECT_GT(overlaps, 0);  // the diagonals at 7 cut the е's corners
+    }
+    if (distance == 30) {
+      EXPECT_EQ(overlaps, 0);
+    }
   }
   // Straight up at 20: centre pixel (44, 64), rows 43..45, columns 62..65.
   DatasetOptions o = Study("dot", 20);

@@ -4,7 +4,7 @@
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/inliner.h>
-#include <torch/torch.h>
+#include <torch/utils.h>  // NoGradGuard, AutoGradMode
 
 #include <algorithm>
 #include <chrono>
