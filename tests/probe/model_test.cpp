@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "rfx/probe/compare.h"
 #include "rfx/probe/probe.h"
 #include "rfx/util/error.h"
 #include "seeded_test.h"
@@ -14,7 +15,9 @@
 namespace rfx::probe {
 namespace {
 
-const test::TracedModels& Models() { return test::TracedCached("convs4 convs12 scripted dilated"); }
+const test::TracedModels& Models() {
+  return test::TracedCached("convs4 convs12 scripted dilated upsampling");
+}
 
 class ModelProbeTest : public test::SeededTest {
  protected:
@@ -168,6 +171,27 @@ TEST_F(ModelProbeTest, PositionOfAStridedModelMapsThroughItsGraph) {
   EXPECT_EQ(r.placement->out_h, 9);  // 21 → 19 → 9
   o.position = Position{9, 0};
   EXPECT_THROW(RunModelForward(config_, o, m), UsageError);
+}
+
+// The default rows of `probe compare --model`: the top-level children the analytic graph names
+// that give a map. resnet18: bn1 and relu have no row of their own (they move no field), avgpool
+// and fc see everything; a stack's one Sequential child is replaced by its children; a model
+// whose last row is inside its last child gets no extra "output" row.
+TEST_F(ModelProbeTest, DefaultCompareRows) {
+  RFX_REQUIRE_TRACED(Models());
+  const auto& big = test::Traced("resnet18");
+  RFX_REQUIRE_TRACED(big);
+  ModelOptions r18;
+  r18.path = big / "resnet18";
+  EXPECT_EQ(ModelChildren(r18.path),
+            (std::vector<std::string>{"conv1", "bn1", "relu", "maxpool", "layer1", "layer2",
+                                      "layer3", "layer4", "avgpool", "fc"}));
+  EXPECT_EQ(DefaultNodes(r18, ModelTable(r18, 64, 64)),
+            (std::vector<std::string>{"conv1", "maxpool", "layer1", "layer2", "layer3", "layer4"}));
+  EXPECT_EQ(DefaultNodes(Model("convs4"), ModelTable(Model("convs4"), 33, 33)),
+            (std::vector<std::string>{"convs.0", "convs.1", "convs.2", "convs.3"}));
+  EXPECT_EQ(DefaultNodes(Model("upsampling"), ModelTable(Model("upsampling"), 32, 32)),
+            (std::vector<std::string>{"c", "pool"}));
 }
 
 TEST_F(ModelProbeTest, ErrorsNameTheFlag) {
