@@ -37,6 +37,9 @@ nn::NetPtr BuildInitNet(const nn::NetOptions& net, const nn::InitOptions& init, 
 // eval: everything in eval mode; train: BatchNorm layers use batch statistics (dropout stays off).
 void SetBnMode(nn::Net& net, const std::string& bn);
 
+// UsageError naming --position, the value and the allowed range unless `at` is inside an h×w
+// output map.
+void CheckInside(const Position& at, int64_t h, int64_t w);
 // The placement of output pixel `at` of analytic row `row` (its n, j and start per axis) of a
 // net on an h×w input. UsageError naming --position, the value and the allowed range when `at`
 // is outside the row's output map (or its field's centre outside the input).

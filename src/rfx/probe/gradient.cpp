@@ -119,12 +119,7 @@ at::Tensor ReadOutGradient(const at::Tensor& x, const at::Tensor& out, int chann
                            const std::optional<Position>& at) {
   const int64_t h = out.size(2), w = out.size(3);
   const Position p = at ? *at : Position{h / 2, w / 2};
-  if (p.row >= h || p.col >= w) {
-    throw UsageError("--position " + std::to_string(p.row) + "," + std::to_string(p.col) +
-                     " is outside the " + std::to_string(h) + "×" + std::to_string(w) +
-                     " output map; allowed: ROW 0 … " + std::to_string(h - 1) + ", COL 0 … " +
-                     std::to_string(w - 1));
-  }
+  CheckInside(p, h, w);
   const at::Tensor read = out.select(2, p.row).select(2, p.col);  // B×C_out
   if (replknet) {
     read.clamp_min(0).sum().backward();

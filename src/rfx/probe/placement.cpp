@@ -30,16 +30,20 @@ Position ParsePosition(const std::string& text) {
   return p;
 }
 
+void CheckInside(const Position& at, int64_t h, int64_t w) {
+  if (at.row < 0 || at.col < 0 || at.row >= h || at.col >= w) {
+    throw UsageError("--position " + std::to_string(at.row) + "," + std::to_string(at.col) +
+                     " is outside the " + std::to_string(h) + "×" + std::to_string(w) +
+                     " output map; allowed: ROW 0 … " + std::to_string(h - 1) + ", COL 0 … " +
+                     std::to_string(w - 1));
+  }
+}
+
 Placement PlaceAt(const theory::Row& row, const Position& at, int h, int w) {
   Placement p;
   p.out_h = row.h.n;
   p.out_w = row.w.n;
-  if (at.row >= p.out_h || at.col >= p.out_w) {
-    throw UsageError("--position " + std::to_string(at.row) + "," + std::to_string(at.col) +
-                     " is outside the " + std::to_string(p.out_h) + "×" + std::to_string(p.out_w) +
-                     " output map; allowed: ROW 0 … " + std::to_string(p.out_h - 1) + ", COL 0 … " +
-                     std::to_string(p.out_w - 1));
-  }
+  CheckInside(at, p.out_h, p.out_w);
   p.output = at;
   // Pixel i spans [i, i+1): the unit's centre start + j·i lies in pixel floor(start + j·i).
   p.input.row = static_cast<int64_t>(std::floor(row.h.start + row.h.j * at.row));
@@ -79,13 +83,7 @@ Map ChannelMap(const at::Tensor& out, int channel) {
 DepthProfile ProfileAt(const at::Tensor& out, int channel, const Placement& at, int depth,
                        double level) {
   const Position p = at.output;
-  if (p.row >= out.size(2) || p.col >= out.size(3)) {
-    throw UsageError("--position " + std::to_string(p.row) + "," + std::to_string(p.col) +
-                     " is outside the " + std::to_string(out.size(2)) + "×" +
-                     std::to_string(out.size(3)) + " output map; allowed: ROW 0 … " +
-                     std::to_string(out.size(2) - 1) + ", COL 0 … " +
-                     std::to_string(out.size(3) - 1));
-  }
+  CheckInside(p, out.size(2), out.size(3));
   DepthProfile d = RowProfile(out[0][channel][p.row].slice(0, p.col, out.size(3)), depth, level);
   d.extents = DirectionalRadii(ChannelMap(out, channel), static_cast<int>(p.row),
                                static_cast<int>(p.col), level);
