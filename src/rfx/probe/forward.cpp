@@ -8,8 +8,6 @@
 #include "rfx/nn/init.h"
 #include "rfx/probe/common.h"
 #include "rfx/probe/probe.h"
-#include "rfx/theory/theory.h"
-#include "rfx/util/device.h"
 #include "rfx/util/error.h"
 
 namespace rfx::probe {
