@@ -329,14 +329,55 @@ GradientResult RunGradient(const Config& config, const GradientOptions& options)
     r.source = "fresh " + net_options.arch + " (depth " + std::to_string(depth) + ", init " +
                init.scheme + ", seed " + std::to_string(setup.seed) + ")";
   }
-  SetBnMode(*net, options.bn);
+  const std::string source = r.source;
+  r = MeasureGradient(*net, used, options, setup.device, setup.seed);
+  r.source = source;
+  r.wall_s = SecondsSince(t0);
+  return r;
+}
+
+namespace {
+
+// Restores a net's module modes and its parameters' requires_grad flags when it goes.
+class NetStateGuard {
+ public:
+  explicit NetStateGuard(nn::Net& net) : net_(net) {
+    for (const auto& m : net.modules(/*include_self=*/true)) training_.push_back(m->is_training());
+    for (auto& p : net.parameters()) requires_grad_.push_back(p.requires_grad());
+  }
+  ~NetStateGuard() {
+    size_t i = 0;
+    for (const auto& m : net_.modules(/*include_self=*/true)) m->train(training_[i++]);
+    i = 0;
+    for (auto& p : net_.parameters()) p.set_requires_grad(requires_grad_[i++]);
+  }
+  NetStateGuard(const NetStateGuard&) = delete;
+  NetStateGuard& operator=(const NetStateGuard&) = delete;
+
+ private:
+  nn::Net& net_;
+  std::vector<bool> training_, requires_grad_;
+};
+
+}  // namespace
+
+GradientResult MeasureGradient(nn::Net& net, const Config& used, const GradientOptions& options,
+                               c10::Device device, uint64_t seed) {
+  options.validate();
+  Setup setup;
+  setup.device = device;
+  setup.dtype = options.dtype == "float64" ? at::kDouble : at::kFloat;
+  setup.seed = seed;
+  NetStateGuard guard(net);
+  SetBnMode(net, options.bn);
+  for (auto& p : net.parameters()) p.set_requires_grad(false);  // d/d input only
   const GradientSampler sample = [&](const at::Tensor& x, const std::optional<Position>& at) {
-    return SampleGradientMaps(*net, x, options.channel, options.agg, options.replknet, at);
+    return SampleGradientMaps(net, x, options.channel, options.agg, options.replknet, at);
   };
   const Placer place = [&](int h, int w) { return PlaceInNet(used, *options.position, h, w); };
+  GradientResult r;
   AccumulateGradient(used, options, setup, InputGeometry{kNetInputChannels, 0, 0}, place, sample,
                      r);
-  r.wall_s = SecondsSince(t0);
   return r;
 }
 

@@ -173,6 +173,15 @@ Map GradientMap(nn::Net& net, const at::Tensor& inputs, int channel, const std::
 // RepLKNet's script does (it then reads further images; rfx has a fixed list: fewer samples).
 GradientResult RunGradient(const Config& config, const GradientOptions& options);
 
+// The gradient probe of RunGradient on a net already built, in options.dtype on `device`; the
+// inputs come from `used` (dataset.*) and `seed` (train.seed), options.checkpoint is ignored.
+// The net is measured with options.bn and its parameters' requires_grad off (their gradients
+// are neither computed nor touched); its modes and requires_grad flags are restored afterwards,
+// also on an error. What the training's train.erf_every snapshots call. Source and wall_s are
+// left for the caller.
+GradientResult MeasureGradient(nn::Net& net, const Config& used, const GradientOptions& options,
+                               c10::Device device, uint64_t seed);
+
 // PNG heatmap of a map (normalised to its max, OpenCV's inferno colour map, nearest-neighbour
 // enlarged so the short side is at least 256 px).
 void WriteHeatmapPng(const Map& map, const std::string& path);
