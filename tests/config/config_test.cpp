@@ -203,7 +203,7 @@ TEST(ConfigTest, DuplicateKeysNameBothLines) {
 
 TEST(ConfigTest, ResultNeutralKeysAreKnownKeys) {
   Config c;
-  ASSERT_EQ(ResultNeutralKeys().size(), 6u);
+  ASSERT_EQ(ResultNeutralKeys().size(), 8u);
   for (const std::string& key : ResultNeutralKeys()) {
     EXPECT_TRUE(c.Has(key)) << key;
     EXPECT_EQ(key.rfind("sweep.", 0), std::string::npos) << key;

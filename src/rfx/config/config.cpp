@@ -47,9 +47,9 @@ std::recursive_mutex& YamlLock() {
 bool ParseConfigInt(const std::string& text, long long* out) { return ParseInt(text, out); }
 
 const std::vector<std::string>& ResultNeutralKeys() {
-  static const std::vector<std::string> keys = {"train.device",    "train.threads",
-                                                "dataset.threads", "dataset.prefetch",
-                                                "train.log_every", "train.checkpoint_every"};
+  static const std::vector<std::string> keys = {
+      "train.device",    "train.threads",          "dataset.threads", "dataset.prefetch",
+      "train.log_every", "train.checkpoint_every", "train.erf_every", "train.erf_samples"};
   return keys;
 }
 

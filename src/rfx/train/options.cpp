@@ -42,6 +42,11 @@ void TrainOptions::validate() const {
   CheckMin("train.checkpoint_every", checkpoint_every, 0);
   CheckMin("train.early_stop.every", early_stop.every, 0);
   CheckMin("train.early_stop.samples", early_stop.samples, 1);
+  CheckMin("train.erf_every", erf.every, 0);
+  if (erf.samples < 1 || erf.samples > 1000000) {
+    throw ConfigError("train.erf_samples", "value " + std::to_string(erf.samples) +
+                                               " is out of range; allowed 1 to 1000000");
+  }
   if (!(early_stop.accuracy > 0 && early_stop.accuracy <= 1)) {
     throw ConfigError("train.early_stop.accuracy", "value " + FormatNumber(early_stop.accuracy) +
                                                        " is out of range; allowed (0, 1]");
@@ -66,6 +71,8 @@ TrainOptions TrainOptions::FromConfig(const Config& config) {
     o.early_stop.samples = get_int("train.early_stop.samples");
     o.early_stop.accuracy = config.GetDouble("train.early_stop.accuracy");
     o.early_stop.stop = config.GetBool("train.early_stop.stop");
+    o.erf.every = config.GetInt("train.erf_every");
+    o.erf.samples = get_int("train.erf_samples");
     o.validate();
   } catch (const ConfigError& e) {
     config.Rethrow(e);

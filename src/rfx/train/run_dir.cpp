@@ -58,10 +58,13 @@ bool HoldsForeignFiles(const std::string& dir) {
 }  // namespace
 
 void ClearRunFiles(const RunPaths& paths) {
-  for (const std::string& p : {paths.metrics, paths.result, paths.model, paths.checkpoint}) {
+  for (const std::string& p :
+       {paths.metrics, paths.result, paths.model, paths.checkpoint, paths.erf_log}) {
     std::error_code ec;
     std::filesystem::remove(p, ec);
   }
+  std::error_code ec;
+  std::filesystem::remove_all(paths.erf_dir, ec);
 }
 
 RunDirPlan PrepareRunDir(const Config& config, const RunOptions& run) {

@@ -16,6 +16,7 @@
 #include "datasets/batch_source.h"
 #include "rfx/nn/init.h"
 #include "rfx/train/checkpoint.h"
+#include "rfx/train/erf_track.h"
 #include "rfx/train/memory.h"
 #include "rfx/train/run_dir.h"
 #include "rfx/util/device.h"
@@ -105,6 +106,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
   Model model = FreshModel(config, opt, net_opt, init_opt, device);
   Window window;
   window.Reset(device);
+  ErfTracker erf(config, opt, keep ? &paths : nullptr, device);
   int64_t step = 0;
   double wall_before = 0;
   if (resuming) {
@@ -116,6 +118,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
       result.learned_at = r.learned_at;
       result.early_stopped = r.early_stopped;
       TrimMetrics(paths.metrics, step);
+      erf.Resume(step);
     } catch (const CheckpointUnreadable& e) {
       // Moved aside, not deleted: the bytes stay for a post-mortem; the run starts over.
       const std::string& bad = paths.bad_checkpoint;
@@ -196,6 +199,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
     return true;
   };
 
+  if (train_more) erf.At(net, step, /*last=*/false);  // the initial net (or a lost snapshot)
   while (train_more && step < opt.steps) {
     if (stop_requested() || (run.stop_at_step > 0 && step >= run.stop_at_step)) {
       stopped = true;
@@ -224,8 +228,9 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
         stopped = true;
         break;
       }
-      if (result.early_stopped) break;
     }
+    erf.At(net, step, /*last=*/step == opt.steps || result.early_stopped);
+    if (result.early_stopped) break;
     if (opt.checkpoint_every > 0 && step % opt.checkpoint_every == 0 && step < opt.steps) {
       checkpoint();
     }

@@ -32,6 +32,14 @@ struct EarlyStopOptions {
   bool enabled() const { return every > 0; }
 };
 
+// `train.erf_every`, `train.erf_samples`: the gradient ERF of the net while it trains (see
+// erf_track.h). Off unless `every` > 0. Does not change the trained net (a result-neutral key).
+struct ErfTrackOptions {
+  int64_t every = 0;  // train.erf_every: steps between snapshots (0 = off; else also step 0, end)
+  int samples = 16;   // train.erf_samples: noise inputs per snapshot (>= 1)
+  bool enabled() const { return every > 0; }
+};
+
 // `train.*` keys. Defaults are the paper's.
 struct TrainOptions {
   int64_t steps = 3000;         // train.steps (>= 1)
@@ -44,6 +52,7 @@ struct TrainOptions {
   int log_every = 100;          // train.log_every (>= 1)
   int checkpoint_every = 500;   // train.checkpoint_every (0 = only at the end)
   EarlyStopOptions early_stop;  // train.early_stop.*
+  ErfTrackOptions erf;          // train.erf_every, train.erf_samples
   void validate() const;
   static TrainOptions FromConfig(const Config& config);
 };
