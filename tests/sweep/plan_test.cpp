@@ -102,6 +102,8 @@ TEST(PlanTest, KeyIgnoresThreadsButNotResultKeys) {
   };
   const std::string base = Plan(Sweep(sets)).CellKey({0, 1}, 0);
   EXPECT_EQ(with("train.threads=3"), base);
+  EXPECT_EQ(with("train.erf_every=10"), base);
+  EXPECT_EQ(with("train.erf_samples=4"), base);
   EXPECT_EQ(with("sweep.threshold.accuracy=0.8"), base);
   EXPECT_EQ(with("sweep.axes.net.depth=[2,8,16]"), base) << "extending an axis keeps old keys";
   EXPECT_NE(with("train.steps=10"), base);

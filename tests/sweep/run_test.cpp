@@ -4,12 +4,14 @@
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
 
 #include "rfx/sweep/fit.h"
 #include "rfx/sweep/store.h"
+#include "rfx/sweep/train_eval.h"
 #include "rfx/util/files.h"
 #include "test_util.h"
 
@@ -279,6 +281,34 @@ TEST(RunSweepTest, ARerunTrainsFailedCellsAgainAndOnlyThem) {
   ASSERT_EQ(recs.size(), 10u);
   for (const auto& r : recs) EXPECT_EQ(r["status"], "ok") << r.dump();
   EXPECT_EQ(RunSweep(c, Opts(dir.path()), evaluator(false)).trained, 0);
+}
+
+TEST(RunSweepTest, ErfSnapshotsDoNotChangeWhichCellsAreDone) {
+  // Real (tiny) trainings: train.erf_every writes each cell's field through training, and a
+  // rerun with it off or at another period finds every cell done (a result-neutral key).
+  test::TempDir dir;
+  auto config = [](const std::string& every) {
+    return Config::Load(
+        "", {"sweep.mode=grid", "sweep.axes.net.depth=[2,3]", "dataset.image_size=32",
+             "dataset.distance=7", "train.steps=4", "train.eval_samples=8", "train.device=cpu",
+             "train.threads=1", "dataset.threads=1", "train.erf_samples=2",
+             "train.erf_every=" + every});
+  };
+  const SweepSummary first = RunSweep(config("2"), Opts(dir.path()), InProcessEvaluator());
+  EXPECT_EQ(first.trained, 2);
+  int cells = 0;
+  for (const auto& cell : std::filesystem::directory_iterator(dir / "cells")) {
+    if (!cell.is_directory()) continue;
+    ++cells;
+    EXPECT_EQ(ReadCompleteLines(cell.path().string() + "/erf.jsonl").size(), 3u)
+        << cell.path() << ": steps 0, 2, 4";
+  }
+  EXPECT_EQ(cells, 2);
+  for (const std::string& every : {"0", "3"}) {
+    const SweepSummary again = RunSweep(config(every), Opts(dir.path()), InProcessEvaluator());
+    EXPECT_EQ(again.trained, 0) << every;
+    EXPECT_EQ(again.reused, 2) << every;
+  }
 }
 
 TEST(RunSweepTest, BadRunOptionsAreUsageErrors) {
