@@ -2,8 +2,13 @@
 // forward-pass experiment and a two-training sweep, sizes overridden so they take seconds).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <sstream>
+#include <vector>
 
 #include "rfx/util/files.h"
 #include "test_util.h"
@@ -126,6 +131,77 @@ TEST(ScriptsTest, ReproduceRunsAForwardExperimentAndATinySweep) {
             std::string::npos)
       << r.err;
   EXPECT_FALSE(FileExists(out + "/03_input_skip_shifted/summary.txt"));
+}
+
+// The numbers of a map CSV, row by row.
+std::vector<double> CsvNumbers(const std::string& path) {
+  std::string text = Slurp(path);
+  std::replace(text.begin(), text.end(), '\n', ',');
+  std::vector<double> v;
+  std::stringstream in(text);
+  std::string cell;
+  while (std::getline(in, cell, ',')) {
+    if (!cell.empty()) v.push_back(std::stod(cell));
+  }
+  return v;
+}
+
+TEST(ScriptsTest, PlotErfTrainingDrawsTheFieldThroughATrainingThatTheProbeConfirms) {
+  test::TempDir dir;
+  const std::string run = dir / "run";
+  const std::string sets =
+      " --set dataset.image_size=32 --set dataset.distance=7 --set net.depth=4"
+      " --set train.steps=12 --set train.eval_samples=16 --set train.device=cpu"
+      " --set train.threads=1 --set dataset.threads=1 --set train.erf_samples=4";
+  const std::string train = std::string(RFX_EXE) + " train" + sets;
+  // Stopped after step 8: snapshots 0, 4, 8; the probe on its model.pt gives step 8's map.
+  auto r = test::RunCommand(train + " --set train.erf_every=4 --stop-at 8 --out " + run);
+  ASSERT_EQ(r.exit_code, 1) << r.err;  // stopped, resumable
+  r = test::RunCommand(std::string(RFX_EXE) + " probe gradient --checkpoint " + run +
+                       " --samples 4 --bootstrap 0 --set train.device=cpu --out " + dir / "p");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<double> mine = CsvNumbers(run + "/erf/step-8.csv");
+  const std::vector<double> probe = CsvNumbers(dir / "p/erf_map.csv");
+  ASSERT_EQ(mine.size(), 32u * 32u);
+  ASSERT_EQ(mine.size(), probe.size());
+  double top = 0, diff = 0;
+  for (size_t i = 0; i < mine.size(); ++i) {
+    top = std::max(top, probe[i]);
+    diff = std::max(diff, std::abs(mine[i] - probe[i]));
+  }
+  EXPECT_GT(top, 0);
+  EXPECT_LT(diff, 1e-6 * top);
+  r = test::RunCommand(train + " --set train.erf_every=4 --resume --out " + run);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = ReadCompleteLines(run + "/erf.jsonl");
+  ASSERT_EQ(lines.size(), 4u);  // steps 0, 4, 8, 12: none twice
+  EXPECT_NE(lines[3].find("\"step\":12"), std::string::npos) << lines[3];
+
+  const std::string png = dir / "erf.png";
+  r = test::RunCommand("/usr/bin/python3 " + kScripts + "plot_erf_training.py " + run + " --out " +
+                       png);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const cv::Mat img = cv::imread(png, cv::IMREAD_COLOR);
+  ASSERT_FALSE(img.empty()) << png;
+  EXPECT_GE(img.cols, 800);  // a strip of 4 maps over two plots
+  EXPECT_GE(img.rows, 500);
+  cv::Mat grey;
+  img.convertTo(grey, CV_64F);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(grey.reshape(1), mean, sd);
+  EXPECT_GT(sd[0], 20) << "not a blank image";
+  // No snapshots: says so, exit non-zero.
+  r = test::RunCommand("/usr/bin/python3 " + kScripts + "plot_erf_training.py " + dir / "p");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("train.erf_every"), std::string::npos) << r.err;
+
+  // Bad keys exit 2 naming the key, before anything is written.
+  for (const std::string& bad : {"train.erf_every=-1", "train.erf_samples=0"}) {
+    r = test::RunCommand(train + " --set " + bad + " --out " + dir / "bad");
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find(bad.substr(0, bad.find('='))), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(FileExists(dir / "bad/config.yaml"));
 }
 
 TEST(ScriptsTest, SlurmLocalNeedsACommandAndADirectory) {
