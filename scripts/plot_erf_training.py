@@ -20,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 FLOOR = 1e-6
@@ -92,7 +93,7 @@ def main():
         crop = m[cy - zoom:cy + zoom + 1, cx - zoom:cx + zoom + 1]
         im = ax.imshow(np.log10(np.clip(crop, FLOOR, None)), cmap="inferno", extent=ext,
                        vmin=np.log10(FLOOR), vmax=0)
-        ax.set_title("step %d\nr %d  σ %.2g×%.2g" % (r["step"], r["radius"], r["sigma"]["x"],
+        ax.set_title("step %d\nr %d  σ %.2f×%.2f" % (r["step"], r["radius"], r["sigma"]["x"],
                                                      r["sigma"]["y"]), fontsize=8)
         ax.tick_params(labelsize=7)
         if i:
@@ -104,6 +105,7 @@ def main():
     a0.plot(steps, [r["radius"] for r in records], "o-", ms=3, color="C3")
     a0.set_xlabel("step")
     a0.set_ylabel("radius at level %g (px)" % records[0]["level"])
+    a0.yaxis.set_major_locator(MaxNLocator(integer=True))
     a0.grid(alpha=0.3)
     a1 = fig.add_subplot(grid[1, (n + 1) // 2:n + 1])
     a1.plot(steps, [r["sigma"]["x"] for r in records], "o-", ms=3, label="σ x")
