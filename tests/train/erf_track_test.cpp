@@ -209,6 +209,26 @@ TEST_F(ErfTrackTest, ResumeAfterAKillWritesEveryStepOnce) {
   }
 }
 
+TEST_F(ErfTrackTest, ADivergingNetIsRecordedNotACrash) {
+  // lr 1e6: the weights blow up within a few steps, long before the log line at step 100 sees the
+  // loss; the snapshots in between find a gradient that is not finite and say so.
+  test::TempDir dir;
+  const TrainResult r = RunTraining(Small({"train.lr=1e6", "train.steps=200", "train.log_every=100",
+                                           "train.erf_every=1", "train.erf_samples=2"}),
+                                    Quiet(dir.path()));
+  EXPECT_EQ(r.status, TrainStatus::kDiverged);
+  int errors = 0;
+  for (const auto& j : Lines(dir / "erf.jsonl")) {
+    if (!j.contains("error")) continue;
+    ++errors;
+    EXPECT_NE(j["error"].get<std::string>().find("not finite"), std::string::npos) << j.dump();
+    EXPECT_FALSE(j.contains("radius"));
+    EXPECT_FALSE(FileExists(RunPaths(dir.path()).ErfMap(j["step"].get<int64_t>())));
+  }
+  EXPECT_GT(errors, 0);
+  EXPECT_FALSE(Lines(dir / "erf.jsonl").front().contains("error")) << "step 0 is the fresh net";
+}
+
 TEST_F(ErfTrackTest, BadKeysNameTheKey) {
   for (const auto& [set, key] : {std::pair{"train.erf_every=-1", "train.erf_every"},
                                  std::pair{"train.erf_samples=0", "train.erf_samples"}}) {
