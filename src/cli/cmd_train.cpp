@@ -31,7 +31,8 @@ Runner AddTrainCommand(CLI::App& app) {
   auto run = std::make_shared<train::RunOptions>();
   AddConfigOptions(cmd, config.get());
   cmd->add_option("--out", run->out_dir,
-                  "Run directory: config.yaml, metrics.jsonl, result.json, model.pt")
+                  "Run directory: config.yaml, metrics.jsonl, result.json, model.pt (and "
+                  "erf.jsonl, erf/step-S.csv with train.erf_every)")
       ->required();
   cmd->add_flag("--resume", run->resume,
                 "Continue an interrupted run in --out from its checkpoint (a finished run is "
