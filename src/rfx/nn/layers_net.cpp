@@ -120,9 +120,20 @@ LayerStackImpl::LayerStackImpl(const std::vector<LayerSpec>& specs, int64_t* cha
   }
 }
 
-at::Tensor LayerStackImpl::forward(const at::Tensor& x, const std::vector<int64_t>& input_hw) {
+std::vector<NetLayer> LayerStackImpl::layers(const std::string& prefix) const {
+  std::vector<NetLayer> out;
+  for (const Step& step : steps_) {
+    const bool has_module = step.conv || step.conv_transpose || step.batchnorm || step.body;
+    out.push_back({step.spec.name, has_module ? prefix + step.spec.name : ""});
+  }
+  return out;
+}
+
+at::Tensor LayerStackImpl::forward(const at::Tensor& x, const std::vector<int64_t>& input_hw,
+                                   const LayerObserver& observe) {
   namespace F = torch::nn::functional;
   at::Tensor h = x;
+  int index = 0;
   for (Step& step : steps_) {
     const LayerSpec& s = step.spec;
     switch (s.kind) {
@@ -178,6 +189,8 @@ at::Tensor LayerStackImpl::forward(const at::Tensor& x, const std::vector<int64_
         break;
       }
     }
+    if (observe) observe(index, h);
+    ++index;
   }
   return h;
 }
@@ -227,6 +240,12 @@ void LayersNetImpl::Build() {
 
 at::Tensor LayersNetImpl::forward(const at::Tensor& x) {
   return stack_->forward(x, {x.size(2), x.size(3)});
+}
+
+std::vector<NetLayer> LayersNetImpl::layers() const { return stack_->layers("layers."); }
+
+at::Tensor LayersNetImpl::forward_observed(const at::Tensor& x, const LayerObserver& observe) {
+  return stack_->forward(x, {x.size(2), x.size(3)}, observe);
 }
 
 // ---------------------------------------------------------------------------------------------

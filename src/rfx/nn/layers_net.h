@@ -32,8 +32,12 @@ class LayerStackImpl : public torch::nn::Module {
   // output's. `last_conv` is the item whose `out` defaults to 2; `key` names the list in errors.
   LayerStackImpl(const std::vector<LayerSpec>& specs, int64_t* channels, const LayerSpec* last_conv,
                  const std::string& key);
-  // `input_hw`: the net input's height and width (for `upsample: {to: input}`).
-  at::Tensor forward(const at::Tensor& x, const std::vector<int64_t>& input_hw);
+  // `input_hw`: the net input's height and width (for `upsample: {to: input}`). `observe`
+  // (may be empty) is called with the output of every item i of this list.
+  at::Tensor forward(const at::Tensor& x, const std::vector<int64_t>& input_hw,
+                     const LayerObserver& observe = nullptr);
+  // One NetLayer per item of this list; modules are prefixed with `prefix` ("layers.").
+  std::vector<NetLayer> layers(const std::string& prefix) const;
   bool empty() const { return steps_.empty(); }
 
  private:
@@ -51,6 +55,9 @@ class LayersNetImpl : public Net {
  public:
   explicit LayersNetImpl(const NetOptions& options);
   at::Tensor forward(const at::Tensor& x) override;
+  // One layer per top-level item of net.layers, named as the item (conv1, relu2, ...).
+  std::vector<NetLayer> layers() const override;
+  at::Tensor forward_observed(const at::Tensor& x, const LayerObserver& observe) override;
   const NetOptions& options() const override { return options_; }
 
  private:

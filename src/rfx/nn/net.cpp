@@ -147,9 +147,17 @@ at::Tensor FcnImpl::forward(const at::Tensor& x) { return Run(x, nullptr, true);
 
 at::Tensor FcnImpl::forward_linear(const at::Tensor& x) { return Run(x, nullptr, false); }
 
-at::Tensor FcnImpl::forward_observed(const at::Tensor& x,
-                                     const std::function<void(int, const at::Tensor&)>& observe) {
+at::Tensor FcnImpl::forward_observed(const at::Tensor& x, const LayerObserver& observe) {
   return Run(x, observe, true);
+}
+
+std::vector<NetLayer> FcnImpl::layers() const {
+  std::vector<NetLayer> out;
+  for (int i = 0; i < options_.depth; ++i) {
+    const std::string name = "convs." + std::to_string(i);
+    out.push_back({name, name});
+  }
+  return out;
 }
 
 at::Tensor FcnImpl::Run(const at::Tensor& input,
@@ -273,16 +281,31 @@ FcnResNet50Impl::FcnResNet50Impl(const NetOptions& options) : options_(options) 
                                     torch::nn::Dropout(0.1), MakeConv(512, 2, 1, true, 1, 0)));
 }
 
-at::Tensor FcnResNet50Impl::forward(const at::Tensor& x) {
-  at::Tensor h = at::relu(bn1->forward(conv1->forward(x)));
-  h = at::max_pool2d(h, {3, 3}, {2, 2}, {1, 1});
-  h = layer4->forward(layer3->forward(layer2->forward(layer1->forward(h))));
-  h = head->forward(h);
+at::Tensor FcnResNet50Impl::forward(const at::Tensor& x) { return forward_observed(x, nullptr); }
+
+std::vector<NetLayer> FcnResNet50Impl::layers() const {
+  return {{"conv1", "conv1"},   {"bn1", "bn1"},       {"maxpool", ""},
+          {"layer1", "layer1"}, {"layer2", "layer2"}, {"layer3", "layer3"},
+          {"layer4", "layer4"}, {"head", "head"},     {"upsample", ""}};
+}
+
+at::Tensor FcnResNet50Impl::forward_observed(const at::Tensor& x, const LayerObserver& observe) {
+  int i = 0;
+  auto seen = [&](at::Tensor h) {
+    if (observe) observe(i, h);
+    ++i;
+    return h;
+  };
+  at::Tensor h = seen(conv1->forward(x));
+  h = seen(at::relu(bn1->forward(h)));
+  h = seen(at::max_pool2d(h, {3, 3}, {2, 2}, {1, 1}));
+  for (auto* layer : {&layer1, &layer2, &layer3, &layer4}) h = seen((*layer)->forward(h));
+  h = seen(head->forward(h));
   namespace F = torch::nn::functional;
-  return F::interpolate(h, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{x.size(2), x.size(3)})
-                               .mode(torch::kBilinear)
-                               .align_corners(false));
+  return seen(F::interpolate(h, F::InterpolateFuncOptions()
+                                    .size(std::vector<int64_t>{x.size(2), x.size(3)})
+                                    .mode(torch::kBilinear)
+                                    .align_corners(false)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -45,6 +45,16 @@ struct NetOptions {
 // Applies an activation (the identity returns x).
 at::Tensor Activate(const at::Tensor& x, Activation activation);
 
+// One top-level layer of a net, in forward order: what train.freeze's indices count and the rows
+// of `rfx profile`.
+struct NetLayer {
+  std::string name;    // the row name ("convs.3", "conv1", "layer2", "maxpool")
+  std::string module;  // the module holding its parameters (a named_modules() key; "" = none)
+};
+
+// Called with the output of every top-level layer i (NetLayer i), in order.
+using LayerObserver = std::function<void(int, const at::Tensor&)>;
+
 // The common interface of every net: forward() on [B, 1, H, W] float → [B, 2, H, W].
 // A torch::nn::Module, so parameters(), train()/eval(), to(device), save/load all work.
 class Net : public torch::nn::Module {
@@ -52,6 +62,11 @@ class Net : public torch::nn::Module {
   ~Net() override = default;
   virtual at::Tensor forward(const at::Tensor& x) = 0;
   virtual const NetOptions& options() const = 0;
+  // The top-level layers, in forward order.
+  virtual std::vector<NetLayer> layers() const = 0;
+  // forward() that also calls observe(i, h) with the output of layers()[i], for every i in
+  // order (the last one is the net's output); the same values and graph as forward().
+  virtual at::Tensor forward_observed(const at::Tensor& x, const LayerObserver& observe) = 0;
 };
 using NetPtr = std::shared_ptr<Net>;
 
@@ -76,11 +91,12 @@ class FcnImpl : public Net {
   explicit FcnImpl(const NetOptions& options);
 
   at::Tensor forward(const at::Tensor& x) override;
-  // forward() that also calls observe(i, h) with the output of every layer i = 0 … depth−1:
-  // after its activation (and the residual add), the last one after the skip add (i.e. the
-  // net's output). For probes that look inside the net layer by layer.
-  at::Tensor forward_observed(const at::Tensor& x,
-                              const std::function<void(int, const at::Tensor&)>& observe);
+  // Layer i is conv[i] ("convs.i"); the 1×1 skip convs ("skips.j") belong to no layer.
+  std::vector<NetLayer> layers() const override;
+  // Observes the output of every layer i = 0 … depth−1: after its activation (and the residual
+  // add), the last one after the skip add (i.e. the net's output). For probes that look inside
+  // the net layer by layer.
+  at::Tensor forward_observed(const at::Tensor& x, const LayerObserver& observe) override;
   // forward() with every activation replaced by the identity (skips and residual adds kept):
   // the linear part of the net, e.g. to compose the decomposed scheme's kernels exactly.
   at::Tensor forward_linear(const at::Tensor& x);
@@ -127,6 +143,9 @@ class FcnResNet50Impl : public Net {
  public:
   explicit FcnResNet50Impl(const NetOptions& options = NetOptions());
   at::Tensor forward(const at::Tensor& x) override;
+  // conv1, bn1 (with its ReLU), maxpool, layer1 … layer4, head, upsample.
+  std::vector<NetLayer> layers() const override;
+  at::Tensor forward_observed(const at::Tensor& x, const LayerObserver& observe) override;
   const NetOptions& options() const override { return options_; }
 
   torch::nn::Conv2d conv1{nullptr};

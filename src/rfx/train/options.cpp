@@ -17,6 +17,29 @@ void CheckMin(const std::string& key, int64_t value, int64_t min) {
   }
 }
 
+// train.freeze's list: integers are layer indices, other scalars names.
+std::vector<nn::LayerRef> ReadFreeze(const Config& config) {
+  const std::string key = "train.freeze";
+  const YAML::Node list = config.Get(key);
+  std::vector<nn::LayerRef> refs;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node item = list[i];
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      config.Fail(key, "item " + std::to_string(i) +
+                           " is not a layer index or name; allowed: e.g. [0, convs.1, layer1]");
+    }
+    nn::LayerRef ref;
+    long long index = 0;
+    if (ParseConfigInt(item.Scalar(), &index) && index >= 0) {
+      ref.index = index;
+    } else {
+      ref.name = item.Scalar();  // a negative index stays text: validate() refuses it
+    }
+    refs.push_back(ref);
+  }
+  return refs;
+}
+
 }  // namespace
 
 void TrainOptions::validate() const {
@@ -51,6 +74,14 @@ void TrainOptions::validate() const {
     throw ConfigError("train.early_stop.accuracy", "value " + FormatNumber(early_stop.accuracy) +
                                                        " is out of range; allowed (0, 1]");
   }
+  for (const nn::LayerRef& ref : freeze) {
+    long long index = 0;
+    if (ref.index < 0 && (ref.name.empty() || ParseConfigInt(ref.name, &index))) {
+      throw ConfigError("train.freeze", "value " + ref.text() +
+                                            " is out of range; allowed: a layer index >= 0 or "
+                                            "a layer name");
+    }
+  }
 }
 
 TrainOptions TrainOptions::FromConfig(const Config& config) {
@@ -73,6 +104,7 @@ TrainOptions TrainOptions::FromConfig(const Config& config) {
     o.early_stop.stop = config.GetBool("train.early_stop.stop");
     o.erf.every = config.GetInt("train.erf_every");
     o.erf.samples = get_int("train.erf_samples");
+    o.freeze = ReadFreeze(config);
     o.validate();
   } catch (const ConfigError& e) {
     config.Rethrow(e);

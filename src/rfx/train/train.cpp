@@ -18,6 +18,7 @@
 #include "rfx/train/checkpoint.h"
 #include "rfx/train/erf_track.h"
 #include "rfx/train/memory.h"
+#include "rfx/train/model.h"
 #include "rfx/train/run_dir.h"
 #include "rfx/util/device.h"
 #include "rfx/util/error.h"
@@ -44,20 +45,8 @@ struct Model {
 Model FreshModel(const Config& config, const TrainOptions& opt, const nn::NetOptions& net_opt,
                  const nn::InitOptions& init_opt, c10::Device device) {
   Model m;
-  m.net = nn::BuildNet(net_opt);
-  try {
-    nn::InitNet(*m.net, init_opt, opt.seed);
-  } catch (const ConfigError& e) {
-    config.Rethrow(e);
-  }
-  torch::manual_seed(opt.seed);
-  m.net->to(device);
-  for (auto& p : m.net->parameters()) {
-    if (p.dim() == 4) p.set_data(p.contiguous(kChannelsLast));
-  }
-  m.net->train();
-  m.optimizer =
-      std::make_unique<torch::optim::Adam>(m.net->parameters(), torch::optim::AdamOptions(opt.lr));
+  m.net = PrepareNet(config, opt, net_opt, init_opt, device);  // train.freeze applied
+  m.optimizer = MakeOptimizer(*m.net, opt);                    // frozen layers: no state
   return m;
 }
 
@@ -85,6 +74,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
     config.Rethrow(e);
   }
   CheckFitsInMemory(config, device);  // before anything is allocated or written
+  CheckFreeze(config, opt, net_opt);
   const EarlyStopOptions& es = opt.early_stop;
 
   // The run directory.

@@ -17,6 +17,7 @@
 
 #include "datasets/dataset.h"
 #include "rfx/config/config.h"
+#include "rfx/nn/freeze.h"
 #include "rfx/nn/net.h"
 #include "rfx/util/error.h"
 
@@ -53,6 +54,9 @@ struct TrainOptions {
   int checkpoint_every = 500;   // train.checkpoint_every (0 = only at the end)
   EarlyStopOptions early_stop;  // train.early_stop.*
   ErfTrackOptions erf;          // train.erf_every, train.erf_samples
+  // train.freeze: layers (indices or names, nn/freeze.h) that do not train; checked against the
+  // net when it is built.
+  std::vector<nn::LayerRef> freeze;
   void validate() const;
   static TrainOptions FromConfig(const Config& config);
 };
