@@ -23,6 +23,7 @@ Runner AddProbeCommand(CLI::App& app);    // rfx probe forward|gradient|compare
 Runner AddTheoryCommand(CLI::App& app);   // rfx theory
 Runner AddBenchCommand(CLI::App& app);    // rfx bench dataset|train|probe
 Runner AddEnvCommand(CLI::App& app);      // rfx env
+Runner AddProfileCommand(CLI::App& app);  // rfx profile
 
 // `rfx bench` has one subcommand per area, each in its own file.
 Runner AddBenchDatasetCommand(CLI::App& bench);

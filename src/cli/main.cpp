@@ -14,10 +14,10 @@ namespace {
 using AddFn = rfx::cli::Runner (*)(CLI::App&);
 
 const AddFn kCommands[] = {
-    rfx::cli::AddDatasetCommand, rfx::cli::AddTrainCommand,  rfx::cli::AddSweepCommand,
-    rfx::cli::AddSlurmCommand,   rfx::cli::AddMergeCommand,  rfx::cli::AddFitCommand,
-    rfx::cli::AddProbeCommand,   rfx::cli::AddTheoryCommand, rfx::cli::AddBenchCommand,
-    rfx::cli::AddEnvCommand,
+    rfx::cli::AddDatasetCommand, rfx::cli::AddTrainCommand,   rfx::cli::AddSweepCommand,
+    rfx::cli::AddSlurmCommand,   rfx::cli::AddMergeCommand,   rfx::cli::AddFitCommand,
+    rfx::cli::AddProbeCommand,   rfx::cli::AddTheoryCommand,  rfx::cli::AddBenchCommand,
+    rfx::cli::AddEnvCommand,     rfx::cli::AddProfileCommand,
 };
 
 }  // namespace
