@@ -10,6 +10,7 @@
 
 #include "datasets/dataset.h"
 #include "rfx/nn/freeze.h"
+#include "rfx/train/memory.h"
 #include "rfx/train/model.h"
 #include "rfx/util/device.h"
 #include "rfx/util/error.h"
@@ -114,6 +115,7 @@ ProfileResult RunProfile(const Config& config, const ProfileOptions& o) {
   } catch (const ConfigError& e) {
     config.Rethrow(e);
   }
+  CheckFitsInMemory(config, device);  // at dataset.image_size, before anything is allocated
   ProfileResult r;
   r.arch = net_opt.arch;
   r.device = device.str();
@@ -140,9 +142,12 @@ ProfileResult RunProfile(const Config& config, const ProfileOptions& o) {
     r.height = o.input_hw.at(0);
     r.width = o.input_hw.at(1);
     x = at::rand({b, 1, r.height, r.width}, at::kFloat);
-    y = at::zeros({b, 2, r.height, r.width}, at::kFloat);
   }
   x = x.to(device).contiguous(at::MemoryFormat::ChannelsLast);
+  if (!y.defined()) {  // a zero target of the output's shape (a net may not keep the size)
+    torch::NoGradGuard no_grad;
+    y = at::zeros_like(net->forward(x));
+  }
   y = y.to(device).contiguous(at::MemoryFormat::ChannelsLast);
 
   // Each layer's parameters, and an Adam per layer over the trainable ones.
@@ -175,7 +180,20 @@ ProfileResult RunProfile(const Config& config, const ProfileOptions& o) {
   if (!rest.empty()) rest_adam = std::make_unique<Adam>(rest, torch::optim::AdamOptions(opt.lr));
   r.loss.name = "loss";
   r.other.name = "other";
-  const std::unique_ptr<Adam> whole = MakeOptimizer(*net, opt);
+  // The trainer's step with these Adams (one Adam over all parameters does the same per-parameter
+  // work; separate ones for this step would double the optimizer state in memory).
+  auto zero_grad = [&] {
+    for (auto& a : adams) {
+      if (a) a->zero_grad();
+    }
+    if (rest_adam) rest_adam->zero_grad();
+  };
+  auto update = [&] {
+    for (auto& a : adams) {
+      if (a) a->step();
+    }
+    if (rest_adam) rest_adam->step();
+  };
   namespace F = torch::nn::functional;
 
   std::vector<Samples> rows(n);
@@ -187,18 +205,15 @@ ProfileResult RunProfile(const Config& config, const ProfileOptions& o) {
     const bool keep = it >= o.warmup;
     // The trainer's step, timed whole.
     auto t0 = Now(device);
-    whole->zero_grad();
+    zero_grad();
     F::mse_loss(net->forward(x), y).backward();
-    whole->step();
+    update();
     auto t1 = Now(device);
     if (keep) steps.push_back(Ms(t0, t1));
 
     // The same step, layer by layer.
     t0 = Now(device);
-    for (auto& a : adams) {
-      if (a) a->zero_grad();
-    }
-    if (rest_adam) rest_adam->zero_grad();
+    zero_grad();
     const auto t_zero = Now(device);
     std::fill(fired.begin(), fired.end(), 0);
     const auto t_forward = Now(device);

@@ -10,8 +10,9 @@
 // layer's trainable parameters get an Adam of their own (Adam is per parameter, so this is the
 // trainer's update) whose step is timed. The loss (forward and backward to the net's output),
 // zero_grad and the Adam of parameters outside the layers (the fcn's skip chain) are rows of
-// their own. Every timed step also runs as the trainer runs it (one Adam, no synchronisation
-// inside), timed whole: the step the rows must add up to. Figures are means over the faster
+// their own. Every timed step also runs as the trainer runs it (no synchronisation inside; the
+// same Adams, which do the per-parameter work of the trainer's one), timed whole: the step the
+// rows must add up to. Figures are means over the faster
 // half of the timed steps (by their total; on a loaded machine other work only adds time), the
 // rows over the faster half of the per-layer steps, the step over the faster half of its own.
 #pragma once
@@ -27,7 +28,8 @@ namespace rfx::train {
 struct ProfileOptions {
   int steps = 20;                 // timed steps (>= 1); the faster half is reported
   int warmup = 3;                 // untimed steps first (>= 0)
-  std::vector<int64_t> input_hw;  // {H, W}; empty: dataset.image_size² (a real е/ё batch)
+  std::vector<int64_t> input_hw;  // {H, W} of a noise input (zero target of the output's shape);
+                                  // empty: a real е/ё batch of dataset.image_size²
 };
 
 struct ProfileRow {
