@@ -112,6 +112,14 @@ at::Tensor Activate(const at::Tensor& x, Activation activation) {
   return x;
 }
 
+std::vector<NetLayer> Net::layers() const { return {{"net", ""}}; }
+
+at::Tensor Net::forward_observed(const at::Tensor& x, const LayerObserver& observe) {
+  const at::Tensor out = forward(x);
+  if (observe) observe(0, out);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fcn
 

@@ -62,11 +62,12 @@ class Net : public torch::nn::Module {
   ~Net() override = default;
   virtual at::Tensor forward(const at::Tensor& x) = 0;
   virtual const NetOptions& options() const = 0;
-  // The top-level layers, in forward order.
-  virtual std::vector<NetLayer> layers() const = 0;
+  // The top-level layers, in forward order. By default the whole net is one layer "net" (its
+  // parameters belong to no layer); rfx's nets override both.
+  virtual std::vector<NetLayer> layers() const;
   // forward() that also calls observe(i, h) with the output of layers()[i], for every i in
   // order (the last one is the net's output); the same values and graph as forward().
-  virtual at::Tensor forward_observed(const at::Tensor& x, const LayerObserver& observe) = 0;
+  virtual at::Tensor forward_observed(const at::Tensor& x, const LayerObserver& observe);
 };
 using NetPtr = std::shared_ptr<Net>;
 
