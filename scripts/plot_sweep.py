@@ -179,18 +179,24 @@ def plot_accuracy(records, fit, path, title, value="learned"):
     ax.set_yticklabels([str(v) for v in dists[::step]], fontsize=7)
     ax.set_xlabel(depth_key)
     ax.set_ylabel(axis_key)
-    # d50 on the index axis of the distances (linear between swept values).
-    xs, ys = [], []
-    for p in fit["depths"]:
-        if p["d50"] is not None and p["depth"] in depths:
-            xs.append(depths.index(p["depth"]))
-            ys.append(float(np.interp(p["d50"], dists, range(len(dists)))))
-    if xs:
-        ax.plot(xs, ys, "r.-", lw=1.5, ms=6, label="d50")
+    # d50 on the index axis of the distances (linear between swept values); a censored depth is
+    # a bound, not a point: an open triangle at it, not joined to the curve.
+    marks = {None: ("r.-", "d50"), "above": ("r^", "d50 above (learns every distance)"),
+             "below": ("rv", "d50 below (learns none)")}
+    for censored, (style, label) in marks.items():
+        xs, ys = [], []
+        for p in fit["depths"]:
+            if p["d50"] is not None and p["depth"] in depths and p.get("censored") == censored:
+                xs.append(depths.index(p["depth"]))
+                ys.append(float(np.interp(p["d50"], dists, range(len(dists)))))
+        if xs:
+            ax.plot(xs, ys, style, lw=1.5, ms=6 if censored is None else 8,
+                    mfc="r" if censored is None else "none", label=label)
+    if fit["depths"]:
         ax.legend(fontsize=7, loc="upper left")
     fig.colorbar(im, ax=ax, label=("mean final accuracy" if value == "accuracy" else
                                    "fraction learned (accuracy >= %.2f)" % level))
-    ax.set_title(title + "\nnumbers: trainings per cell; grey: not trained", fontsize=9)
+    ax.set_title(title + "\nnumbers: trainings per cell (when > 1); grey: not trained", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
