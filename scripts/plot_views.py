@@ -84,9 +84,13 @@ def main():
             y = np.array([d["d50"] for d in ok])
             lo = np.array([d["ci"][0] if d["ci"][0] is not None else d["d50"] for d in ok])
             hi = np.array([d["ci"][1] if d["ci"][1] is not None else d["d50"] for d in ok])
+            power = fit.get("models", {}).get("power") or {}
+            p_ci = power.get("p_ci") or [None, None]
+            how = ""
+            if power.get("p") is not None and None not in p_ci:
+                how = " (N^%.2f, p 95%% CI %.2f–%.2f)" % (power["p"], p_ci[0], p_ci[1])
             ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o", color=color, ms=5, capsize=3,
-                        label="trained d50 ± 95%% CI: %s%s" % (
-                            label, " (%s preferred)" % fit["preferred"] if fit.get("preferred") else ""))
+                        label="trained d50 ± 95%% CI: %s%s" % (label, how))
         named = False
         for d in pts:
             if d.get("censored"):
