@@ -110,6 +110,23 @@ TEST(PlanTest, KeyIgnoresThreadsButNotResultKeys) {
   EXPECT_NE(with("net.width=8"), base);
 }
 
+// Keys added after sweeps were first written (train.freeze, train.erf_*) leave the cell keys of
+// a config that does not use them as they were: the key below is what rfx fcdd479 (before those
+// keys) wrote for this cell (`rfx sweep` with these --set flags, results.jsonl).
+TEST(PlanTest, KeysOfConfigsWithoutLateKeysAreThoseOfTheReleaseBeforeThem) {
+  const Config c = Config::Load(
+      "", {"sweep.mode=grid", "sweep.axes.net.depth=[2]", "sweep.axes.dataset.distance=[7]",
+           "train.steps=1", "train.eval_samples=8", "dataset.image_size=24", "train.device=cpu"});
+  const std::string key = Plan(c).CellKey({0, 0}, 0);
+  EXPECT_EQ(key, "983ee9d236ee8fd7");
+  Config frozen = c;
+  frozen.ApplySet("train.freeze=[0]");
+  EXPECT_NE(Plan(frozen).CellKey({0, 0}, 0), key) << "a frozen layer trains another net";
+  Config empty = c;
+  empty.ApplySet("train.freeze=[]");
+  EXPECT_EQ(Plan(empty).CellKey({0, 0}, 0), key) << "the default written out";
+}
+
 TEST(PlanTest, SearchesFormChainsAlongDepth) {
   const Plan plan(Sweep({"sweep.axes.dataset.distance={from: 1, to: 16}",
                          "sweep.axes.net.skip=[none, input]", "sweep.axes.net.depth=[2,4,6]"}));

@@ -15,6 +15,7 @@ namespace rfx::sweep {
 namespace {
 const Config& Defaults();
 void ResetSweepSection(Config* c);
+std::string KeyText(const Config& c);
 }  // namespace
 
 Plan::Plan(const Config& base) : Plan(base, SweepOptions::FromConfig(base)) {}
@@ -115,6 +116,37 @@ const Config& Defaults() {
   return defaults;
 }
 
+// Keys added to the config after sweeps were first written (rfx of 2026-11-30, fcdd479), each
+// with a default under which rfx trains exactly as it did before the key existed. A cell key
+// leaves such a key out while it holds its default, so a sweep begun by an older rfx resumes
+// without retraining its cells under new keys (which would also count each of them twice). Add
+// every new config key here whose default keeps the old training; a key that changes what the
+// default trains (as dataset.glyphs did) must change the keys and stays out of this list.
+const std::vector<std::string>& LateKeys() {
+  static const std::vector<std::string> keys = {"train.freeze", "train.erf_every",
+                                                "train.erf_samples"};
+  return keys;
+}
+
+std::string Emit(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return out.c_str();
+}
+
+// The text a cell key hashes: the resolved config without the late keys at their defaults.
+std::string KeyText(const Config& c) {
+  YAML::Node root = c.root();  // a private copy
+  for (const std::string& k : LateKeys()) {
+    if (!c.Has(k) || Emit(c.Get(k)) != Emit(Defaults().Get(k))) continue;
+    const std::vector<std::string> parts = SplitKey(k);
+    YAML::Node node = root;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) node.reset(node[parts[i]]);
+    node.remove(parts.back());
+  }
+  return Emit(root) + "\n";  // as Config::Dump
+}
+
 // `c` with its sweep.* section back at the defaults (the sweep settings do not change a cell).
 void ResetSweepSection(Config* c) {
   for (const char* k :
@@ -147,7 +179,7 @@ std::string Plan::CellKey(const Cell& cell, int repeat) const {
     c.Set(options_.axes[i].key, options_.axes[i].values[cell[i]], "sweep axis");
   }
   c.Set("train.seed", YAML::Node(static_cast<unsigned long long>(Seed(repeat))), "sweep repeat");
-  std::string key = HexDigest(Fnv1a64(c.Dump()));
+  std::string key = HexDigest(Fnv1a64(KeyText(c)));
   std::lock_guard<std::mutex> lock(*key_mu_);
   key_cache_[{cell, repeat}] = key;
   return key;
