@@ -15,6 +15,7 @@ import argparse
 import glob
 import json
 import os
+import textwrap
 import shutil
 import subprocess
 import sys
@@ -127,7 +128,8 @@ def plot_threshold(fit, path, title, budgets=()):
                 transform=ax.transAxes, ha="center", fontsize=9, color="0.4")
     ax.set_xlabel(depth_key)
     ax.set_ylabel("d50: %s learned half the time" % axis_key)
-    ax.set_title(title + "\n" + fit.get("verdict", ""), fontsize=9)
+    verdict = "\n".join(textwrap.wrap(fit.get("verdict", ""), 95))
+    ax.set_title(title + "\n" + verdict, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
