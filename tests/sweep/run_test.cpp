@@ -174,7 +174,9 @@ TEST(RunSweepTest, ShardsPartitionTheWorkAndMergeToTheSameResults) {
     // Each cell trained once across the shards.
     EXPECT_EQ(o2.trained.size(),
               std::set<std::string>(o2.trained.begin(), o2.trained.end()).size());
-    if (mode == "grid") EXPECT_EQ(trained, ref.trained);
+    if (mode == "grid") {
+      EXPECT_EQ(trained, ref.trained);
+    }
     const MergeReport m = Merge({sharded.path()});
     EXPECT_EQ(m.duplicates, 0u);
     EXPECT_EQ(static_cast<int64_t>(m.records), trained);
