@@ -29,6 +29,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from summarize import fit_c_k, read_forward, seed_stats  # noqa: E402  (one place for the fits)
+
 
 def read_radii(d):
     depths, radii = [], []
@@ -72,8 +75,6 @@ def forward(args):
 
 
 def seeds(args):
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from summarize import read_forward, seed_stats  # one place for the statistics
     runs = [read_forward(d) for d in args.dirs]
     meta, n = runs[0][0], runs[0][1]
     mean, lo, hi, c, p = seed_stats(n, [x[2] for x in runs])
@@ -148,8 +149,7 @@ def image(args):
     fig.colorbar(im, ax=ax, label="log10 |v| / max")
     ax.contour(depths, dist[keep], show[keep], levels=[np.log10(level)], colors="w",
                linewidths=1.2, linestyles="solid")
-    ok = n >= 2
-    c = np.sum(np.sqrt(n[ok]) * r[ok]) / np.sum(n[ok]) if ok.any() else 0
+    c = fit_c_k(n, r)[0] if (n >= 2).any() else 0
     nn = np.linspace(depths.min(), depths.max(), 200)
     ax.plot(nn, c * np.sqrt(nn), "r--", lw=1.2, label="fit %.2f·√N" % c)
     ax.plot([], [], "w-", label="level %g" % level)

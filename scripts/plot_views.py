@@ -15,16 +15,19 @@
               as open triangles at their bound); repeatable (experiment 2, experiment 3)
 """
 import argparse
-import csv
 import json
 import os
 import re
+import sys
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from summarize import fit_c_k, read_forward  # noqa: E402  (one reader of a forward probe)
 
 
 def depth_of(path):
@@ -56,17 +59,10 @@ def main():
         ax.plot(n, r, "k--", marker=".", lw=1, label="analytic RF radius (r−1)/2 = N")
         nmax = max(nmax, n.max())
     if a.forward:
-        n, r = [], []
-        with open(os.path.join(a.forward, "radii.csv")) as f:
-            for row in csv.DictReader(f):
-                n.append(int(row["depth"]))
-                r.append(float(row["radius"]))
-        n, r = np.array(n), np.array(r)
-        meta = json.load(open(os.path.join(a.forward, "forward.json")))
+        meta, n, r, _ = read_forward(a.forward)
         ax.plot(n, r, "C0-", lw=1.5, label="forward-pass radius (%s init, level %g)" %
                 (meta.get("init", "?"), meta.get("level", 0)))
-        ok = n >= 2
-        c = np.sum(np.sqrt(n[ok]) * r[ok]) / np.sum(n[ok])
+        c = fit_c_k(n, r)[0]
         nn = np.linspace(1, n.max(), 200)
         ax.plot(nn, c * np.sqrt(nn), "C0:", lw=1, label="fit %.2f·√N" % c)
     if a.gradient:
