@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Reproduces the study's experiments (experiments/NN_name.yaml, 1-16) and the three-views figure.
+# Reproduces the study's experiments (experiments/NN_name.yaml, 1-16), the small-CNN studies
+# (experiments/cnn_*.yaml, '#| kind: arch'; see run_arch) and the three-views figure.
 #
 #   scripts/reproduce.sh [NAME...] [--scale cpu|paper] [--out DIR] [--slurm N] [--list]
 #                        [--workers W] [--probe 'ARGS'] [--sbatch ARG]... [-- RFX_ARGS...]
 #
-# NAME: 2, 02 or 02_input_skip_xavier; `views` is the figure of the study's three views of the
-# field (after 02 and 03); no NAME = every experiment, then views. --scale cpu (default; --cpu)
+# NAME: 2, 02 or 02_input_skip_xavier; cnn_kernel (one small-CNN study) or cnn (all five);
+# `views` is the figure of the study's three views of the field (after 02 and 03); no NAME =
+# every experiment, then views. --scale cpu (default; --cpu)
 # uses experiments/cpu/NAME.yaml with configs/cpu.yaml, --scale paper (--gpu) experiments/
 # NAME.yaml with configs/gpu.yaml. --list prints each experiment's name, question and cost at
 # both scales (the '#|' header lines of its YAMLs) and exits. --slurm N submits each sweep as N
@@ -56,7 +58,7 @@ done
 
 # The experiments: the stems of experiments/NN_*.yaml.
 all=()
-for f in experiments/[0-9][0-9]_*.yaml; do all+=("$(basename "$f" .yaml)"); done
+for f in experiments/[0-9][0-9]_*.yaml experiments/cnn_*.yaml; do all+=("$(basename "$f" .yaml)"); done
 
 # header FILE KEY: the value of the '#| KEY: value' line of an experiment YAML.
 header() { sed -n "s/^#| $2: //p" "$1" | head -n 1; }
@@ -75,18 +77,19 @@ fi
 todo=()
 [ ${#names[@]} -eq 0 ] && names=("${all[@]}" views)
 for want in "${names[@]}"; do
-  hit=""
-  if [ "$want" = views ]; then hit=views; else
+  hits=()
+  if [ "$want" = views ]; then hits=(views); else
     [[ $want =~ ^[0-9]$ ]] && want="0$want"
     for n in "${all[@]}"; do
-      if [ "$n" = "$want" ] || [ "${n%%_*}" = "$want" ]; then hit=$n; fi
+      # a full name, a study experiment's number, or `cnn` (every small-CNN study)
+      if [ "$n" = "$want" ] || [ "${n%%_*}" = "$want" ]; then hits+=("$n"); fi
     done
   fi
-  if [ -z "$hit" ]; then
-    echo "reproduce.sh: unknown experiment '$want'; allowed: ${all[*]} views (or their numbers)" >&2
+  if [ ${#hits[@]} -eq 0 ]; then
+    echo "reproduce.sh: unknown experiment '$want'; allowed: ${all[*]} views (or their numbers; cnn = every cnn_*)" >&2
     exit 2
   fi
-  todo+=("$hit")
+  todo+=("${hits[@]}")
 done
 
 # RFX=PATH uses that executable and skips the install and the build (the CLI test does).
@@ -201,6 +204,56 @@ run_forward() {
   $PY scripts/summarize.py forward "$n" $((SECONDS - t0)) "${dirs[@]}" > "$OUT/$n/summary.txt"
 }
 
+# run_arch NAME: a small-CNN study (issue 11; '#| kind: arch'). Per '#| variant: LABEL SET'
+# line (SET is key=value for --set, or an overlay YAML for --config): a d50 sweep; '#| seeds: S'
+# trainings of the '#| cell: key=value ...' with the gradient ERF at step 0 and at the end
+# (train.erf_every larger than the steps), each in erf_LABEL_seed_S/; rfx profile's step time
+# ('#| profile: ARGS' adds arguments, e.g. --input-shape 120,160) in profile_LABEL.json. Then
+# summary.txt (d50s, accuracy at the cell, ERF σ before/after with CIs, step time) and arch.png.
+run_arch() {
+  local n=$1 cfg="$expdir/$1.yaml" t0=$SECONDS
+  local seeds prof line label value s waiting=0 cell_sets=() thread_args=() labels=() variants=()
+  mapfile -t variants < <(sed -n 's/^#| variant: //p' "$cfg")
+  seeds=$(header "$cfg" seeds)
+  seeds=${seeds:-1}
+  prof=$(header "$cfg" profile)
+  for value in $(header "$cfg" cell); do cell_sets+=(--set "$value"); done
+  [ "$workers" -gt 1 ] && thread_args=(--set train.threads=1)
+  for line in "${variants[@]}"; do
+    label=${line%% *}
+    value=${line#* }
+    local vargs=(--set "$value")
+    [[ $value == *.yaml ]] && vargs=(--config "$value")
+    labels+=("$label")
+    if sweep_or_stop "$cfg" "$OUT/$n/sweep_$label" "$OUT/$n/sweep_$label" "$n $label ($scale)" \
+      "${vargs[@]}"; then
+      mv "$OUT/$n/sweep_$label.fit.json" "$OUT/$n/fit_$label.json"
+    else
+      waiting=1
+    fi
+    for ((s = 0; s < seeds; s++)); do
+      local dir="$OUT/$n/erf_${label}_seed_$s"
+      [ -f "$dir/result.json" ] && continue
+      $RFX train --config "$profile" --config "$cfg" "${vargs[@]}" "${cell_sets[@]}" \
+        --set "train.seed=$s" --set train.erf_every=1000000000 "${thread_args[@]}" \
+        "${rfx_args[@]}" --out "$dir" < /dev/null > "$dir.log" 2>&1 &
+      while [ "$(jobs -rp | wc -l)" -ge "$workers" ]; do wait -n; done
+    done
+    wait
+    if [ ! -s "$OUT/$n/profile_$label.json" ]; then
+      # shellcheck disable=SC2086  # the profile line is a list of arguments
+      $RFX profile --config "$profile" --config "$cfg" "${vargs[@]}" "${cell_sets[@]}" \
+        "${thread_args[@]}" $prof "${rfx_args[@]}" --json > "$OUT/$n/profile_$label.json.tmp"
+      mv "$OUT/$n/profile_$label.json.tmp" "$OUT/$n/profile_$label.json"
+    fi
+  done
+  [ "$waiting" -eq 1 ] && return 0
+  $PY scripts/summarize.py arch "$n" $((SECONDS - t0)) "$OUT/$n" --labels "$(IFS=,; echo "${labels[*]}")" \
+    --seeds "$seeds" --cell "$(header "$cfg" cell)" > "$OUT/$n/summary.txt"
+  $PY scripts/plot_arch.py "$OUT/$n" --labels "$(IFS=,; echo "${labels[*]}")" --seeds "$seeds" \
+    --title "$n ($scale)" --out "$OUT/$n/arch.png"
+}
+
 # views: analytic radius, forward-pass radius and gradient-ERF radius of fresh nets per depth
 # of experiment 02's net, and the trained d50 of 02 and 03 where they were run; the ERF map of the
 # deepest net, zoomed, log scale.
@@ -241,7 +294,8 @@ for n in "${todo[@]}"; do
   case $(header "$expdir/$n.yaml" kind) in
     sweep) run_sweep "$n" ;;
     forward) run_forward "$n" ;;
-    *) echo "reproduce.sh: $expdir/$n.yaml has no '#| kind: sweep|forward' line" >&2; exit 1 ;;
+    arch) run_arch "$n" ;;
+    *) echo "reproduce.sh: $expdir/$n.yaml has no '#| kind: sweep|forward|arch' line" >&2; exit 1 ;;
   esac
   [ -f "$OUT/$n/summary.txt" ] && sed -n 2p "$OUT/$n/summary.txt" >&2
 done

@@ -8,6 +8,9 @@
       c·√N (least squares through the origin, depths >= 2), or the one radius of a fixed net.
       Several DIRs are seeds of random weights: the mean radius per depth with a 95% bootstrap
       CI over the seeds, and c and the exponent p of r = a·N^p with their CIs.
+  summarize.py arch NAME WALL_S OUT/NAME --labels A,B --seeds S [--cell 'k=v ...']
+      a small-CNN study (summarize_arch.py): per variant the d50s, the accuracy at the cell,
+      the ERF σ before and after training and the step time.
 """
 import argparse
 import csv
@@ -15,6 +18,8 @@ import json
 import os
 
 import numpy as np
+
+from summarize_arch import arch_lines
 
 
 def fmt(x):
@@ -141,14 +146,19 @@ def forward(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=["sweep", "forward"])
+    p.add_argument("kind", choices=["sweep", "forward", "arch"])
     p.add_argument("name")
     p.add_argument("wall_s", type=float)
     p.add_argument("inputs", nargs="+")
     p.add_argument("--labels", default="")
+    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--cell", default="")
     args = p.parse_args()
     lines = ["experiment %s" % args.name]
-    lines += sweep(args) if args.kind == "sweep" else forward(args)
+    if args.kind == "arch":
+        lines += arch_lines(args.inputs[0], args.labels.split(","), args.seeds, args.cell)
+    else:
+        lines += sweep(args) if args.kind == "sweep" else forward(args)
     lines.append("wall time of this run: %.0f s (a resumed run counts only what it redid)"
                  % args.wall_s)
     print("\n".join(lines))

@@ -1,10 +1,13 @@
-// The scripts: reproduce.sh's argument checks, its --list, and two real runs through it (a
-// forward-pass experiment and a two-training sweep, sizes overridden so they take seconds).
+// The scripts: reproduce.sh's argument checks, its --list, and real runs through it (a
+// forward-pass experiment, a two-training sweep and a small-CNN study, sizes overridden so they
+// take seconds).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <sstream>
@@ -49,7 +52,8 @@ TEST(ScriptsTest, ReproduceRefusesBadOptionsBeforeDoingAnything) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown experiment '99'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("01_plain_xavier"), std::string::npos) << "lists the allowed names";
-  EXPECT_NE(r.err.find("16_resnet50_trained views"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("16_resnet50_trained "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cnn_pooling"), std::string::npos) << "the small-CNN studies too";
   EXPECT_FALSE(FileExists(dir / "out")) << "nothing written";
 }
 
@@ -60,12 +64,14 @@ TEST(ScriptsTest, ReproduceListsEveryExperimentWithItsQuestionAndCosts) {
                            "14_dot360_width", "16_resnet50_trained", "views"}) {
     EXPECT_NE(r.out.find(name), std::string::npos) << name << "\n" << r.out;
   }
-  // 16 experiments, each with a cost line per scale read from its two YAML headers.
+  // 16 experiments and 5 small-CNN studies, each with a cost line per scale read from its two
+  // YAML headers.
   size_t cpu = 0, paper = 0;
   for (size_t p = 0; (p = r.out.find("    cpu:   ", p)) != std::string::npos; ++p) ++cpu;
   for (size_t p = 0; (p = r.out.find("    paper: ", p)) != std::string::npos; ++p) ++paper;
-  EXPECT_EQ(cpu, 16u);
-  EXPECT_EQ(paper, 16u);
+  EXPECT_EQ(cpu, 21u);
+  EXPECT_EQ(paper, 21u);
+  EXPECT_NE(r.out.find("cnn_freeze  [arch]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("≤ 1880 trainings of ≤ 3000 steps"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("How far can an input-skip FCN (xavier) learn to see"), std::string::npos);
 }
@@ -133,6 +139,52 @@ TEST(ScriptsTest, ReproduceRunsAForwardExperimentAndATinySweep) {
   EXPECT_FALSE(FileExists(out + "/03_input_skip_shifted/summary.txt"));
 }
 
+TEST(ScriptsTest, ReproduceRunsASmallCnnStudyWithItsFieldBeforeAndAfterTraining) {
+  test::TempDir dir;
+  const std::string out = dir / "out";
+  // The bottleneck study (variants width16, width1) shrunk: per variant a grid of 2 trainings of
+  // 10 steps, 4 seeds of the cell (distance 8) with the ERF at steps 0 and 10, and a profile.
+  const std::string tiny =
+      " cnn_bottleneck --workers 2 --out " + out +
+      " -- --set sweep.mode=grid --set 'sweep.axes.dataset.distance=[7, 9]' --set train.steps=10"
+      " --set train.eval_samples=16 --set train.early_stop.every=0 --set dataset.image_size=24"
+      " --set train.erf_samples=2";
+  auto r = test::RunCommand(kReproduce + tiny);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string x = out + "/cnn_bottleneck/";
+  for (const std::string& label : std::vector<std::string>{"width16", "width1"}) {
+    EXPECT_TRUE(FileExists(x + "fit_" + label + ".json")) << label;
+    EXPECT_TRUE(FileExists(x + "sweep_" + label + "/results.jsonl")) << label;
+    EXPECT_TRUE(FileExists(x + "profile_" + label + ".json")) << label;
+    EXPECT_FALSE(FileExists(x + "erf_" + label + "_seed_4")) << "4 seeds: 0..3";
+  }
+  // σ_y before training in the summary is the mean of the 4 seeds' step-0 snapshots.
+  double sum = 0;
+  for (int s = 0; s < 4; ++s) {
+    const auto lines = ReadCompleteLines(x + "erf_width1_seed_" + std::to_string(s) + "/erf.jsonl");
+    ASSERT_EQ(lines.size(), 2u) << "steps 0 and 10 only";
+    EXPECT_NE(lines[0].find("\"step\":0"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[1].find("\"step\":10"), std::string::npos) << lines[1];
+    sum += nlohmann::json::parse(lines[0])["sigma"]["y"].get<double>();
+  }
+  char before[32];
+  std::snprintf(before, sizeof before, "ERF σ_y %.2f [", sum / 4);
+  const std::string summary = Slurp(x + "summary.txt");
+  const size_t row = summary.find("\nwidth1: d50 (depth: px) 8: ");
+  ASSERT_NE(row, std::string::npos) << summary;
+  EXPECT_NE(summary.find(before, row), std::string::npos) << before << "\n" << summary;
+  EXPECT_NE(summary.find("of 4 seeds ≥ 0.9)", row), std::string::npos) << summary;
+  EXPECT_NE(summary.find(" ms (24x24, 1 threads)", row), std::string::npos) << summary;
+  const cv::Mat img = cv::imread(x + "arch.png", cv::IMREAD_COLOR);
+  ASSERT_FALSE(img.empty());
+  EXPECT_GE(img.cols, 800);
+  // Rerun: nothing retrains.
+  r = test::RunCommand(kReproduce + tiny);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE((r.out + r.err).find("0 trainings run, 2 reused"), std::string::npos) << r.err;
+  EXPECT_EQ(Slurp(x + "summary.txt").substr(0, row), summary.substr(0, row));
+}
+
 // The numbers of a map CSV, row by row.
 std::vector<double> CsvNumbers(const std::string& path) {
   std::string text = Slurp(path);
@@ -196,7 +248,8 @@ TEST(ScriptsTest, PlotErfTrainingDrawsTheFieldThroughATrainingThatTheProbeConfir
   EXPECT_NE(r.err.find("train.erf_every"), std::string::npos) << r.err;
 
   // Bad keys exit 2 naming the key, before anything is written.
-  for (const std::string& bad : {"train.erf_every=-1", "train.erf_samples=0"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"train.erf_every=-1", "train.erf_samples=0"}) {
     r = test::RunCommand(train + " --set " + bad + " --out " + dir / "bad");
     EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
     EXPECT_NE(r.err.find(bad.substr(0, bad.find('='))), std::string::npos) << r.err;
