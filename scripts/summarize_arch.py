@@ -19,7 +19,10 @@ T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8
 
 
 def t975(df):
-    return T975.get(df) or T975[max(k for k in T975 if k <= df)] if df <= 30 else 1.96
+    """The quantile for df >= 1; between table entries the smaller df's (a wider interval)."""
+    if df > 30:
+        return 1.96
+    return T975[max(k for k in T975 if k <= df)]
 
 
 def mean_ci(xs, low=None, high=None):
