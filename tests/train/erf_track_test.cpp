@@ -13,28 +13,20 @@
 #include "rfx/probe/probe.h"
 #include "rfx/util/files.h"
 #include "seeded_test.h"
+#include "train_fixture.h"
 
 namespace rfx::train {
 namespace {
 
 class ErfTrackTest : public test::SeededTest {};
 
-// A small, fast run (as train_test's): 32² canvas, a CPU with one torch thread, one producer.
+// test::SmallTraining (train_fixture.h) in 7 steps.
 Config Small(std::vector<std::string> sets) {
-  std::vector<std::string> all = {
-      "dataset.image_size=32", "dataset.distance=7",       "net.depth=4",     "train.steps=7",
-      "train.eval_samples=32", "train.device=cpu",         "train.threads=1", "dataset.threads=1",
-      "train.log_every=5",     "train.checkpoint_every=10"};
-  all.insert(all.end(), sets.begin(), sets.end());
-  return Config::Load("", all);
+  sets.insert(sets.begin(), "train.steps=7");
+  return test::SmallTraining(sets);
 }
 
-RunOptions Quiet(const std::string& dir) {
-  RunOptions r;
-  r.out_dir = dir;
-  r.progress = false;
-  return r;
-}
+RunOptions Quiet(const std::string& dir) { return test::QuietRun(dir); }
 
 std::vector<nlohmann::json> Lines(const std::string& path) {
   std::vector<nlohmann::json> out;

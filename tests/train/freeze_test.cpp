@@ -12,6 +12,7 @@
 #include "rfx/train/model.h"
 #include "rfx/train/train.h"
 #include "seeded_test.h"
+#include "train_fixture.h"
 
 namespace rfx::train {
 namespace {
@@ -19,21 +20,11 @@ namespace {
 class FreezeTest : public test::SeededTest {};
 
 Config Small(std::vector<std::string> sets) {
-  std::vector<std::string> all = {
-      "dataset.image_size=32", "dataset.distance=7",      "net.depth=4",
-      "net.skip=none",         "train.steps=20",          "train.eval_samples=32",
-      "train.device=cpu",      "train.threads=1",         "dataset.threads=1",
-      "train.log_every=5",     "train.checkpoint_every=8"};
-  all.insert(all.end(), sets.begin(), sets.end());
-  return Config::Load("", all);
+  sets.insert(sets.begin(), {"net.skip=none", "train.checkpoint_every=8"});
+  return test::SmallTraining(sets);
 }
 
-RunOptions Quiet(const std::string& dir) {
-  RunOptions r;
-  r.out_dir = dir;
-  r.progress = false;
-  return r;
-}
+RunOptions Quiet(const std::string& dir) { return test::QuietRun(dir); }
 
 using Params = std::map<std::string, at::Tensor>;
 

@@ -7,28 +7,17 @@
 #include "rfx/nn/layers_net.h"
 #include "rfx/util/files.h"
 #include "seeded_test.h"
+#include "train_fixture.h"
 
 namespace rfx::train {
 namespace {
 
 class TrainTest : public test::SeededTest {};
 
-// A small, fast run: 32² canvas, distance 7, a CPU with one torch thread and one producer.
-Config Small(std::vector<std::string> sets) {
-  std::vector<std::string> all = {
-      "dataset.image_size=32", "dataset.distance=7",       "net.depth=4",     "train.steps=20",
-      "train.eval_samples=32", "train.device=cpu",         "train.threads=1", "dataset.threads=1",
-      "train.log_every=5",     "train.checkpoint_every=10"};
-  all.insert(all.end(), sets.begin(), sets.end());
-  return Config::Load("", all);
-}
+// test::SmallTraining (train_fixture.h): 32², distance 7, depth 4, 20 steps, one CPU thread.
+Config Small(const std::vector<std::string>& sets) { return test::SmallTraining(sets); }
 
-RunOptions Quiet(const std::string& dir = "") {
-  RunOptions r;
-  r.out_dir = dir;
-  r.progress = false;
-  return r;
-}
+RunOptions Quiet(const std::string& dir = "") { return test::QuietRun(dir); }
 
 std::vector<at::Tensor> Weights(const std::string& dir) {
   nn::LoadedRun run = nn::LoadRun(dir);

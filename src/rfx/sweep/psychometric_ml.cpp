@@ -299,14 +299,14 @@ double JointFit::Profile(size_t j, double t, const double* Ghat, double* G, doub
     const double lam = lapse_ ? p[il_] : 0.0;
     Deriv dv;
     double l = DepthEval(dep_[j], t, s, lam, &dv);
-    double delta[2];
+    double delta[2] = {0.0, 0.0};
     for (int a = 0; a < ng; ++a) delta[a] = p[a] - Ghat[a];
     for (int a = 0; a < ng; ++a) {
       l += gm[a] * delta[a];
       for (int b = 0; b < ng; ++b) l -= 0.5 * delta[a] * hm[a][b] * delta[b];
     }
     {
-      int map[3], k = 0;  // Deriv index of each profile parameter
+      int map[3] = {0, 0, 0}, k = 0;  // Deriv index of each profile parameter
       if (shared_) map[k++] = kU;
       if (lapse_) map[k++] = kL;
       if (!shared_) map[k++] = kU;
