@@ -207,7 +207,7 @@ run_forward() {
 # run_arch NAME: a small-CNN study (issue 11; '#| kind: arch'). Per '#| variant: LABEL SET'
 # line (SET is key=value for --set, or an overlay YAML for --config): a d50 sweep; '#| seeds: S'
 # trainings of the '#| cell: key=value ...' with the gradient ERF at step 0 and at the end
-# (train.erf_every larger than the steps), each in erf_LABEL_seed_S/; rfx profile's step time
+# (train.erf_every larger than the steps), each in erf_LABEL_seed_S/; rfx profile's step time (60 steps)
 # ('#| profile: ARGS' adds arguments, e.g. --input-shape 120,160) in profile_LABEL.json. Then
 # summary.txt (d50s, accuracy at the cell, ERF σ before/after with CIs, step time) and arch.png.
 run_arch() {
@@ -243,7 +243,7 @@ run_arch() {
     if [ ! -s "$OUT/$n/profile_$label.json" ]; then
       # shellcheck disable=SC2086  # the profile line is a list of arguments
       $RFX profile --config "$profile" --config "$cfg" "${vargs[@]}" "${cell_sets[@]}" \
-        "${thread_args[@]}" $prof "${rfx_args[@]}" --json > "$OUT/$n/profile_$label.json.tmp"
+        "${thread_args[@]}" --steps 60 $prof "${rfx_args[@]}" --json > "$OUT/$n/profile_$label.json.tmp"
       mv "$OUT/$n/profile_$label.json.tmp" "$OUT/$n/profile_$label.json"
     fi
   done
