@@ -306,7 +306,7 @@ TEST(RunSweepTest, ErfSnapshotsDoNotChangeWhichCellsAreDone) {
         << cell.path() << ": steps 0, 2, 4";
   }
   EXPECT_EQ(cells, 2);
-  for (const std::string& every : {"0", "3"}) {
+  for (const char* every : {"0", "3"}) {
     const SweepSummary again = RunSweep(config(every), Opts(dir.path()), InProcessEvaluator());
     EXPECT_EQ(again.trained, 0) << every;
     EXPECT_EQ(again.reused, 2) << every;
