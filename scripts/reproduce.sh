@@ -111,7 +111,8 @@ worker_args=(--workers "$workers")
 [ "$workers" -gt 1 ] && worker_args+=(--set train.threads=1)
 mkdir -p "$OUT"
 
-pending=0  # sweeps left on the cluster
+pending=0      # sweeps left on the cluster
+arch_failed=0  # a small-CNN study with a cell training that failed
 
 # sweep_one CFG DIR PREFIX TITLE [--set ...]: run (or submit) one sweep, fit it and plot it.
 # Returns 100 when the sweep is on the cluster, a failing command's status otherwise (callers
@@ -212,7 +213,8 @@ run_forward() {
 # summary.txt (d50s, accuracy at the cell, ERF σ before/after with CIs, step time) and arch.png.
 run_arch() {
   local n=$1 cfg="$expdir/$1.yaml" t0=$SECONDS
-  local seeds prof line label value s waiting=0 cell_sets=() thread_args=() labels=() variants=()
+  local seeds prof line label value s waiting=0 failed=0 cell_sets=() thread_args=() labels=()
+  local variants=()
   mapfile -t variants < <(sed -n 's/^#| variant: //p' "$cfg")
   seeds=$(header "$cfg" seeds)
   seeds=${seeds:-1}
@@ -232,14 +234,25 @@ run_arch() {
       waiting=1
     fi
     for ((s = 0; s < seeds; s++)); do
-      local dir="$OUT/$n/erf_${label}_seed_$s"
+      local dir="$OUT/$n/erf_${label}_seed_$s" again=()
       [ -f "$dir/result.json" ] && continue
+      # A run killed part-way starts over (a few hundred steps; the seed makes it the same run).
+      [ -d "$dir" ] && again=(--force)
       $RFX train --config "$profile" --config "$cfg" "${vargs[@]}" "${cell_sets[@]}" \
         --set "train.seed=$s" --set train.erf_every=1000000000 "${thread_args[@]}" \
-        "${rfx_args[@]}" --out "$dir" < /dev/null > "$dir.log" 2>&1 &
-      while [ "$(jobs -rp | wc -l)" -ge "$workers" ]; do wait -n; done
+        "${rfx_args[@]}" "${again[@]}" --out "$dir" < /dev/null > "$dir.log" 2>&1 &
+      while [ "$(jobs -rp | wc -l)" -ge "$workers" ]; do wait -n || true; done
     done
     wait
+    # A failed training is named and left out of the means (the summary counts the seeds it
+    # used); the other seeds and variants go on, and a rerun retries it.
+    for ((s = 0; s < seeds; s++)); do
+      local dir="$OUT/$n/erf_${label}_seed_$s"
+      if [ ! -f "$dir/result.json" ]; then
+        echo "reproduce.sh: the cell training $dir failed ($(tail -n 1 "$dir.log" 2>/dev/null)); rerun to retry" >&2
+        failed=1
+      fi
+    done
     if [ ! -s "$OUT/$n/profile_$label.json" ]; then
       # shellcheck disable=SC2086  # the profile line is a list of arguments
       $RFX profile --config "$profile" --config "$cfg" "${vargs[@]}" "${cell_sets[@]}" \
@@ -252,6 +265,7 @@ run_arch() {
     --seeds "$seeds" --cell "$(header "$cfg" cell)" > "$OUT/$n/summary.txt"
   $PY scripts/plot_arch.py "$OUT/$n" --labels "$(IFS=,; echo "${labels[*]}")" --seeds "$seeds" \
     --title "$n ($scale)" --out "$OUT/$n/arch.png"
+  return "$failed"
 }
 
 # views: analytic radius, forward-pass radius and gradient-ERF radius of fresh nets per depth
@@ -294,10 +308,14 @@ for n in "${todo[@]}"; do
   case $(header "$expdir/$n.yaml" kind) in
     sweep) run_sweep "$n" ;;
     forward) run_forward "$n" ;;
-    arch) run_arch "$n" ;;
+    arch) run_arch "$n" || arch_failed=1 ;;
     *) echo "reproduce.sh: $expdir/$n.yaml has no '#| kind: sweep|forward|arch' line" >&2; exit 1 ;;
   esac
   [ -f "$OUT/$n/summary.txt" ] && sed -n 2p "$OUT/$n/summary.txt" >&2
 done
 [ "$pending" -eq 1 ] && echo "reproduce.sh: some sweeps are on the cluster; rerun when they are done" >&2
 echo "reproduce.sh: results in $OUT/<name>/ (summary.txt, fit.json, PNGs)" >&2
+if [ "$arch_failed" -eq 1 ]; then
+  echo "reproduce.sh: some cell trainings failed (named above); rerun to retry them" >&2
+  exit 1
+fi

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -183,6 +184,26 @@ TEST(ScriptsTest, ReproduceRunsASmallCnnStudyWithItsFieldBeforeAndAfterTraining)
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE((r.out + r.err).find("0 trainings run, 2 reused"), std::string::npos) << r.err;
   EXPECT_EQ(Slurp(x + "summary.txt").substr(0, row), summary.substr(0, row));
+
+  // A cell training that never finished (its directory without result.json) starts over and,
+  // seeded, gives the same summary; one that cannot run (its directory is a file) is named,
+  // left out of the means, and the script exits 1 after finishing everything else.
+  std::filesystem::remove(x + "erf_width1_seed_2/result.json");
+  std::filesystem::remove_all(x + "erf_width16_seed_1");
+  std::ofstream(x + "erf_width16_seed_1") << "not a directory";
+  r = test::RunCommand(kReproduce + tiny);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("the cell training " + x + "erf_width16_seed_1 failed"), std::string::npos)
+      << r.err;
+  EXPECT_TRUE(FileExists(x + "erf_width1_seed_2/result.json"));
+  const std::string after = Slurp(x + "summary.txt");
+  auto width1_row = [](const std::string& text) {
+    const size_t at = text.find("\nwidth1: ");
+    return at == std::string::npos ? std::string() : text.substr(at, text.find('\n', at + 1) - at);
+  };
+  EXPECT_EQ(width1_row(after), width1_row(summary)) << "width1, its seed 2 retrained";
+  EXPECT_FALSE(width1_row(after).empty());
+  EXPECT_NE(after.find("of 3 seeds ≥ 0.9)"), std::string::npos) << after;
 }
 
 TEST(ScriptsTest, TheSmallCnnStudiesSeedIntervalCoversAKnownMean) {
