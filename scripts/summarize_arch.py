@@ -45,8 +45,11 @@ def mean_ci(xs, low=None, high=None):
 
 
 def read_erf(path):
-    """(first, last) lines of an erf.jsonl that carry a map (snapshots with an error skipped)."""
+    """(first, last) lines of an erf.jsonl that carry a map (snapshots with an error skipped);
+    (None, None) without the file (a run given `-- --set train.erf_every=0`)."""
     rows = []
+    if not os.path.exists(path):
+        return None, None
     with open(path) as f:
         for line in f:
             row = json.loads(line)
