@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from summarize_arch import arch_lines
+from summarize_arch import arch_lines, d50_entry
 
 
 def fmt(x):
@@ -43,14 +43,8 @@ def sweep(args):
                           fit.get("preferred"), fmt(fit.get("delta_aic"))))
         else:
             lines.append("%sp: not fitted" % head)
-        parts = []
-        for d in fit.get("depths", []):
-            lo, hi = d["ci"]
-            c = d.get("censored")
-            val = ("<%s" % fmt(d["d50"]) if c == "below" else
-                   ">%s" % fmt(d["d50"]) if c == "above" else fmt(d["d50"]))
-            parts.append("%d: %s [%s, %s] (%d trainings)" %
-                         (int(d["depth"]), val, fmt(lo), fmt(hi), d.get("trainings", 0)))
+        parts = ["%d: %s (%d trainings)" % (int(d["depth"]), d50_entry(d, fmt), d.get("trainings", 0))
+                 for d in fit.get("depths", [])]
         lines.append("%sd50 per depth (%s): %s" % (head, fit.get("axis_key", "?"), "; ".join(parts)))
     return lines
 

@@ -106,17 +106,20 @@ def fmt_ci(m, lo, hi, digits=2):
     return "%.*f [%.*f, %.*f]" % (digits, m, digits, lo, digits, hi)
 
 
+def d50_entry(d, num=lambda x: "%.1f" % x):
+    """One depth's d50 from rfx fit: "9.0 [8.5, 9.5]", or "< 7" / "> 15" when censored at an end
+    of the distances tried (no interval then)."""
+    c = d.get("censored")
+    if c == "below":
+        return "< %g" % d["d50"]
+    if c == "above":
+        return "> %g" % d["d50"]
+    lo, hi = d["ci"]
+    return "%s [%s, %s]" % (num(d["d50"]), num(lo), num(hi))
+
+
 def d50_text(fit):
-    parts = []
-    for d in (fit or {}).get("depths", []):
-        lo, hi = d["ci"]
-        c = d.get("censored")
-        if c == "below":
-            parts.append("%d: < %g" % (int(d["depth"]), d["d50"]))
-        elif c == "above":
-            parts.append("%d: > %g" % (int(d["depth"]), d["d50"]))
-        else:
-            parts.append("%d: %.1f [%.1f, %.1f]" % (int(d["depth"]), d["d50"], lo, hi))
+    parts = ["%d: %s" % (int(d["depth"]), d50_entry(d)) for d in (fit or {}).get("depths", [])]
     return "; ".join(parts) if parts else "?"
 
 
