@@ -25,7 +25,7 @@ BENCHMARK(BM_RawField);
 
 void BM_Fill(benchmark::State& state) {
   DatasetOptions o;
-  o.kind = state.range(0) ? "dot" : "e";
+  o.kind = state.range(0) ? rfx::data::DatasetKind::kDot : rfx::data::DatasetKind::kE;
   o.amplitude = state.range(1) / 10.0;
   rfx::data::Generator g(o);
   std::vector<float> image(128 * 128), target(2 * 128 * 128);

@@ -55,6 +55,23 @@ void ToPadded(const cv::Mat& img, int pad, detail::PaddedImage* out) {
 // ---------------------------------------------------------------------------------------------
 // Options
 
+const char* DatasetKindText(DatasetKind kind) {
+  switch (kind) {
+    case DatasetKind::kE:
+      return "e";
+    case DatasetKind::kDot:
+      return "dot";
+  }
+  return "e";
+}
+
+DatasetKind ParseDatasetKind(const std::string& text) {
+  for (DatasetKind k : {DatasetKind::kE, DatasetKind::kDot}) {
+    if (text == DatasetKindText(k)) return k;
+  }
+  throw ConfigError("dataset.kind", "unknown kind '" + text + "'; allowed: e, dot");
+}
+
 const char* GlyphSetText(GlyphSet set) {
   switch (set) {
     case GlyphSet::kStudy:
@@ -77,9 +94,6 @@ int DatasetOptions::min_distance() const { return detail::MinDistance(*this); }
 int DatasetOptions::max_distance() const { return detail::MaxDistance(*this); }
 
 void DatasetOptions::validate() const {
-  if (kind != "e" && kind != "dot") {
-    throw ConfigError("dataset.kind", "unknown kind '" + kind + "'; allowed: e, dot");
-  }
   if (image_size < 16 || image_size > 4096) {
     throw ConfigError("dataset.image_size",
                       "value " + std::to_string(image_size) + " is out of range; allowed 16..4096");
@@ -112,16 +126,16 @@ void DatasetOptions::validate() const {
     while (probe.min_distance() <= probe.max_distance()) probe.glyph_scale += 0.01;
     throw ConfigError("dataset.glyph_scale",
                       "value " + FormatNumber(glyph_scale) + " does not fit the letter and its " +
-                          (kind == "dot" ? "dot" : "diaeresis") + " on a " +
+                          (kind == DatasetKind::kDot ? "dot" : "diaeresis") + " on a " +
                           std::to_string(image_size) + "² canvas; allowed (0, " +
                           FormatNumber(probe.glyph_scale - 0.01) + "] at this image_size");
   }
   if (distance < lo || distance > hi) {
-    const std::string what = kind == "dot" ? "the dot" : "the diaeresis";
+    const std::string what = kind == DatasetKind::kDot ? "the dot" : "the diaeresis";
     throw ConfigError(
         "dataset.distance",
         "value " + std::to_string(distance) + " is out of range; allowed " + std::to_string(lo) +
-            ".." + std::to_string(hi) + " for kind '" + kind + "' at image_size " +
+            ".." + std::to_string(hi) + " for kind '" + DatasetKindText(kind) + "' at image_size " +
             std::to_string(image_size) + " (" + what +
             (distance < lo ? " would touch the letter)" : " would leave the canvas)"));
   }
@@ -131,7 +145,7 @@ DatasetOptions DatasetOptions::FromConfig(const Config& config) {
   DatasetOptions o;
   try {
     // Ints into ints, numbers that float pixel maths can hold; validate() has the real ranges.
-    o.kind = config.GetString("dataset.kind");
+    o.kind = ParseDatasetKind(config.GetString("dataset.kind"));
     o.glyphs = ParseGlyphSet(config.GetString("dataset.glyphs"));
     o.image_size = config.GetInt32("dataset.image_size");
     o.distance = config.GetInt32("dataset.distance");
@@ -174,7 +188,7 @@ Generator::Generator(const DatasetOptions& options) : options_(options) {
   im.margin = detail::Margin(options_);
   im.n = im.size + 2 * im.margin;
   im.centre = im.size / 2;
-  im.dot = options_.kind == "dot";
+  im.dot = options_.kind == DatasetKind::kDot;
   // Output pixels farther than this from source ink stay 0: output x reads source taps
   // floor(x + d) - 1 .. floor(x + d) + 2 with |d| <= amplitude, i.e. x - ceil(a) - 1 .. x +
   // floor(a) + 2, so ink at s reaches outputs s - floor(a) - 2 .. s + ceil(a) + 1.

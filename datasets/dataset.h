@@ -14,6 +14,15 @@ class Config;
 
 namespace rfx::data {
 
+// The task (dataset.kind), its text in one place.
+enum class DatasetKind {
+  kE,    // е/ё: the diaeresis above the letter at `distance`
+  kDot,  // the dot variant: one dot at radius `distance` in a random direction
+};
+const char* DatasetKindText(DatasetKind kind);
+// The kind named `text`; ConfigError for dataset.kind naming what is allowed otherwise.
+DatasetKind ParseDatasetKind(const std::string& text);
+
 // Which glyphs are pasted (dataset.glyphs), their text in one place.
 enum class GlyphSet {
   kStudy,  // the study's own bitmaps (vedenev/receptive_field_research images_symbols/, MIT)
@@ -25,7 +34,7 @@ GlyphSet ParseGlyphSet(const std::string& text);
 
 // Every knob of the recipe; defaults are the paper's values. Config keys under `dataset.`.
 struct DatasetOptions {
-  std::string kind = "e";              // dataset.kind: "e" (е/ё) | "dot"
+  DatasetKind kind = DatasetKind::kE;  // dataset.kind: e (е/ё) | dot
   int image_size = 128;                // dataset.image_size: canvas side, px
   int distance = 12;                   // dataset.distance: px (diaeresis gap / dot radius)
   double spot = 1.8;                   // dataset.spot: target Gaussian width, px

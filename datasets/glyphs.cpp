@@ -135,7 +135,7 @@ int MinDistance(const DatasetOptions& options) {
 
 int MaxDistance(const DatasetOptions& options) {
   const int size = options.image_size, c = size / 2;
-  if (options.kind == "dot") {
+  if (options.kind == DatasetKind::kDot) {
     if (options.glyphs == GlyphSet::kStudy) {
       // The dot's rectangle inside the image at any angle: its centre pixel is within
       // [c − distance, c + distance] on each axis (rounding an integer ± at most distance).
@@ -161,7 +161,7 @@ cv::Mat RenderCanvas(const DatasetOptions& options, int label) {
     const int c = options.image_size / 2 + m;
     cv::Mat img(n, n, CV_32F, cv::Scalar(0));
     Paste(Scaled(kLetter, s), c + Offset(kLetter.ref_row, s), c + Offset(kLetter.ref_col, s), img);
-    if (options.kind == "e" && label == 1) {
+    if (options.kind == DatasetKind::kE && label == 1) {
       Paste(Scaled(kDiaeresis, s), c - 1 - options.distance, c + Offset(kDiaeresis.ref_col, s),
             img);
     }
@@ -171,7 +171,7 @@ cv::Mat RenderCanvas(const DatasetOptions& options, int label) {
   const Geometry g{options.glyph_scale};
   cv::Mat img(n, n, CV_8U, cv::Scalar(0));
   DrawLetter(img, c, c, g);
-  if (options.kind == "e" && label == 1) {
+  if (options.kind == DatasetKind::kE && label == 1) {
     // Two dots, top row at centre - 1 - distance.
     const double cy = c - 1 - options.distance + g.dot_r();
     for (double sx : {-1.0, 1.0}) {

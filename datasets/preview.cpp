@@ -60,7 +60,7 @@ cv::Mat RenderPreview(const DatasetOptions& dataset, const PreviewOptions& optio
   const int n = options.count;
   cv::Mat sheet(head + 3 * (cell + gap) + gap, left + n * (cell + gap) + gap, CV_8UC3, kBackground);
   // Title and row names.
-  Text(sheet, dataset.kind == "dot" ? "dot" : "e / yo", 8, 18, kText);
+  Text(sheet, dataset.kind == DatasetKind::kDot ? "dot" : "e / yo", 8, 18, kText);
   Text(sheet, "amp " + FormatNumber(dataset.amplitude), 8, 38, kDim, 0.45);
   Text(sheet, "centre " + std::to_string(crop) + "x" + std::to_string(crop), 8,
        head + 3 * (cell + gap) - 22, kDim, 0.4);
@@ -75,7 +75,7 @@ cv::Mat RenderPreview(const DatasetOptions& dataset, const PreviewOptions& optio
     const int label = gen.Fill(options.stream, i, image.data(), target.data());
     const int x = left + i * (cell + gap);
     const std::string cls =
-        dataset.kind == "dot" ? (label ? "dot" : "no dot") : (label ? "yo" : "e");
+        dataset.kind == DatasetKind::kDot ? (label ? "dot" : "no dot") : (label ? "yo" : "e");
     Text(sheet, "#" + std::to_string(i) + "  " + cls + " (" + std::to_string(label) + ")", x, 18,
          kText);
     Text(sheet, "distance " + std::to_string(dataset.distance), x, 38, kDim, 0.45);

@@ -23,7 +23,7 @@ struct ThroughputResult {
   double cpu_seconds = 0;  // CPU time of the whole process (producers + consumer) meanwhile
   int batch_size = 0;
   int image_size = 0;
-  std::string kind;
+  DatasetKind kind = DatasetKind::kE;
 };
 
 ThroughputResult MeasureThroughput(const DatasetOptions& dataset, const ThroughputOptions& options);

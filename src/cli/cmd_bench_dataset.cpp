@@ -34,12 +34,12 @@ Runner AddBenchDatasetCommand(CLI::App& bench) {
                           {"samples_per_cpu_s", r.samples / std::max(1e-9, r.cpu_seconds)},
                           {"batch_size", r.batch_size},
                           {"image_size", r.image_size},
-                          {"kind", r.kind}};
+                          {"kind", data::DatasetKindText(r.kind)}};
       std::cout << j.dump() << "\n";
     } else {
       std::printf(
           "dataset %s %d²: %.0f samples/s on %d thread(s) (batch %d, %lld samples in %.2f s)\n",
-          r.kind.c_str(), r.image_size, r.samples_per_s, r.threads, r.batch_size,
+          data::DatasetKindText(r.kind), r.image_size, r.samples_per_s, r.threads, r.batch_size,
           static_cast<long long>(r.samples), r.seconds);
     }
     return 0;

@@ -25,8 +25,8 @@ Runner AddDatasetCommand(CLI::App& app) {
     const Config c = LoadConfig(*config);
     const auto dataset = data::DatasetOptions::FromConfig(c);
     data::WritePreview(dataset, *options, *out);
-    std::cout << "wrote " << *out << " (" << options->count << " samples, kind " << dataset.kind
-              << ", distance " << dataset.distance << ")\n";
+    std::cout << "wrote " << *out << " (" << options->count << " samples, kind "
+              << data::DatasetKindText(dataset.kind) << ", distance " << dataset.distance << ")\n";
     return 0;
   };
   return Dispatch(cmd, {{preview, run_preview}});

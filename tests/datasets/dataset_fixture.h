@@ -30,7 +30,7 @@ inline uint64_t Find(const Generator& g, int label, uint64_t from = 0) {
 
 // Unaugmented options. The glyph set is named at every call: tests of the drawn glyphs' shapes
 // must not silently switch to the default (study) set.
-inline DatasetOptions NoAugment(const std::string& kind, int distance, GlyphSet glyphs) {
+inline DatasetOptions NoAugment(DatasetKind kind, int distance, GlyphSet glyphs) {
   DatasetOptions o;
   o.kind = kind;
   o.distance = distance;

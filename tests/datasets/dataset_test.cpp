@@ -43,7 +43,7 @@ TEST(DatasetOptionsTest, DefaultsAreValidAndArePapersValues) {
   DatasetOptions o;
   EXPECT_NO_THROW(o.validate());
   const DatasetOptions c = DatasetOptions::FromConfig(Config());
-  EXPECT_EQ(c.kind, "e");
+  EXPECT_EQ(c.kind, DatasetKind::kE);
   EXPECT_EQ(c.image_size, 128);
   EXPECT_EQ(c.distance, 12);
   EXPECT_DOUBLE_EQ(c.spot, 1.8);
@@ -57,7 +57,7 @@ TEST(DatasetOptionsTest, DefaultsAreValidAndArePapersValues) {
     d.glyphs = set;
     EXPECT_EQ(d.min_distance(), 7);  // the paper's sweep starts at 7
     EXPECT_EQ(d.max_distance(), 63);
-    d.kind = "dot";
+    d.kind = DatasetKind::kDot;
     EXPECT_EQ(d.min_distance(), 7);
     // The study's 3×4 dot rectangle spans centre row ±1, columns −2..+1: 64 − 2 = 62.
     EXPECT_EQ(d.max_distance(), set == GlyphSet::kStudy ? 62 : 60);
@@ -66,7 +66,7 @@ TEST(DatasetOptionsTest, DefaultsAreValidAndArePapersValues) {
 
 TEST(GlyphTest, LetterIsAbout9By10AtTheCentre) {
   for (double scale : {1.0, 2.0}) {
-    DatasetOptions o = NoAugment("e", 30, GlyphSet::kDrawn);
+    DatasetOptions o = NoAugment(DatasetKind::kE, 30, GlyphSet::kDrawn);
     o.glyph_scale = scale;
     Generator g(o);
     const Drawn d = Draw(g, Find(g, 0));
@@ -84,7 +84,7 @@ TEST(GlyphTest, LetterIsAbout9By10AtTheCentre) {
 
 TEST(GlyphTest, DiaeresisTopRowIsCentreMinusOneMinusDistance) {
   for (int distance : {7, 8, 12, 30, 63}) {
-    Generator g(NoAugment("e", distance, GlyphSet::kDrawn));
+    Generator g(NoAugment(DatasetKind::kE, distance, GlyphSet::kDrawn));
     const Drawn yo = Draw(g, Find(g, 1));
     const Drawn e = Draw(g, Find(g, 0));
     ASSERT_EQ(yo.label, 1);
@@ -119,7 +119,7 @@ bool DotCentre(const std::vector<float>& img, int s, double r_min, double* cx, d
 
 TEST(GlyphTest, DotSitsAtTheRadiusWithinTheAngleRange) {
   for (double range : {360.0, 180.0, 40.0}) {
-    DatasetOptions o = NoAugment("dot", 12, GlyphSet::kDrawn);
+    DatasetOptions o = NoAugment(DatasetKind::kDot, 12, GlyphSet::kDrawn);
     o.dot_angle_range_deg = range;
     Generator g(o);
     double lo = 1e9, hi = -1e9;
@@ -146,7 +146,7 @@ TEST(GlyphTest, DotSitsAtTheRadiusWithinTheAngleRange) {
     EXPECT_GT(hi, range / 2 * 0.85) << range;
   }
   // A dot is about 4×3 px: straight up with range tiny.
-  DatasetOptions o = NoAugment("dot", 20, GlyphSet::kDrawn);
+  DatasetOptions o = NoAugment(DatasetKind::kDot, 20, GlyphSet::kDrawn);
   o.dot_angle_range_deg = 1e-6;
   Generator g(o);
   const Drawn d = Draw(g, Find(g, 1));
@@ -170,7 +170,7 @@ TEST(LabelTest, ClassesAreBalancedOver10kSamples) {
 }
 
 TEST(TargetTest, PeakIsOneAtTheCentreOfTheTrueChannelOnly) {
-  for (std::string kind : {"e", "dot"}) {
+  for (DatasetKind kind : {DatasetKind::kE, DatasetKind::kDot}) {
     DatasetOptions o;
     o.kind = kind;
     o.image_size = 64;
@@ -237,7 +237,6 @@ TEST(DatasetOptionsTest, EveryInvalidValueNamesKeyValueAndRange) {
     std::string key, value;
   };
   const std::vector<Case> cases = {
-      {[](DatasetOptions& o) { o.kind = "f"; }, "dataset.kind", "'f'"},
       {[](DatasetOptions& o) { o.image_size = 0; }, "dataset.image_size", "0"},
       {[](DatasetOptions& o) { o.image_size = -8; }, "dataset.image_size", "-8"},
       {[](DatasetOptions& o) { o.glyph_scale = 0; }, "dataset.glyph_scale", "0"},
@@ -258,8 +257,11 @@ TEST(DatasetOptionsTest, EveryInvalidValueNamesKeyValueAndRange) {
       {[](DatasetOptions& o) { o.distance = 6; }, "dataset.distance", "6"},
       {[](DatasetOptions& o) { o.distance = -3; }, "dataset.distance", "-3"},
       // The dot would leave the canvas at some angle.
-      {[](DatasetOptions& o) { o.kind = "dot", o.distance = 63; }, "dataset.distance", "63"},
-      {[](DatasetOptions& o) { o.kind = "dot", o.glyphs = GlyphSet::kDrawn, o.distance = 61; },
+      {[](DatasetOptions& o) { o.kind = DatasetKind::kDot, o.distance = 63; }, "dataset.distance",
+       "63"},
+      {[](DatasetOptions& o) {
+         o.kind = DatasetKind::kDot, o.glyphs = GlyphSet::kDrawn, o.distance = 61;
+       },
        "dataset.distance", "61"},
       {[](DatasetOptions& o) { o.image_size = 32, o.distance = 16; }, "dataset.distance", "16"},
       // A glyph too big for the canvas.
@@ -277,7 +279,7 @@ TEST(DatasetOptionsTest, EveryInvalidValueNamesKeyValueAndRange) {
   EXPECT_NO_THROW(Generator{o});
   o.distance = 7, o.amplitude = 0, o.kernel = 1, o.dot_angle_range_deg = 360;
   EXPECT_NO_THROW(Generator{o});
-  o.kind = "dot", o.distance = 62;
+  o.kind = DatasetKind::kDot, o.distance = 62;
   EXPECT_NO_THROW(Generator{o});
   o.glyphs = GlyphSet::kDrawn, o.distance = 60;
   EXPECT_NO_THROW(Generator{o});
@@ -293,7 +295,7 @@ TEST(DatasetOptionsTest, ConfigErrorsCarryTheFileLine) {
   // A valid file is read.
   const DatasetOptions ok =
       load("dataset:\n  kind: dot\n  distance: 20\n  augment:\n    amplitude: 0.5\n");
-  EXPECT_EQ(ok.kind, "dot");
+  EXPECT_EQ(ok.kind, DatasetKind::kDot);
   EXPECT_EQ(ok.distance, 20);
   EXPECT_DOUBLE_EQ(ok.amplitude, 0.5);
   // Unknown key, wrong type, bad value: key, value and line named.

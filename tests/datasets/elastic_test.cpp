@@ -116,7 +116,7 @@ TEST(ElasticTest, LocalRemapEqualsFullCanvasCvRemap) {
 }
 
 TEST(ElasticTest, AugmentationMovesInkByAtMostTheAmplitude) {
-  for (std::string kind : {"e", "dot"}) {
+  for (DatasetKind kind : {DatasetKind::kE, DatasetKind::kDot}) {
     DatasetOptions plain = NoAugment(kind, 16, GlyphSet::kStudy);
     DatasetOptions aug = plain;
     aug.amplitude = 1.2;
@@ -140,12 +140,12 @@ TEST(ElasticTest, AugmentationMovesInkByAtMostTheAmplitude) {
         if (w[0] == 0) continue;
         for (int axis = 0; axis < 2; ++axis) {
           const double shift = std::abs(c[0][axis] / w[0] - c[1][axis] / w[1]);
-          EXPECT_LE(shift, 1.2) << kind << " sample " << i;
+          EXPECT_LE(shift, 1.2) << DatasetKindText(kind) << " sample " << i;
           largest = std::max(largest, shift);
         }
       }
     }
-    EXPECT_GT(largest, 0.05) << kind;  // it does move things
+    EXPECT_GT(largest, 0.05) << DatasetKindText(kind);  // it does move things
   }
 }
 

@@ -52,7 +52,7 @@ Image Draw(const Generator& g, uint64_t index, int* label) {
   return image;
 }
 
-DatasetOptions Study(const std::string& kind, int distance, int size = 128) {
+DatasetOptions Study(DatasetKind kind, int distance, int size = 128) {
   DatasetOptions o;
   o.glyphs = GlyphSet::kStudy;
   o.kind = kind;
@@ -85,7 +85,7 @@ TEST(StudyGlyphTest, DefaultIsStudyAndTheTextRoundTrips) {
 // at centre − 1 − distance, left column centre − 4 = 60. Nothing else is inked.
 TEST(StudyGlyphTest, LetterAndDiaeresisArePastedPixelForPixelAtTheStudysPositions) {
   for (int distance : {7, 12, 40, 63}) {
-    Generator g(Study("e", distance));
+    Generator g(Study(DatasetKind::kE, distance));
     for (int want_label : {0, 1}) {
       uint64_t i = 0;
       while (g.Label(kTrainStream, i) != want_label) ++i;
@@ -101,7 +101,7 @@ TEST(StudyGlyphTest, LetterAndDiaeresisArePastedPixelForPixelAtTheStudysPosition
   // Spot checks straight from the table: the е's bar (row 4) is row 63, its brightest
   // pixel 246 (row 2, column 7) is at (61, 67); the diaeresis's 206 (row 1, column 3) at
   // (64 − 1 − 12 + 1, 63) = (52, 63).
-  Generator g(Study("e", 12));
+  Generator g(Study(DatasetKind::kE, 12));
   uint64_t i = 0;
   while (g.Label(kTrainStream, i) != 1) ++i;
   int label = 0;
@@ -116,7 +116,7 @@ TEST(StudyGlyphTest, LetterAndDiaeresisArePastedPixelForPixelAtTheStudysPosition
 // An odd canvas: centre = image_size / 2 = 16 on 33²; with an augmentation margin the source
 // canvas is (33 + 2·2)² and the glyphs sit 2 px further in.
 TEST(StudyGlyphTest, CentreIsHalfTheVisibleImageWhateverTheMargin) {
-  DatasetOptions o = Study("e", 9, 33);
+  DatasetOptions o = Study(DatasetKind::kE, 9, 33);
   Generator g(o);
   uint64_t i = 0;
   while (g.Label(kTrainStream, i) != 1) ++i;
@@ -141,7 +141,7 @@ TEST(StudyGlyphTest, CentreIsHalfTheVisibleImageWhateverTheMargin) {
 // top-left one row up and two columns left; pasted over the letter where they meet.
 TEST(StudyGlyphTest, DotIsPastedAtTheRoundedPolarPosition) {
   for (int distance : {7, 12, 30}) {
-    DatasetOptions o = Study("dot", distance);
+    DatasetOptions o = Study(DatasetKind::kDot, distance);
     Generator g(o);
     int dots = 0, overlaps = 0;
     for (uint64_t i = 0; i < 300; ++i) {
@@ -171,7 +171,7 @@ TEST(StudyGlyphTest, DotIsPastedAtTheRoundedPolarPosition) {
     }
   }
   // Straight up at 20: centre pixel (44, 64), rows 43..45, columns 62..65.
-  DatasetOptions o = Study("dot", 20);
+  DatasetOptions o = Study(DatasetKind::kDot, 20);
   o.dot_angle_range_deg = 1e-6;
   Generator g(o);
   uint64_t i = 0;
@@ -189,7 +189,7 @@ TEST(StudyGlyphTest, DotIsPastedAtTheRoundedPolarPosition) {
 // pasted canvas: the generator's linear split (letter + (dot − letter under it)) is exact up to
 // OpenCV's 1/32 px position rounding.
 TEST(StudyGlyphTest, OverwritingDotUnderAugmentationEqualsRemapOfThePastedCanvas) {
-  DatasetOptions o = Study("dot", 7);
+  DatasetOptions o = Study(DatasetKind::kDot, 7);
   o.amplitude = 1.2;
   Generator g(o);
   const int m = detail::Margin(o);
@@ -231,7 +231,7 @@ TEST(StudyGlyphTest, OverwritingDotUnderAugmentationEqualsRemapOfThePastedCanvas
 // (64 + floor(1 − 11), 64 + floor(1 − 9)) = (54, 56). The diaeresis's top row stays at
 // centre − 1 − distance, left column 56; the smallest distance is 6 − 1 + 10 = 15.
 TEST(StudyGlyphTest, ScaledGlyphsAreAreaAveragedAndPlacedConsistently) {
-  DatasetOptions o = Study("e", 15);
+  DatasetOptions o = Study(DatasetKind::kE, 15);
   o.glyph_scale = 2;
   EXPECT_EQ(o.min_distance(), 15);
   Generator g(o);
