@@ -42,16 +42,17 @@ Runner AddTheoryCommand(CLI::App& app) {
   auto options = std::make_shared<theory::TheoryOptions>();
   auto config = std::make_shared<ConfigArgs>();
   auto input = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>("table");
   const std::string names = Join(theory::NetNames());
   cmd->add_option("--net", options->net, "Net: " + names + " (fcn reads net.* from the config)");
   cmd->add_option("--model", options->model,
                   "A TorchScript file (torch.jit.trace or torch.jit.script, then .save)");
   AddConfigOptions(cmd, config.get());
   cmd->add_option("--input", *input, "Input size: N (N×N) or HxW, e.g. 96x128 (px)")->required();
-  cmd->add_option("--format", options->format, "table | json | dot (Graphviz)");
+  cmd->add_option("--format", *format, "table | json | dot (Graphviz)");
   cmd->add_flag("--resolution-range", options->resolution_range,
                 "Also the square input sides over which every layer is productive");
-  return [options, config, input, names]() -> int {
+  return [options, config, input, format, names]() -> int {
     const bool has_config = !config->files.empty() || !config->sets.empty();
     if (!options->model.empty()) {
       if (!options->net.empty() || has_config) {
@@ -70,6 +71,7 @@ Runner AddTheoryCommand(CLI::App& app) {
                        "), --config F (theory.layers or net.*) or --model F.pt (TorchScript)");
     }
     options->input = ParseInput(*input);
+    options->format = theory::ParseTheoryFormat(*format);
     options->validate();
     const Config c = LoadConfig(*config);
     std::cout << theory::RunTheory(*options, c);

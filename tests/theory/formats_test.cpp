@@ -86,7 +86,7 @@ TEST(FormatsTest, LayerListTakesPerAxisValues) {
       "t.yaml");
   TheoryOptions o;
   o.input = Axes(12, 20);
-  o.format = "json";
+  o.format = TheoryFormat::kJson;
   const nlohmann::json j = nlohmann::json::parse(RunTheory(o, c));
   // h: conv n 12 r 3 j 1, pool k2 s2: n 6 r 4 j 2; w: conv n 10 r 5 j 2, pool k1 s1: same.
   EXPECT_EQ(j["layers"][2]["n"], nlohmann::json::array({6, 10}));

@@ -21,7 +21,7 @@ std::string FcnList(int depth, int width, int kernel) {
 nlohmann::json Json(const Config& config, int input) {
   TheoryOptions o;
   o.input = input;
-  o.format = "json";
+  o.format = TheoryFormat::kJson;
   return nlohmann::json::parse(RunTheory(o, config));
 }
 

@@ -189,7 +189,7 @@ TEST(TheoryTest, LayerListFromConfig) {
       "t.yaml");
   TheoryOptions o;
   o.input = 32;
-  o.format = "json";
+  o.format = TheoryFormat::kJson;
   const nlohmann::json j = nlohmann::json::parse(RunTheory(o, c));
   // 3 → (pool ×2) 4 → +2·2·2 = 12 → +2·2 = 16 → up (jump 4 → 2).
   EXPECT_EQ(j["rf"].get<int>(), 16);
@@ -227,9 +227,9 @@ TEST(TheoryTest, OptionsValidateNamesTheFlag) {
     EXPECT_NE(std::string(e.what()).find("resnet50"), std::string::npos);
   }
   o.net = "vgg16";
-  o.format = "svg";
-  EXPECT_THROW(o.validate(), UsageError);
-  o.format = "dot";
+  EXPECT_THROW(ParseTheoryFormat("svg"), UsageError);
+  EXPECT_EQ(ParseTheoryFormat("dot"), TheoryFormat::kDot);
+  o.format = TheoryFormat::kDot;
   EXPECT_NO_THROW(o.validate());
 }
 

@@ -11,13 +11,29 @@
 
 namespace rfx::theory {
 
+const char* TheoryFormatText(TheoryFormat format) {
+  switch (format) {
+    case TheoryFormat::kTable:
+      return "table";
+    case TheoryFormat::kJson:
+      return "json";
+    case TheoryFormat::kDot:
+      return "dot";
+  }
+  return "table";
+}
+
+TheoryFormat ParseTheoryFormat(const std::string& text) {
+  for (TheoryFormat f : {TheoryFormat::kTable, TheoryFormat::kJson, TheoryFormat::kDot}) {
+    if (text == TheoryFormatText(f)) return f;
+  }
+  throw UsageError("--format '" + text + "' is not known; allowed: table, json, dot");
+}
+
 void TheoryOptions::validate() const {
   if (input.h < 1 || input.w < 1) {
     throw UsageError("--input must be N or HxW with sides >= 1 (e.g. 224 or 96x128), got " +
                      AxesText(input));
-  }
-  if (format != "table" && format != "json" && format != "dot") {
-    throw UsageError("--format '" + format + "' is not known; allowed: table, json, dot");
   }
   if (!model.empty() && !net.empty()) {
     throw UsageError("--model and --net are exclusive: give one (--model " + model + ", --net " +
@@ -248,8 +264,14 @@ std::string RunTheory(const TheoryOptions& options, const Config& config) {
   ResolutionRange range;
   if (options.resolution_range) range = FindResolutionRange(g);
   const ResolutionRange* r = options.resolution_range ? &range : nullptr;
-  if (options.format == "json") return ToJson(t, r).dump(2) + "\n";
-  if (options.format == "dot") return FormatDot(t, r);
+  switch (options.format) {
+    case TheoryFormat::kJson:
+      return ToJson(t, r).dump(2) + "\n";
+    case TheoryFormat::kDot:
+      return FormatDot(t, r);
+    case TheoryFormat::kTable:
+      break;
+  }
   return FormatTable(t, r);
 }
 

@@ -37,13 +37,19 @@ Graph FromLayerList(const YAML::Node& list, const Config& config,
 // The conversion alone; builder errors become ConfigErrors for `key`.
 Graph FromLayerSpecs(const std::vector<nn::LayerSpec>& specs, const std::string& key);
 
+// `rfx theory --format`: the output's form, its text in one place.
+enum class TheoryFormat { kTable, kJson, kDot };
+const char* TheoryFormatText(TheoryFormat format);
+// The format named `text`; UsageError naming --format and what is allowed otherwise.
+TheoryFormat ParseTheoryFormat(const std::string& text);
+
 // `rfx theory` options.
 struct TheoryOptions {
-  std::string net;                // a NetNames() entry; empty = from the config (theory.layers if
-                                  // non-empty, else net.arch)
-  std::string model;              // --model: a TorchScript file (exclusive with net and a config)
-  Axes input = 0;                 // --input: N (N×N) or H×W, each side >= 1
-  std::string format = "table";   // table | json | dot
+  std::string net;    // a NetNames() entry; empty = from the config (theory.layers if
+                      // non-empty, else net.arch)
+  std::string model;  // --model: a TorchScript file (exclusive with net and a config)
+  Axes input = 0;     // --input: N (N×N) or H×W, each side >= 1
+  TheoryFormat format = TheoryFormat::kTable;  // --format table | json | dot
   bool resolution_range = false;  // --resolution-range: also the usable square input sides
   void validate() const;          // throws UsageError naming the flag and what is allowed
 };
