@@ -195,7 +195,7 @@ TEST_F(InitTest, CircularRaysSumToTheirEndPoints) {
   EXPECT_EQ(CircularRayEnd(2, 5).dy, 5);
 }
 
-TEST_F(InitTest, CircularAddsTheRayTapsOnTopOfXavier) {
+TEST_F(InitTest, CircularSetsTheRayTapsOverXavierAsTheStudyDid) {
   const int n = 5;
   auto circ = MakeFcn(n), xav = MakeFcn(n);
   InitNet(*circ, Scheme("circular"), 4);
@@ -209,16 +209,17 @@ TEST_F(InitTest, CircularAddsTheRayTapsOnTopOfXavier) {
         if (i < n - 1) {
           if (c != (i == 0 ? 0 : o)) continue;
           const Step s = rays[o % 16][i];
-          expected[o][c][1 + s.dy][1 + s.dx] = 0.2;
+          expected[o][c][1 + s.dy][1 + s.dx] = 0.2 - xav->conv[i]->weight[o][c][1 + s.dy][1 + s.dx];
         } else {
-          const Step s = rays[c % 16][i];
-          expected[o][c][1 + s.dy][1 + s.dx] = 0.2;
-          expected[o][c][1][1] = 1.0 - xav->conv[i]->weight[o][c][1][1];
+          expected[o][c][1][1] = 1.0 - xav->conv[i]->weight[o][c][1][1];  // no ray tap
         }
       }
     }
     EXPECT_TRUE(torch::allclose(diff, expected, 1e-5, 1e-6)) << "layer " << i;
   }
+  ASSERT_FALSE(circ->skip.empty());
+  for (auto& s : circ->skip) EXPECT_EQ(s->weight.abs().max().item<float>(), 0.0f);
+  for (auto& s : xav->skip) EXPECT_GT(s->weight.abs().max().item<float>(), 0.0f);
 }
 
 // The same uniform draws InitNet makes from the seeded CPU generator, in its order.

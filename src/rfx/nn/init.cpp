@@ -124,28 +124,25 @@ void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
           }
         }
       }
-    } else {  // circular
+    } else {  // circular: the study's circular_init (taps set, not added; see init.h)
       value = Xavier(w, gen);
       auto v = value.accessor<float, 4>();
       if (i < n - 1) {
         for (int64_t ch = 0; ch < out; ++ch) {
           const Step s = rays[ch % 16][i];
-          v[ch][i == 0 ? 0 : ch][c + s.dy][c + s.dx] += 0.2f;
+          v[ch][i == 0 ? 0 : ch][c + s.dy][c + s.dx] = 0.2f;
         }
       } else {
         for (int64_t o = 0; o < out; ++o) {
-          for (int64_t ch = 0; ch < in; ++ch) {
-            const Step s = rays[ch % 16][i];
-            v[o][ch][c + s.dy][c + s.dx] += 0.2f;
-            v[o][ch][c][c] = 1.0f;
-          }
+          for (int64_t ch = 0; ch < in; ++ch) v[o][ch][c][c] = 1.0f;
         }
       }
     }
     Assign(conv->weight, value);
     Assign(conv->bias, at::zeros(conv->bias.sizes()));
   }
-  const bool zero_skips = scheme == "constant" || scheme == "decomposed" || scheme == "circular2";
+  const bool zero_skips = scheme == "constant" || scheme == "decomposed" || scheme == "circular" ||
+                          scheme == "circular2";
   for (auto& s : net.skip) {
     const double v = zero_skips ? 0.0 : 0.9 / static_cast<double>(s->weight.size(1));
     torch::NoGradGuard no_grad;

@@ -55,12 +55,15 @@ struct InitOptions {
 //             decomposed_scale: ((K + noise) / n_in)·scale, the study's recipe at a = 0.001,
 //             scale = 0.9 (its layer order differs: sorted by |−2cos kφ|, interleaved; the
 //             product is the same in exact arithmetic). Defaults 0 and 1: the exact box.
-//  circular   fcn only. xavier, plus, with rays = CircularRaySteps(N): for channel c (ray
-//             c mod 16), layer k < N−1 gets an extra tap of 0.2 at (K/2 + dy, K/2 + dx) of its
-//             kernel [c, c] ([c, 0] for the first layer), (dx, dy) = rays[c mod 16][k]; the last
-//             layer (2 outputs) gets, for both outputs o and every input c, the tap 0.2 of step
-//             N−1 of ray c in kernel [o, c], and centre taps [o, c] = 1. Meant for the dot
-//             variant, whose dot can be in any direction.
+//  circular   fcn only (the study's circular_init). xavier, then, with rays =
+//             CircularRaySteps(N): for channel c (ray c mod 16), layer k < N−1 has the tap
+//             (K/2 + dy, K/2 + dx) of its kernel [c, c] ([c, 0] for the first layer) set to 0.2,
+//             (dx, dy) = rays[c mod 16][k]; the last layer (2 outputs) has its centre taps
+//             [o, c] set to 1 for every output o and input c, and no ray tap. Skip weights 0
+//             (the study zeroes them; with 0.9/n_in skips and the taps added, rfx's first
+//             version, dot trainings started at loss 0.66 instead of xavier's 0.001 and ended
+//             at a constant output, accuracy 0.51). Meant for the dot variant, whose dot can
+//             be in any direction.
 //  circular2  fcn only (the study's "circular init version 2"). Every layer but the last:
 //             0.6·xavier; then, for channel c, a second xavier draw's kernel [c, min(c, n_in−1)]
 //             is copied into that kernel shifted by one tap along (dx, dy) = rays[c mod 16][k]
