@@ -222,7 +222,10 @@ TEST(Adaptive, OneStepIsFast) {
   std::sort(ms.begin(), ms.end());
   std::cout << "NextAdaptive with 40 trials at 40 distances, 42 candidates: median " << ms[10]
             << " ms, min " << ms[0] << " ms\n";
-  EXPECT_LT(ms[0], 2.0);
+  // Not a speed target (those live in bench/): a guard against a step that refits per candidate
+  // in a way that grows like a training. Min 2.4 ms (median 3.1) with nice 10 beside two
+  // trainings on 2 cores, where the old 2 ms bound failed; a training takes seconds.
+  EXPECT_LT(ms[0], 20.0);
 }
 
 // The acceptance test. Oracle d50 = 3·√N, s = 1, no lapse, depths 2..24, distances
