@@ -8,6 +8,7 @@
 #include "datasets/elastic.h"
 #include "datasets/glyphs.h"
 #include "rfx/config/config.h"
+#include "rfx/util/enum_text.h"
 #include "rfx/util/error.h"
 #include "rfx/util/strings.h"
 
@@ -66,10 +67,10 @@ const char* DatasetKindText(DatasetKind kind) {
 }
 
 DatasetKind ParseDatasetKind(const std::string& text) {
-  for (DatasetKind k : {DatasetKind::kE, DatasetKind::kDot}) {
-    if (text == DatasetKindText(k)) return k;
-  }
-  throw ConfigError("dataset.kind", "unknown kind '" + text + "'; allowed: e, dot");
+  const auto kinds = {DatasetKind::kE, DatasetKind::kDot};
+  if (auto kind = FindByText(kinds, DatasetKindText, text)) return *kind;
+  throw ConfigError("dataset.kind", "value '" + text + "' is not allowed; allowed: " +
+                                        TextList(kinds, DatasetKindText));
 }
 
 const char* GlyphSetText(GlyphSet set) {
@@ -83,10 +84,10 @@ const char* GlyphSetText(GlyphSet set) {
 }
 
 GlyphSet ParseGlyphSet(const std::string& text) {
-  for (GlyphSet g : {GlyphSet::kStudy, GlyphSet::kDrawn}) {
-    if (text == GlyphSetText(g)) return g;
-  }
-  throw ConfigError("dataset.glyphs", "value '" + text + "' is not allowed; allowed: study, drawn");
+  const auto sets = {GlyphSet::kStudy, GlyphSet::kDrawn};
+  if (auto set = FindByText(sets, GlyphSetText, text)) return *set;
+  throw ConfigError("dataset.glyphs", "value '" + text + "' is not allowed; allowed: " +
+                                          TextList(sets, GlyphSetText));
 }
 
 int DatasetOptions::min_distance() const { return detail::MinDistance(*this); }

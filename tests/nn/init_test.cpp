@@ -27,29 +27,30 @@ std::shared_ptr<FcnImpl> MakeFcn(int depth, const std::string& skip = "input", i
   return std::dynamic_pointer_cast<FcnImpl>(BuildNet(o));
 }
 
-InitOptions Scheme(const std::string& s) {
+InitOptions Scheme(InitScheme s) {
   InitOptions o;
   o.scheme = s;
   return o;
 }
 
 TEST_F(InitTest, SameSeedSameWeightsOtherSeedOtherWeights) {
-  for (const std::string s : {"xavier", "shifted", "circular", "circular2"}) {
+  for (InitScheme s :
+       {InitScheme::kXavier, InitScheme::kShifted, InitScheme::kCircular, InitScheme::kCircular2}) {
     auto a = MakeFcn(6), b = MakeFcn(6), c = MakeFcn(6);
     InitNet(*a, Scheme(s), 7);
     torch::manual_seed(123);  // the global RNG plays no part
     InitNet(*b, Scheme(s), 7);
     InitNet(*c, Scheme(s), 8);
     for (int i = 0; i < 6; ++i) {
-      EXPECT_TRUE(torch::equal(a->conv[i]->weight, b->conv[i]->weight)) << s << i;
-      EXPECT_FALSE(torch::equal(a->conv[i]->weight, c->conv[i]->weight)) << s << i;
+      EXPECT_TRUE(torch::equal(a->conv[i]->weight, b->conv[i]->weight)) << InitSchemeText(s) << i;
+      EXPECT_FALSE(torch::equal(a->conv[i]->weight, c->conv[i]->weight)) << InitSchemeText(s) << i;
     }
   }
 }
 
 TEST_F(InitTest, XavierBoundsAndZeroBiases) {
   auto net = MakeFcn(4);
-  InitNet(*net, Scheme("xavier"), 1);
+  InitNet(*net, Scheme(InitScheme::kXavier), 1);
   for (int i = 0; i < 4; ++i) {
     const at::Tensor w = net->conv[i]->weight;
     const double bound = std::sqrt(6.0 / ((w.size(0) + w.size(1)) * 9.0));
@@ -65,7 +66,7 @@ TEST_F(InitTest, XavierBoundsAndZeroBiases) {
 TEST_F(InitTest, ConstantMakesTheNetLinear) {
   for (const std::string skip : {"input", "none", "residual"}) {
     auto net = MakeFcn(8, skip);
-    InitNet(*net, Scheme("constant"), 0);
+    InitNet(*net, Scheme(InitScheme::kConstant), 0);
     for (auto& s : net->skip) EXPECT_EQ(s->weight.abs().max().item<float>(), 0.0f);
     const at::Tensor x = torch::rand({1, 1, 20, 20}), y = torch::rand({1, 1, 20, 20});
     const at::Tensor fx = net->forward(x), fy = net->forward(y);
@@ -77,15 +78,15 @@ TEST_F(InitTest, ConstantMakesTheNetLinear) {
     EXPECT_TRUE(torch::allclose(net->forward(x), net->forward_linear(x), 1e-5, 1e-12));
   }
   auto xavier = MakeFcn(8, "none");
-  InitNet(*xavier, Scheme("xavier"), 0);
+  InitNet(*xavier, Scheme(InitScheme::kXavier), 0);
   const at::Tensor x = torch::rand({1, 1, 20, 20}), y = torch::rand({1, 1, 20, 20});
   EXPECT_FALSE(
       torch::allclose(xavier->forward(x + y), xavier->forward(x) + xavier->forward(y), 1e-3, 1e-6));
   // FCN-ResNet50 under constant: every conv weight the value, BN the identity affine.
   NetOptions o;
-  o.arch = "fcn_resnet50";
+  o.arch = NetArch::kFcnResNet50;
   NetPtr r = BuildNet(o);
-  InitOptions c = Scheme("constant");
+  InitOptions c = Scheme(InitScheme::kConstant);
   c.value = 0.02;
   InitNet(*r, c, 0);
   for (const auto& p : r->named_parameters()) {
@@ -95,12 +96,12 @@ TEST_F(InitTest, ConstantMakesTheNetLinear) {
       EXPECT_FLOAT_EQ(p.value().max().item<float>(), 0.02f) << name;
     }
   }
-  EXPECT_THROW(InitNet(*r, Scheme("shifted"), 0), ConfigError);
+  EXPECT_THROW(InitNet(*r, Scheme(InitScheme::kShifted), 0), ConfigError);
 }
 
 TEST_F(InitTest, ShiftedKernelsPullFromTheRowAbove) {
   auto net = MakeFcn(6);
-  InitNet(*net, Scheme("shifted"), 2);
+  InitNet(*net, Scheme(InitScheme::kShifted), 2);
   for (int i = 0; i < 6; ++i) {
     const at::Tensor w = net->conv[i]->weight;
     const double top = w.select(2, 0).abs().mean().item<double>();
@@ -120,7 +121,7 @@ TEST_F(InitTest, ShiftedKernelsPullFromTheRowAbove) {
 at::Tensor Compose(int n, at::ScalarType dtype) {
   auto net = MakeFcn(n, "none");
   net->to(dtype);
-  InitNet(*net, Scheme("decomposed"), 0);
+  InitNet(*net, Scheme(InitScheme::kDecomposed), 0);
   const int64_t s = 2 * n + 3;
   at::Tensor x = torch::zeros({1, 1, s, s}, torch::TensorOptions().dtype(dtype));
   x[0][0][s / 2][s / 2] = 1.0;
@@ -151,7 +152,7 @@ TEST_F(InitTest, DecomposedComposesToTheBoxInFloat64) {
   EXPECT_DOUBLE_EQ(k[0][1].item<double>(), b);
   EXPECT_DOUBLE_EQ(k[1][1].item<double>(), b * b);
   auto net = MakeFcn(3, "none", 4);
-  InitNet(*net, Scheme("decomposed"), 0);
+  InitNet(*net, Scheme(InitScheme::kDecomposed), 0);
   EXPECT_TRUE(torch::allclose(net->conv[1]->weight[2][3].to(at::kDouble),
                               DecomposedKernel(3, 3) / 4.0, 1e-6, 1e-7));
 }
@@ -198,8 +199,8 @@ TEST_F(InitTest, CircularRaysSumToTheirEndPoints) {
 TEST_F(InitTest, CircularSetsTheRayTapsOverXavierAsTheStudyDid) {
   const int n = 5;
   auto circ = MakeFcn(n), xav = MakeFcn(n);
-  InitNet(*circ, Scheme("circular"), 4);
-  InitNet(*xav, Scheme("xavier"), 4);
+  InitNet(*circ, Scheme(InitScheme::kCircular), 4);
+  InitNet(*xav, Scheme(InitScheme::kXavier), 4);
   const auto rays = CircularRaySteps(n);
   for (int i = 0; i < n; ++i) {
     const at::Tensor diff = circ->conv[i]->weight - xav->conv[i]->weight;
@@ -243,7 +244,7 @@ struct Draws {
 TEST_F(InitTest, Circular2CopiesAShiftedSecondXavierKernelIntoEachChannel) {
   const int n = 4;
   auto net = MakeFcn(n);
-  InitNet(*net, Scheme("circular2"), 11);
+  InitNet(*net, Scheme(InitScheme::kCircular2), 11);
   const auto rays = CircularRaySteps(n);
   ASSERT_EQ(rays[0][1].dx, 1);
   ASSERT_EQ(rays[0][1].dy, 0);
@@ -294,7 +295,7 @@ TEST_F(InitTest, Circular2CopiesAShiftedSecondXavierKernelIntoEachChannel) {
 // channel pairs), over the input channels, times 0.9.
 TEST_F(InitTest, DecomposedNoiseAndScaleAreTheStudysRecipe) {
   const int n = 3, width = 4;
-  InitOptions o = Scheme("decomposed");
+  InitOptions o = Scheme(InitScheme::kDecomposed);
   o.decomposed_noise = 0.001;
   o.decomposed_scale = 0.9;
   auto net = MakeFcn(n, "none", width);
@@ -324,7 +325,7 @@ TEST_F(InitTest, DecomposedNoiseAndScaleAreTheStudysRecipe) {
   // Out-of-range values name their key.
   for (auto [noise, scale, key] : {std::tuple{-0.1, 1.0, "init.decomposed_noise"},
                                    std::tuple{0.0, 0.0, "init.decomposed_scale"}}) {
-    InitOptions bad = Scheme("decomposed");
+    InitOptions bad = Scheme(InitScheme::kDecomposed);
     bad.decomposed_noise = noise;
     bad.decomposed_scale = scale;
     try {

@@ -21,7 +21,7 @@ class LayersNetTest : public test::SeededTest {
 
 NetOptions Layers(const std::string& yaml, int check_size = 32) {
   NetOptions o;
-  o.arch = "layers";
+  o.arch = NetArch::kLayers;
   o.layers = ParseLayerList(YAML::Load(yaml), "net.layers");
   o.check_size = check_size;
   return o;
@@ -239,7 +239,7 @@ TEST_F(LayersNetTest, InitTakesXavierAndConstantOnly) {
     EXPECT_TRUE(torch::equal(a->parameters()[i], b->parameters()[i])) << i;
   }
   InitOptions c;
-  c.scheme = "constant";
+  c.scheme = InitScheme::kConstant;
   c.value = 0.25;
   InitNet(*a, c, 5);
   for (const auto& kv : a->named_parameters()) {
@@ -254,7 +254,7 @@ TEST_F(LayersNetTest, InitTakesXavierAndConstantOnly) {
     }
   }
   InitOptions shifted;
-  shifted.scheme = "shifted";
+  shifted.scheme = InitScheme::kShifted;
   try {
     InitNet(*a, shifted, 5);
     FAIL() << "no error";

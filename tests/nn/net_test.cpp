@@ -30,7 +30,7 @@ TEST_F(NetTest, DefaultOptionsAreValidAndMatchConfigDefaults) {
   EXPECT_NO_THROW(NetOptions().validate());
   EXPECT_NO_THROW(InitOptions().validate());
   const NetOptions n = NetOptions::FromConfig(Config());
-  EXPECT_EQ(n.arch, "fcn");
+  EXPECT_EQ(n.arch, NetArch::kFcn);
   EXPECT_EQ(n.depth, 16);
   EXPECT_EQ(n.width, 16);
   EXPECT_EQ(n.kernel, 3);
@@ -38,7 +38,7 @@ TEST_F(NetTest, DefaultOptionsAreValidAndMatchConfigDefaults) {
   EXPECT_EQ(n.skip_step, 4);
   EXPECT_EQ(n.activation, Activation::kRelu);
   const InitOptions i = InitOptions::FromConfig(Config());
-  EXPECT_EQ(i.scheme, "xavier");
+  EXPECT_EQ(i.scheme, InitScheme::kXavier);
   EXPECT_DOUBLE_EQ(i.value, 0.01);
 }
 
@@ -61,6 +61,40 @@ TEST_F(NetTest, BadValuesNameTheKey) {
   EXPECT_EQ(key_of({"net.skip_step=0"}), "net.skip_step");
   EXPECT_EQ(key_of({"net.activation=swish"}), "net.activation");
   EXPECT_EQ(key_of({"init.scheme=he"}), "init.scheme");
+}
+
+// The config texts of net.arch and init.scheme read back as their enum values, and every other
+// text is an error that lists them all.
+TEST_F(NetTest, ArchAndSchemeTextsReadBackAndABadOneListsTheAllowed) {
+  for (NetArch a : kNetArchs) {
+    EXPECT_EQ(NetOptions::FromConfig(Config::Load("", {std::string("net.arch=") + NetArchText(a),
+                                                       "net.layers=[{conv: {k: 1}}]"}))
+                  .arch,
+              a);
+  }
+  for (InitScheme s : kInitSchemes) {
+    const Config c = Config::Load("", {std::string("init.scheme=") + InitSchemeText(s)});
+    EXPECT_EQ(InitOptions::FromConfig(c).scheme, s) << InitSchemeText(s);
+  }
+  try {
+    ParseNetArch("resnet");
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'resnet' is not allowed; allowed: fcn, fcn_resnet50, "
+                                         "layers"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    ParseInitScheme("kaiming");
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key(), "init.scheme");
+    EXPECT_NE(std::string(e.what()).find("allowed: xavier, constant, shifted, decomposed, "
+                                         "circular, circular2"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(NetTest, FcnShapesAndParameterCounts) {
@@ -266,7 +300,7 @@ TEST_F(NetTest, GradientsInTheTrainingLayoutEqualTheContiguousOnesForEveryActiva
 
 TEST_F(NetTest, FcnResNet50HasTorchvisionsLayoutAndParameterCount) {
   NetOptions o;
-  o.arch = "fcn_resnet50";
+  o.arch = NetArch::kFcnResNet50;
   NetPtr net = BuildNet(o);
   EXPECT_EQ(CountParameters(*net), 32940994);
   auto r = std::dynamic_pointer_cast<FcnResNet50Impl>(net);

@@ -20,14 +20,14 @@ namespace {
 // A small linear net (non-negative weights, zero biases, ReLU never clips non-negative input).
 nn::NetPtr LinearNet(int depth, int kernel, int width, bool random_weights) {
   nn::NetOptions o;
-  o.arch = "fcn";
+  o.arch = nn::NetArch::kFcn;
   o.depth = depth;
   o.kernel = kernel;
   o.width = width;
   o.skip = nn::SkipKind::kNone;
   nn::NetPtr net = nn::BuildNet(o);
   nn::InitOptions init;
-  init.scheme = "constant";
+  init.scheme = nn::InitScheme::kConstant;
   nn::InitNet(*net, init, 0);
   if (random_weights) {
     torch::NoGradGuard g;

@@ -57,7 +57,7 @@ TEST_F(MemoryTest, ParameterBytesCountTheRealNetsParametersTimesFour) {
   EXPECT_GE(EstimateTrainingBytes(in, Canvas(64), 1).parameter_bytes, real);
   EXPECT_LE(EstimateTrainingBytes(in, Canvas(64), 1).parameter_bytes, real * 11 / 10);
   nn::NetOptions r;
-  r.arch = "fcn_resnet50";
+  r.arch = nn::NetArch::kFcnResNet50;
   EXPECT_EQ(EstimateTrainingBytes(r, Canvas(64), 1).parameter_bytes,
             16 * nn::CountParameters(*nn::BuildNet(r)));
 }
@@ -105,7 +105,7 @@ TEST_F(MemoryTest, LayerListsAreEstimatedFromTheirShapes) {
   for (int i = 1; i < 15; ++i) list += ", {conv: {out: 16, k: 3, p: same}}, relu";
   list += ", {conv: {k: 3, p: same}}]";
   nn::NetOptions layers;
-  layers.arch = "layers";
+  layers.arch = nn::NetArch::kLayers;
   layers.layers = nn::ParseLayerList(YAML::Load(list), "net.layers");
   const MemoryEstimate e = EstimateTrainingBytes(layers, Canvas(128), 8);
   // Per sample and pixel: the input 1, 15 conv and 15 relu maps of 16, the output 2, plus two

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "rfx/util/enum_text.h"
 #include "rfx/util/error.h"
 
 namespace rfx::nn {
@@ -39,28 +40,20 @@ inline std::vector<Activation> Activations(bool with_identity) {
 }
 
 inline std::string ActivationList(bool with_identity) {
-  std::string s;
-  for (Activation a : Activations(with_identity))
-    s += (s.empty() ? "" : ", ") + std::string(ActivationText(a));
-  return s;
+  return TextList(Activations(with_identity), ActivationText);
 }
 
 // True and `*out` set when `text` names an activation of Activations(with_identity).
 inline bool FindActivation(const std::string& text, bool with_identity, Activation* out) {
-  for (Activation a : Activations(with_identity)) {
-    if (text == ActivationText(a)) {
-      *out = a;
-      return true;
-    }
-  }
-  return false;
+  const std::optional<Activation> a = FindByText(Activations(with_identity), ActivationText, text);
+  if (a) *out = *a;
+  return a.has_value();
 }
 
 // The activation named `text`; ConfigError for `key` naming what is allowed otherwise.
 inline Activation ParseActivation(const std::string& text, const std::string& key,
                                   bool with_identity) {
-  Activation a = Activation::kRelu;
-  if (FindActivation(text, with_identity, &a)) return a;
+  if (auto a = FindByText(Activations(with_identity), ActivationText, text)) return *a;
   throw ConfigError(
       key, "value '" + text + "' is not allowed; allowed: " + ActivationList(with_identity));
 }

@@ -8,15 +8,13 @@
 #include <limits>
 
 #include "rfx/nn/layers_net.h"
+#include "rfx/util/enum_text.h"
 #include "rfx/util/error.h"
 #include "rfx/util/strings.h"
 
 namespace rfx::nn {
 
 namespace {
-
-const std::vector<std::string> kSchemes = {"xavier",     "constant", "shifted",
-                                           "decomposed", "circular", "circular2"};
 
 constexpr double kPi = 3.14159265358979323846;
 
@@ -57,7 +55,7 @@ void ResetBatchNorm(torch::nn::Module& module) {
 // that do not depend on the fcn's layout (fcn_resnet50, net.arch layers).
 void InitConvs(torch::nn::Module& net, const InitOptions& options, at::Generator& gen) {
   auto init = [&](at::Tensor& weight, at::Tensor& bias) {
-    if (options.scheme == "constant") {
+    if (options.scheme == InitScheme::kConstant) {
       Assign(weight, at::full(weight.sizes(), options.value, at::kDouble));
     } else {
       Assign(weight, Xavier(weight, gen));
@@ -72,31 +70,32 @@ void InitConvs(torch::nn::Module& net, const InitOptions& options, at::Generator
 }
 
 void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
-  const std::string& scheme = options.scheme;
+  const InitScheme scheme = options.scheme;
   const int n = net.depth();
   const int64_t k = net.options().kernel;
   const int64_t c = k / 2;
-  if (scheme == "decomposed" && k != 3) {
+  if (scheme == InitScheme::kDecomposed && k != 3) {
     throw ConfigError("init.scheme", "value 'decomposed' needs net.kernel 3 (net.kernel is " +
                                          std::to_string(k) + ")");
   }
   const std::vector<int> order = DecomposedOrder(n);
   std::array<std::vector<Step>, 16> rays;
-  if (scheme == "circular" || scheme == "circular2") rays = CircularRaySteps(n);
+  if (scheme == InitScheme::kCircular || scheme == InitScheme::kCircular2)
+    rays = CircularRaySteps(n);
   for (int i = 0; i < n; ++i) {
     torch::nn::Conv2d& conv = net.conv[i];
     const at::Tensor& w = conv->weight;
     const int64_t out = w.size(0), in = w.size(1);
     at::Tensor value;
-    if (scheme == "xavier") {
+    if (scheme == InitScheme::kXavier) {
       value = Xavier(w, gen);
-    } else if (scheme == "constant") {
+    } else if (scheme == InitScheme::kConstant) {
       value = at::full(w.sizes(), options.value, at::kDouble);
-    } else if (scheme == "shifted") {
+    } else if (scheme == InitScheme::kShifted) {
       const double std = std::sqrt(6.0 / static_cast<double>(in * k + out * k));
       value = Normal(w.sizes(), gen) * std;
       value.narrow(2, 1, k - 1).mul_(0.01);
-    } else if (scheme == "decomposed") {
+    } else if (scheme == InitScheme::kDecomposed) {
       // One noise draw per layer, shared by all its (out, in) pairs, as the study did.
       at::Tensor kernel = DecomposedKernel(order[i], n, at::kDouble);
       if (options.decomposed_noise > 0) {
@@ -105,7 +104,7 @@ void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
       value = (kernel * (options.decomposed_scale / static_cast<double>(in)))
                   .expand({out, in, 3, 3})
                   .clone();
-    } else if (scheme == "circular2") {
+    } else if (scheme == InitScheme::kCircular2) {
       value = Xavier(w, gen);
       if (i < n - 1) {
         const at::Tensor second = Xavier(w, gen);
@@ -141,8 +140,7 @@ void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
     Assign(conv->weight, value);
     Assign(conv->bias, at::zeros(conv->bias.sizes()));
   }
-  const bool zero_skips = scheme == "constant" || scheme == "decomposed" || scheme == "circular" ||
-                          scheme == "circular2";
+  const bool zero_skips = scheme != InitScheme::kXavier && scheme != InitScheme::kShifted;
   for (auto& s : net.skip) {
     const double v = zero_skips ? 0.0 : 0.9 / static_cast<double>(s->weight.size(1));
     torch::NoGradGuard no_grad;
@@ -152,11 +150,31 @@ void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
 
 }  // namespace
 
-void InitOptions::validate() const {
-  if (std::find(kSchemes.begin(), kSchemes.end(), scheme) == kSchemes.end()) {
-    throw ConfigError("init.scheme",
-                      "value '" + scheme + "' is not allowed; allowed: " + Join(kSchemes));
+const char* InitSchemeText(InitScheme scheme) {
+  switch (scheme) {
+    case InitScheme::kXavier:
+      return "xavier";
+    case InitScheme::kConstant:
+      return "constant";
+    case InitScheme::kShifted:
+      return "shifted";
+    case InitScheme::kDecomposed:
+      return "decomposed";
+    case InitScheme::kCircular:
+      return "circular";
+    case InitScheme::kCircular2:
+      return "circular2";
   }
+  return "xavier";
+}
+
+InitScheme ParseInitScheme(const std::string& text) {
+  if (auto scheme = FindByText(kInitSchemes, InitSchemeText, text)) return *scheme;
+  throw ConfigError("init.scheme", "value '" + text + "' is not allowed; allowed: " +
+                                       TextList(kInitSchemes, InitSchemeText));
+}
+
+void InitOptions::validate() const {
   // The weights are float32: a larger value cannot be stored (torch would fail at fill time).
   if (!std::isfinite(value) || std::abs(value) > std::numeric_limits<float>::max()) {
     throw ConfigError("init.value", "value " + FormatNumber(value) +
@@ -177,7 +195,7 @@ void InitOptions::validate() const {
 InitOptions InitOptions::FromConfig(const Config& config) {
   InitOptions o;
   try {
-    o.scheme = config.GetString("init.scheme");
+    o.scheme = ParseInitScheme(config.GetString("init.scheme"));
     o.value = config.GetFloat("init.value");
     o.decomposed_noise = config.GetFloat("init.decomposed_noise");
     o.decomposed_scale = config.GetFloat("init.decomposed_scale");
@@ -196,9 +214,11 @@ void InitNet(Net& net, const InitOptions& options, uint64_t seed) {
     return;
   }
   if (dynamic_cast<FcnResNet50Impl*>(&net) || dynamic_cast<LayersNetImpl*>(&net)) {
-    if (options.scheme != "xavier" && options.scheme != "constant") {
-      throw ConfigError("init.scheme", "value '" + options.scheme + "' needs net.arch fcn; " +
-                                           net.options().arch + " allows: xavier, constant");
+    if (options.scheme != InitScheme::kXavier && options.scheme != InitScheme::kConstant) {
+      throw ConfigError("init.scheme", "value '" + std::string(InitSchemeText(options.scheme)) +
+                                           "' needs net.arch fcn; " +
+                                           NetArchText(net.options().arch) +
+                                           " allows: xavier, constant");
     }
     InitConvs(net, options, gen);
     return;

@@ -15,11 +15,22 @@
 
 namespace rfx::nn {
 
+// init.scheme: the schemes, described at InitNet below.
+enum class InitScheme { kXavier, kConstant, kShifted, kDecomposed, kCircular, kCircular2 };
+
+inline constexpr std::array<InitScheme, 6> kInitSchemes = {
+    InitScheme::kXavier,     InitScheme::kConstant, InitScheme::kShifted,
+    InitScheme::kDecomposed, InitScheme::kCircular, InitScheme::kCircular2};
+
+// "xavier", "constant", "shifted", "decomposed", "circular", "circular2".
+const char* InitSchemeText(InitScheme scheme);
+// The scheme named `text`; a ConfigError for init.scheme naming what is allowed otherwise.
+InitScheme ParseInitScheme(const std::string& text);
+
 // `init.*` keys.
 struct InitOptions {
-  std::string scheme = "xavier";  // init.scheme: xavier | constant | shifted | decomposed |
-                                  // circular | circular2
-  double value = 0.01;            // init.value: every conv weight under `constant`
+  InitScheme scheme = InitScheme::kXavier;  // init.scheme (InitSchemeText)
+  double value = 0.01;                      // init.value: every conv weight under `constant`
   // decomposed: uniform noise of ±this added to each layer's 3×3 kernel (the study: 0.001).
   double decomposed_noise = 0.0;  // init.decomposed_noise
   // decomposed: every kernel times this (the study: 0.9, so the composite is 0.9^N·box).

@@ -196,7 +196,7 @@ at::Tensor LayerStackImpl::forward(const at::Tensor& x, const std::vector<int64_
 }
 
 LayersNetImpl::LayersNetImpl(const NetOptions& options) : options_(options) {
-  options_.arch = "layers";
+  options_.arch = NetArch::kLayers;
   options_.validate();
   try {
     Build();

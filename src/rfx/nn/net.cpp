@@ -17,19 +17,11 @@ namespace rfx::nn {
 
 namespace {
 
-const std::vector<std::string> kArchs = {"fcn", "fcn_resnet50", "layers"};
 // Static bounds that keep sizes from wrapping (whether a net fits in memory is
 // train/memory.h's check): depth 4096 is 85× the study's deepest net (48 layers).
 constexpr int64_t kMaxDepth = 4096;
 constexpr int64_t kMaxWidth = 4096;
 constexpr int64_t kMaxKernel = 63;
-
-void CheckChoice(const std::string& key, const std::string& value,
-                 const std::vector<std::string>& allowed) {
-  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
-    throw ConfigError(key, "value '" + value + "' is not allowed; allowed: " + Join(allowed));
-  }
-}
 
 void CheckRange(const std::string& key, int64_t value, int64_t min, int64_t max) {
   if (value < min || value > max) {
@@ -51,7 +43,6 @@ torch::nn::Conv2d MakeConv(int64_t in, int64_t out, int64_t k, bool bias, int64_
 }  // namespace
 
 void NetOptions::validate() const {
-  CheckChoice("net.arch", arch, kArchs);
   CheckRange("net.depth", depth, 1, kMaxDepth);
   CheckRange("net.width", width, 1, kMaxWidth);
   CheckRange("net.kernel", kernel, 1, kMaxKernel);
@@ -65,25 +56,25 @@ void NetOptions::validate() const {
     throw ConfigError("net.activation",
                       "value 'identity' is not allowed; allowed: " + ActivationList(false));
   }
-  if (arch == "layers" && layers.empty()) {
+  if (arch == NetArch::kLayers && layers.empty()) {
     throw ConfigError("net.layers",
                       "is empty; net.arch layers needs a list of items, e.g. [{conv: {out: 16, "
                       "k: 3, p: same}}, relu, {conv: {k: 3, p: same}}]");
   }
-  if (arch == "layers") CheckRange("dataset.image_size", check_size, 1, 65536);
+  if (arch == NetArch::kLayers) CheckRange("dataset.image_size", check_size, 1, 65536);
 }
 
 NetOptions NetOptions::FromConfig(const Config& config) {
   NetOptions o;
   try {
-    o.arch = config.GetString("net.arch");
+    o.arch = ParseNetArch(config.GetString("net.arch"));
     o.depth = config.GetInt32("net.depth");
     o.width = config.GetInt32("net.width");
     o.kernel = config.GetInt32("net.kernel");
     o.skip = ParseSkipKind(config.GetString("net.skip"));
     o.skip_step = config.GetInt32("net.skip_step");
     o.activation = ParseActivation(config.GetString("net.activation"), "net.activation", false);
-    if (o.arch == "layers") {
+    if (o.arch == NetArch::kLayers) {
       o.layers = ParseLayerList(config.Get("net.layers"), "net.layers");
       o.check_size = config.GetInt32("dataset.image_size");
       o.layers_origin = config.Where("net.layers");
@@ -281,7 +272,7 @@ torch::nn::Sequential MakeLayer(int64_t* inplanes, int64_t* dilation, int64_t pl
 }  // namespace
 
 FcnResNet50Impl::FcnResNet50Impl(const NetOptions& options) : options_(options) {
-  options_.arch = "fcn_resnet50";
+  options_.arch = NetArch::kFcnResNet50;
   conv1 = register_module("conv1", MakeConv(1, 64, 7, false, 2, 3));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(64));
   int64_t inplanes = 64, dilation = 1;
@@ -326,8 +317,8 @@ at::Tensor FcnResNet50Impl::forward_observed(const at::Tensor& x, const LayerObs
 
 NetPtr BuildNet(const NetOptions& options) {
   options.validate();
-  if (options.arch == "fcn_resnet50") return std::make_shared<FcnResNet50Impl>(options);
-  if (options.arch == "layers") return std::make_shared<LayersNetImpl>(options);
+  if (options.arch == NetArch::kFcnResNet50) return std::make_shared<FcnResNet50Impl>(options);
+  if (options.arch == NetArch::kLayers) return std::make_shared<LayersNetImpl>(options);
   return std::make_shared<FcnImpl>(options);
 }
 
@@ -357,8 +348,8 @@ void LoadNet(Net& net, const std::string& path, c10::Device device) {
     archive.load_from(path, device);
     net.load(archive);
   } catch (const c10::Error& e) {
-    throw std::runtime_error("cannot load " + path + " into a net of arch " + net.options().arch +
-                             ": " + e.what_without_backtrace());
+    throw std::runtime_error("cannot load " + path + " into a net of arch " +
+                             NetArchText(net.options().arch) + ": " + e.what_without_backtrace());
   }
   net.to(device);
   // A trainer may have saved channels-last parameters: hand out plain contiguous ones.

@@ -16,6 +16,7 @@
 
 #include "rfx/config/config.h"
 #include "rfx/nn/activation.h"
+#include "rfx/nn/arch.h"
 #include "rfx/nn/layer_spec.h"
 #include "rfx/nn/skip.h"
 
@@ -23,7 +24,7 @@ namespace rfx::nn {
 
 // `net.*` keys. Defaults are the paper's net.
 struct NetOptions {
-  std::string arch = "fcn";          // net.arch: fcn | fcn_resnet50 | layers
+  NetArch arch = NetArch::kFcn;      // net.arch: fcn | fcn_resnet50 | layers (NetArchText)
   int depth = 16;                    // net.depth: conv layers of the fcn (>= 1)
   int width = 16;                    // net.width: channels of the fcn's hidden layers (>= 1)
   int kernel = 3;                    // net.kernel: kernel side of the fcn (odd, >= 1)

@@ -3,6 +3,7 @@
 #pragma once
 #include <string>
 
+#include "rfx/util/enum_text.h"
 #include "rfx/util/error.h"
 
 namespace rfx::nn {
@@ -27,10 +28,10 @@ inline const char* SkipKindText(SkipKind kind) {
 
 // The kind named `text`; ConfigError for `key` naming what is allowed otherwise.
 inline SkipKind ParseSkipKind(const std::string& text, const std::string& key = "net.skip") {
-  for (SkipKind k : {SkipKind::kNone, SkipKind::kInput, SkipKind::kResidual}) {
-    if (text == SkipKindText(k)) return k;
-  }
-  throw ConfigError(key, "value '" + text + "' is not allowed; allowed: none, input, residual");
+  const auto kinds = {SkipKind::kNone, SkipKind::kInput, SkipKind::kResidual};
+  if (auto kind = FindByText(kinds, SkipKindText, text)) return *kind;
+  throw ConfigError(
+      key, "value '" + text + "' is not allowed; allowed: " + TextList(kinds, SkipKindText));
 }
 
 }  // namespace rfx::nn

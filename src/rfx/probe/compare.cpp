@@ -46,14 +46,15 @@ std::string Fmt(const char* format, double v) {
 CompareTarget TargetFromConfig(const Config& config, const std::vector<int>& depths) {
   CompareTarget t;
   t.config = config;
-  const std::string arch = config.GetString("net.arch");
-  if (!depths.empty() && arch != "fcn") {
-    throw UsageError("--depths applies to net.arch fcn; net.arch '" + arch +
-                     "' is compared as configured (one row)");
+  const nn::NetArch arch = nn::NetOptions::FromConfig(config).arch;
+  if (!depths.empty() && arch != nn::NetArch::kFcn) {
+    throw UsageError("--depths applies to net.arch fcn; net.arch '" +
+                     std::string(nn::NetArchText(arch)) + "' is compared as configured (one row)");
   }
   t.depths = depths;
-  if (arch == "fcn" && depths.empty()) t.depths = {static_cast<int>(config.GetInt("net.depth"))};
-  t.label = arch + " from config";
+  if (arch == nn::NetArch::kFcn && depths.empty())
+    t.depths = {static_cast<int>(config.GetInt("net.depth"))};
+  t.label = std::string(nn::NetArchText(arch)) + " from config";
   return t;
 }
 
@@ -168,8 +169,8 @@ CompareResult RunCompare(const CompareTarget& target, const CompareOptions& opti
   CompareResult result;
   result.target = target.label;
   result.options = options;
-  result.arch = target.config.GetString("net.arch");
-  result.init = nn::InitOptions::FromConfig(target.config).scheme;
+  result.arch = nn::NetArchText(nn::NetOptions::FromConfig(target.config).arch);
+  result.init = nn::InitSchemeText(nn::InitOptions::FromConfig(target.config).scheme);
   result.input_h = result.input_w = options.size;
 
   // The impulse radii: one forward run (fcn depths in its incremental scan when exact).

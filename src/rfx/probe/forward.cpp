@@ -203,8 +203,8 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
   nn::NetOptions net_options = nn::NetOptions::FromConfig(config);
   const nn::InitOptions init = nn::InitOptions::FromConfig(config);
   ForwardResult result;
-  result.arch = net_options.arch;
-  result.init = init.scheme;
+  result.arch = nn::NetArchText(net_options.arch);
+  result.init = nn::InitSchemeText(init.scheme);
   result.dtype = options.dtype;
   result.device = setup.device.str();
   result.size = options.size;
@@ -213,16 +213,16 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
   torch::NoGradGuard no_grad;
   const at::Tensor x = Impulse(options.size, setup.device, setup.dtype);
 
-  if (net_options.arch != "fcn") {  // fcn_resnet50, layers: one net of a fixed depth
+  if (net_options.arch != nn::NetArch::kFcn) {  // fcn_resnet50, layers: one net of a fixed depth
     if (options.depths.size() > 1) {
-      throw UsageError("--depths applies to net.arch fcn; " + net_options.arch +
-                       " has one fixed depth");
+      throw UsageError("--depths applies to net.arch fcn; " + result.arch + " has one fixed depth");
     }
     if (options.linear) throw UsageError("--linear applies to net.arch fcn only");
     nn::NetPtr net = BuildInitNet(net_options, init, setup);
     SetBnMode(*net, options.bn);
     result.method = "single";
-    const int depth = net_options.arch == "layers" ? nn::CountConvs(net_options.layers) : 50;
+    const int depth =
+        net_options.arch == nn::NetArch::kLayers ? nn::CountConvs(net_options.layers) : 50;
     if (options.position) {
       result.placement = PlaceInNet(config, *options.position, options.size, options.size);
       const at::Tensor out =
@@ -256,10 +256,10 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
     nn::NetPtr deep_ptr = net_of_depth(max_depth);
     nn::FcnImpl& deep = AsFcn(deep_ptr);
     if (!SkipsAreZero(deep)) {
-      obstacle = "input skips with non-zero weights under init.scheme " + init.scheme +
+      obstacle = "input skips with non-zero weights under init.scheme " + result.init +
                  " change the output at every depth";
     }
-    if (obstacle.empty() && init.scheme == "constant" && max_depth >= 2) {
+    if (obstacle.empty() && init.scheme == nn::InitScheme::kConstant && max_depth >= 2) {
       // The constant shortcut below relies on the scheme being depth-independent: check it
       // once on a depth-2 net (first layer and width→2 last layer).
       nn::NetPtr two_ptr = net_of_depth(2);
@@ -288,7 +288,7 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
         ++applied;
         h = needed(h, max_depth - applied);
       }
-      if (init.scheme == "constant" && (depth >= 2 || max_depth == 1)) {
+      if (init.scheme == nn::InitScheme::kConstant && (depth >= 2 || max_depth == 1)) {
         // Every conv weight is init.value, biases and skips 0, whatever the depth: the deep
         // net's own last layer (width→2) is the last layer of a depth-D net, and its first D−1
         // layers are the scan's. No per-depth net to build.
@@ -300,14 +300,14 @@ ForwardResult RunForward(const Config& config, const ForwardOptions& options) {
       nn::FcnImpl& net = AsFcn(net_ptr);
       for (int i = 0; i + 1 < depth && obstacle.empty(); ++i) {
         if (!SameConv(net.conv[i], deep.conv[i])) {
-          obstacle = "init.scheme " + init.scheme + " gives layer " + std::to_string(i) +
+          obstacle = "init.scheme " + result.init + " gives layer " + std::to_string(i) +
                      " of a depth-" + std::to_string(depth) +
                      " net other weights than in a deeper net (the scheme depends on the depth)";
         }
       }
       if (!obstacle.empty()) break;
       if (!SkipsAreZero(net)) {
-        obstacle = "input skips with non-zero weights under init.scheme " + init.scheme +
+        obstacle = "input skips with non-zero weights under init.scheme " + result.init +
                    " change the output at every depth";
         break;
       }

@@ -319,15 +319,17 @@ GradientResult RunGradient(const Config& config, const GradientOptions& options)
     net = run.net;
     net->to(setup.dtype);
     used = run.config;
-    r.source = "checkpoint " + options.checkpoint + " (net.arch " + net->options().arch + ")";
+    r.source = "checkpoint " + options.checkpoint + " (net.arch " +
+               nn::NetArchText(net->options().arch) + ")";
   } else {
     const nn::NetOptions net_options = nn::NetOptions::FromConfig(config);
     const nn::InitOptions init = nn::InitOptions::FromConfig(config);
     net = BuildInitNet(net_options, init, setup);
-    const int depth =
-        net_options.arch == "layers" ? nn::CountConvs(net_options.layers) : net_options.depth;
-    r.source = "fresh " + net_options.arch + " (depth " + std::to_string(depth) + ", init " +
-               init.scheme + ", seed " + std::to_string(setup.seed) + ")";
+    const int depth = net_options.arch == nn::NetArch::kLayers ? nn::CountConvs(net_options.layers)
+                                                               : net_options.depth;
+    r.source = std::string("fresh ") + nn::NetArchText(net_options.arch) + " (depth " +
+               std::to_string(depth) + ", init " + nn::InitSchemeText(init.scheme) + ", seed " +
+               std::to_string(setup.seed) + ")";
   }
   const std::string source = r.source;
   r = MeasureGradient(*net, used, options, setup.device, setup.seed);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "rfx/sweep/plan.h"
+#include "rfx/util/enum_text.h"
 
 namespace rfx::sweep {
 
@@ -99,11 +100,10 @@ const char* SweepModeText(SweepMode mode) {
 
 namespace {
 SweepMode ParseSweepMode(const std::string& text) {
-  for (SweepMode m : {SweepMode::kGrid, SweepMode::kThreshold, SweepMode::kAdaptive}) {
-    if (text == SweepModeText(m)) return m;
-  }
-  throw ConfigError("sweep.mode",
-                    "value '" + text + "' is not allowed; allowed: grid, threshold, adaptive");
+  const auto modes = {SweepMode::kGrid, SweepMode::kThreshold, SweepMode::kAdaptive};
+  if (auto mode = FindByText(modes, SweepModeText, text)) return *mode;
+  throw ConfigError("sweep.mode", "value '" + text + "' is not allowed; allowed: " +
+                                      TextList(modes, SweepModeText));
 }
 }  // namespace
 

@@ -6,6 +6,7 @@
 
 #include "rfx/theory/theory.h"
 #include "rfx/theory/torchscript.h"
+#include "rfx/util/enum_text.h"
 #include "rfx/util/error.h"
 #include "rfx/util/strings.h"
 
@@ -24,10 +25,10 @@ const char* TheoryFormatText(TheoryFormat format) {
 }
 
 TheoryFormat ParseTheoryFormat(const std::string& text) {
-  for (TheoryFormat f : {TheoryFormat::kTable, TheoryFormat::kJson, TheoryFormat::kDot}) {
-    if (text == TheoryFormatText(f)) return f;
-  }
-  throw UsageError("--format '" + text + "' is not known; allowed: table, json, dot");
+  const auto formats = {TheoryFormat::kTable, TheoryFormat::kJson, TheoryFormat::kDot};
+  if (auto format = FindByText(formats, TheoryFormatText, text)) return *format;
+  throw UsageError("--format '" + text +
+                   "' is not known; allowed: " + TextList(formats, TheoryFormatText));
 }
 
 void TheoryOptions::validate() const {

@@ -80,12 +80,12 @@ Parts Estimate(const nn::NetOptions& net, const data::DatasetOptions& data, doub
   const double pixels = static_cast<double>(data.image_size) * data.image_size;
   Parts p;
   p.data = (prefetch + kBatchesInFlight) * batch * 3 * pixels * 4;  // image + 2 target planes
-  if (net.arch == "fcn_resnet50") {
+  if (net.arch == nn::NetArch::kFcnResNet50) {
     p.parameters = kResNet50Parameters * kBytesPerParameter;
     p.activations = kResNet50BytesPerPixel * batch * pixels;
     return p;
   }
-  if (net.arch == "layers") {
+  if (net.arch == nn::NetArch::kLayers) {
     // Not fitted, an upper bound: every item's output (and the input) kept for backward, plus
     // kLayersTransientMaps of the largest map for gradients and scratch. The fcn as a layer
     // list (convs and relus) counts 2 maps per layer where the fitted model above finds ~1.1:
@@ -220,7 +220,7 @@ MemoryEstimate EstimateTrainingBytes(const nn::NetOptions& net, const data::Data
   d.image_size = data0.image_size;
   consider("dataset.image_size", data.image_size, data0.image_size,
            Estimate(net, d, batch_size, prefetch));
-  if (net.arch == "fcn") {
+  if (net.arch == nn::NetArch::kFcn) {
     nn::NetOptions n = net;
     n.depth = net0.depth;
     consider("net.depth", net.depth, net0.depth, Estimate(n, data, batch_size, prefetch));

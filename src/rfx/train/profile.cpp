@@ -117,7 +117,7 @@ ProfileResult RunProfile(const Config& config, const ProfileOptions& o) {
   }
   CheckFitsInMemory(config, device);  // at dataset.image_size, before anything is allocated
   ProfileResult r;
-  r.arch = net_opt.arch;
+  r.arch = nn::NetArchText(net_opt.arch);
   r.device = device.str();
   r.threads = SetTorchThreads(opt.threads);
   r.batch = opt.batch_size;

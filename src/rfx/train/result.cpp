@@ -2,6 +2,7 @@
 #include <stdexcept>
 
 #include "rfx/train/train.h"
+#include "rfx/util/enum_text.h"
 #include "rfx/util/json.h"
 
 namespace rfx::train {
@@ -19,9 +20,8 @@ const char* StatusText(TrainStatus status) {
 }
 
 TrainStatus ParseStatus(const std::string& text) {
-  for (TrainStatus s : {TrainStatus::kOk, TrainStatus::kDiverged, TrainStatus::kFailed}) {
-    if (text == StatusText(s)) return s;
-  }
+  const auto statuses = {TrainStatus::kOk, TrainStatus::kDiverged, TrainStatus::kFailed};
+  if (auto status = FindByText(statuses, StatusText, text)) return *status;
   throw std::invalid_argument("unknown training status '" + text + "'");
 }
 
