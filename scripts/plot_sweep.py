@@ -123,9 +123,11 @@ def plot_threshold(fit, path, title, budgets=()):
                 label="%.2f·N %+.2f (AIC %.1f)" % (li["a"], li["b"], li["aic"]))
     if 0 < len(depths) <= 24:
         ax.set_xticks(depths)
-    if not models:
-        ax.text(0.5, 0.5, "no curve: " + fit.get("note", "too few depths"),
-                transform=ax.transAxes, ha="center", fontsize=9, color="0.4")
+    if not models and not fit.get("verdict"):
+        # (The verdict in the title says why otherwise; this note sits clear of the points.)
+        ax.text(0.98, 0.03, "no curve: " + fit.get("note", "too few depths"),
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="0.4",
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.8))
     ax.set_xlabel(depth_key)
     ax.set_ylabel("d50: %s learned half the time" % axis_key)
     verdict = "\n".join(textwrap.wrap(fit.get("verdict", ""), 95))
