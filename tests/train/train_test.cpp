@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <filesystem>
+
 #include "rfx/nn/init.h"
 #include "rfx/nn/layers_net.h"
 #include "rfx/util/files.h"
@@ -160,6 +163,28 @@ TEST_F(TrainTest, InterruptedAndResumedEqualsUninterrupted) {
   RunOptions force = Quiet(parts.path());
   force.force = true;
   EXPECT_EQ(RunTraining(config, force).status, TrainStatus::kOk);
+}
+
+// Killed after its last step (during the final evaluation, or before result.json was written):
+// the resumed run trains no step, and still reports the loss and train accuracy of the last
+// window logged, which only the checkpoint holds. (It reported loss null, which made a Slurm
+// array cancelled at that moment differ from a local sweep.)
+TEST_F(TrainTest, ResumedAfterTheLastStepReportsTheSameLoss) {
+  test::TempDir dir;
+  const Config config = Small({"train.steps=12", "train.log_every=4"});
+  const TrainResult full = RunTraining(config, Quiet(dir.path()));
+  ASSERT_EQ(full.status, TrainStatus::kOk);
+  ASSERT_TRUE(std::isfinite(full.loss));
+  ASSERT_TRUE(FileExists(dir / "checkpoint.pt"));
+  std::filesystem::remove(dir / "result.json");
+  RunOptions resume = Quiet(dir.path());
+  resume.resume = true;
+  const TrainResult again = RunTraining(config, resume);
+  EXPECT_EQ(again.status, TrainStatus::kOk) << again.message;
+  EXPECT_EQ(again.steps, 12);
+  EXPECT_EQ(again.loss, full.loss);
+  EXPECT_EQ(again.train_accuracy, full.train_accuracy);
+  EXPECT_EQ(again.accuracy, full.accuracy);
 }
 
 TEST_F(TrainTest, DivergenceStopsWithTheStep) {

@@ -11,8 +11,8 @@
 namespace rfx::train {
 
 void SaveCheckpoint(const std::string& path, nn::Net& net, torch::optim::Adam& optimizer,
-                    int64_t step, double wall_s, const Window& window, int64_t learned_at,
-                    bool early_stopped) {
+                    int64_t step, double wall_s, const Window& window, const LastWindow& last,
+                    int64_t learned_at, bool early_stopped) {
   torch::serialize::OutputArchive archive;
   archive.write("step", at::tensor(step, at::kLong));
   archive.write("wall_s", at::tensor(wall_s, at::kDouble));
@@ -33,6 +33,8 @@ void SaveCheckpoint(const std::string& path, nn::Net& net, torch::optim::Adam& o
   archive.write("optimizer", opt);
   archive.write("learned_at", at::tensor(learned_at, at::kLong));
   archive.write("early_stopped", at::tensor(static_cast<int64_t>(early_stopped), at::kLong));
+  archive.write("last_loss", at::tensor(last.loss, at::kDouble));
+  archive.write("last_train_accuracy", at::tensor(last.train_accuracy, at::kDouble));
   // Serialised in memory, then written by the files layer: a full disk is a typed error with the
   // path, the old checkpoint stays, and no temp file is left (LibTorch's own file writer
   // throws from a destructor on a failed write, which aborts the process).
@@ -72,6 +74,12 @@ Restored LoadCheckpoint(const std::string& path, nn::Net& net, torch::optim::Ada
     optimizer.load(opt);
     r.learned_at = read("learned_at").item<int64_t>();
     r.early_stopped = read("early_stopped").item<int64_t>() != 0;
+    at::Tensor t;  // optional: checkpoints of earlier versions do not have them
+    if (archive.try_read("last_loss", t)) r.last.loss = t.to(at::kCPU).item<double>();
+    at::Tensor a;
+    if (archive.try_read("last_train_accuracy", a)) {
+      r.last.train_accuracy = a.to(at::kCPU).item<double>();
+    }
   } catch (const c10::Error& e) {
     throw CheckpointUnreadable(e.what_without_backtrace());
   }

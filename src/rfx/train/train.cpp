@@ -99,6 +99,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
   ErfTracker erf(config, opt, keep ? &paths : nullptr, device);
   int64_t step = 0;
   double wall_before = 0;
+  LastWindow last;  // the last window logged (its loss is the training's)
   if (resuming) {
     try {
       const Restored r =
@@ -107,6 +108,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
       wall_before = r.wall_s;
       result.learned_at = r.learned_at;
       result.early_stopped = r.early_stopped;
+      last = r.last;
       TrimMetrics(paths.metrics, step);
       erf.Resume(step);
     } catch (const CheckpointUnreadable& e) {
@@ -141,13 +143,12 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
   }
   auto checkpoint = [&] {
     if (keep) {
-      SaveCheckpoint(paths.checkpoint, net, optimizer, step, wall(), window, result.learned_at,
-                     result.early_stopped);
+      SaveCheckpoint(paths.checkpoint, net, optimizer, step, wall(), window, last,
+                     result.learned_at, result.early_stopped);
     }
   };
   auto stop_requested = [&] { return run.stop != nullptr && run.stop->load(); };
 
-  double last_loss = NAN, last_train_acc = 0;
   bool stopped = false;
   // Reads the window (one host sync). Returns false when a loss was not finite.
   auto flush = [&]() -> bool {
@@ -161,19 +162,20 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
       step = step - n + bad + 1;
       result.message = "the loss is not finite at step " + std::to_string(step) + " (train.lr " +
                        FormatNumber(opt.lr) + ")";
-      last_loss = NAN;
+      last.loss = NAN;
       return false;
     }
-    last_loss = losses.mean().item<double>();
-    last_train_acc = static_cast<double>(window.correct.to(at::kCPU).item<int64_t>()) /
-                     static_cast<double>(std::max<int64_t>(1, window.seen));
+    last.loss = losses.mean().item<double>();
+    last.train_accuracy = static_cast<double>(window.correct.to(at::kCPU).item<int64_t>()) /
+                          static_cast<double>(std::max<int64_t>(1, window.seen));
     if (keep) {
-      nlohmann::json line{{"step", step}, {"loss", last_loss}, {"train_accuracy", last_train_acc}};
+      nlohmann::json line{
+          {"step", step}, {"loss", last.loss}, {"train_accuracy", last.train_accuracy}};
       AppendLineDurable(paths.metrics, line.dump());
     }
     window.Reset(device);
     char note[64];
-    std::snprintf(note, sizeof note, "loss %.3g  acc %.3f", last_loss, last_train_acc);
+    std::snprintf(note, sizeof note, "loss %.3g  acc %.3f", last.loss, last.train_accuracy);
     if (progress) progress->Update(step, note);
     return true;
   };
@@ -236,11 +238,11 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
     result.message = "stopped at step " + std::to_string(step) + " of " +
                      std::to_string(opt.steps) + resume_hint;
     checkpoint();
-    result.loss = last_loss;
+    result.loss = last.loss;
   } else {
     flush();  // a window resumed exactly at the end
     checkpoint();
-    result.loss = last_loss;
+    result.loss = last.loss;
     result.accuracy = Evaluate(net, data_opt, opt.eval_samples, device, data::kEvalStream,
                                std::max(opt.batch_size, 32), source_opt.threads, run.stop);
     if (std::isnan(result.accuracy)) {
@@ -249,7 +251,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
       result.message = "stopped during the final evaluation" + resume_hint;
     }
   }
-  result.train_accuracy = last_train_acc;
+  result.train_accuracy = last.train_accuracy;
   if (keep && result.status != TrainStatus::kDiverged) nn::SaveNet(net, paths.model);
   result.wall_s = wall();
   if (keep) WriteFileAtomic(paths.result, result.ToJson().dump(2) + "\n");
