@@ -43,13 +43,6 @@ inline std::string ActivationList(bool with_identity) {
   return TextList(Activations(with_identity), ActivationText);
 }
 
-// True and `*out` set when `text` names an activation of Activations(with_identity).
-inline bool FindActivation(const std::string& text, bool with_identity, Activation* out) {
-  const std::optional<Activation> a = FindByText(Activations(with_identity), ActivationText, text);
-  if (a) *out = *a;
-  return a.has_value();
-}
-
 // The activation named `text`; ConfigError for `key` naming what is allowed otherwise.
 inline Activation ParseActivation(const std::string& text, const std::string& key,
                                   bool with_identity) {

@@ -18,6 +18,22 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
+// Whether a scheme starts the input-skip 1×1 convs at their paper value 0.9/n_in (true) or
+// at 0 (see init.h). A switch, so that a new scheme has to say which.
+bool SkipStartsOpen(InitScheme scheme) {
+  switch (scheme) {
+    case InitScheme::kXavier:
+    case InitScheme::kShifted:
+      return true;
+    case InitScheme::kConstant:
+    case InitScheme::kDecomposed:
+    case InitScheme::kCircular:
+    case InitScheme::kCircular2:
+      return false;
+  }
+  return false;
+}
+
 // Draws on the CPU in float32 from `gen`, so every device gets the same values.
 at::Tensor Uniform(at::IntArrayRef shape, double bound, at::Generator& gen) {
   return at::empty(shape, at::kFloat).uniform_(-bound, bound, gen);
@@ -140,9 +156,8 @@ void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
     Assign(conv->weight, value);
     Assign(conv->bias, at::zeros(conv->bias.sizes()));
   }
-  const bool zero_skips = scheme != InitScheme::kXavier && scheme != InitScheme::kShifted;
   for (auto& s : net.skip) {
-    const double v = zero_skips ? 0.0 : 0.9 / static_cast<double>(s->weight.size(1));
+    const double v = SkipStartsOpen(scheme) ? 0.9 / static_cast<double>(s->weight.size(1)) : 0.0;
     torch::NoGradGuard no_grad;
     s->weight.fill_(v);
   }

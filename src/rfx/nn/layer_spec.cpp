@@ -126,7 +126,8 @@ class Parser {
       Fail(where,
            "expected a one-key mapping {KIND: {fields}}, got " + Show(item) + "; " + ItemHelp());
     }
-    if (FindActivation(word, true, &spec.activation)) {  // a bare `relu`
+    if (auto bare = FindByText(Activations(true), ActivationText, word)) {  // a bare `relu`
+      spec.activation = *bare;
       if (fields.IsDefined() && !fields.IsNull()) {
         Fail(where, "'" + word + "' takes no fields (write it as a bare item or {activation: " +
                         word + "})");
@@ -140,11 +141,11 @@ class Parser {
     if (spec.kind == LayerKind::kActivation) {
       if (!fields.IsScalar())
         Fail(at, "expected one of " + ActivationList(true) + ", got " + Show(fields));
-      try {
-        spec.activation = ParseActivation(fields.Scalar(), key_, true);
-      } catch (const ConfigError&) {
+      const auto named = FindByText(Activations(true), ActivationText, fields.Scalar());
+      if (!named) {
         Fail(at, "value " + Show(fields) + " is not allowed; allowed: " + ActivationList(true));
       }
+      spec.activation = *named;
       spec.name = fields.Scalar() + std::to_string(number);
       return spec;
     }

@@ -74,12 +74,13 @@ Restored LoadCheckpoint(const std::string& path, nn::Net& net, torch::optim::Ada
     optimizer.load(opt);
     r.learned_at = read("learned_at").item<int64_t>();
     r.early_stopped = read("early_stopped").item<int64_t>() != 0;
-    at::Tensor t;  // optional: checkpoints of earlier versions do not have them
-    if (archive.try_read("last_loss", t)) r.last.loss = t.to(at::kCPU).item<double>();
-    at::Tensor a;
-    if (archive.try_read("last_train_accuracy", a)) {
-      r.last.train_accuracy = a.to(at::kCPU).item<double>();
-    }
+    // Optional: checkpoints of earlier versions do not have them.
+    auto read_optional = [&](const char* key, double* out) {
+      at::Tensor t;
+      if (archive.try_read(key, t)) *out = t.to(at::kCPU).item<double>();
+    };
+    read_optional("last_loss", &r.last.loss);
+    read_optional("last_train_accuracy", &r.last.train_accuracy);
   } catch (const c10::Error& e) {
     throw CheckpointUnreadable(e.what_without_backtrace());
   }
