@@ -53,7 +53,7 @@ void RunAdaptiveSearches(const Plan& plan, const SweepRunOptions& o, CellRunner&
     ScalarNumber(v, &x);
     distances.push_back(x);
   }
-  runner.StartProgress(static_cast<int64_t>(searches.size()));
+  runner.StartProgress(static_cast<int64_t>(searches.size()), CellRunner::ProgressUnit::kSearch);
   sum->searches.assign(searches.size(), SearchResult());
   const int workers = std::max(1, std::min<int>(o.workers, static_cast<int>(searches.size())));
   // Worker w runs searches w, w + W, w + 2W, ... in order; each starts from the estimate of the

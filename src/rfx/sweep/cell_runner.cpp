@@ -98,6 +98,8 @@ train::TrainResult CellRunner::Run(const Cell& cell, int repeat, int worker) {
   if (Stored(cell, repeat, &r)) {
     std::lock_guard<std::mutex> lock(mu_);
     ++summary_->reused;
+    if (progress_ && unit_ == ProgressUnit::kTraining)
+      progress_->AddBaseline(1);  // no work: not in the rate
     return r;
   }
   if (StopRequested()) throw Interrupted();
@@ -134,7 +136,8 @@ train::TrainResult CellRunner::Run(const Cell& cell, int repeat, int worker) {
   return r;
 }
 
-void CellRunner::StartProgress(int64_t total) {
+void CellRunner::StartProgress(int64_t total, ProgressUnit unit) {
+  unit_ = unit;
   if (options_.progress) progress_ = std::make_unique<Progress>("sweep", total, stderr, 60.0);
 }
 

@@ -45,8 +45,11 @@ class CellRunner {
   // Whether (cell, repeat) has a finished record; `*result` receives it.
   bool Stored(const Cell& cell, int repeat, train::TrainResult* result) const;
 
-  // Progress over `total` units (searches or trainings); Advance() one done.
-  void StartProgress(int64_t total);
+  // What a progress unit is: a training (a grid's cell and repeat; a stored one counts as
+  // done without work, outside the rate) or a search (a threshold search, an adaptive depth).
+  enum class ProgressUnit { kTraining, kSearch };
+  // Progress over `total` units; Advance() one done.
+  void StartProgress(int64_t total, ProgressUnit unit);
   void Advance(const std::string& note = "");
   void FinishProgress(bool interrupted);
   // A line on stderr when not on a terminal (logs), nothing on a terminal (the bar says it).
@@ -66,6 +69,7 @@ class CellRunner {
   std::mutex mu_;  // guards summary_, progress_, done_
   std::unique_ptr<Progress> progress_;
   int64_t done_ = 0;
+  ProgressUnit unit_ = ProgressUnit::kSearch;
   bool tty_ = false;
   int threads_share_ = 1;
 };

@@ -39,7 +39,7 @@ void RunGrid(const Plan& plan, const SweepRunOptions& o, CellRunner& runner) {
     if (!Plan::InShard(static_cast<int64_t>(i), o.shard, o.shard_count)) continue;
     for (int r = 0; r < plan.options().repeats; ++r) work.emplace_back(cells[i], r);
   }
-  runner.StartProgress(static_cast<int64_t>(work.size()));
+  runner.StartProgress(static_cast<int64_t>(work.size()), CellRunner::ProgressUnit::kTraining);
   ParallelFor(static_cast<int64_t>(work.size()), o.workers, [&](int64_t i, int w) {
     runner.Run(work[i].first, work[i].second, w);
     runner.Advance();
@@ -52,7 +52,7 @@ void RunThresholdSearches(const Plan& plan, const SweepRunOptions& o, CellRunner
   const auto searches = ShardSearches(plan, o.shard, o.shard_count);
   const int ti = plan.threshold_axis_index();
   const int m = static_cast<int>(so.axes[ti].values.size());
-  runner.StartProgress(static_cast<int64_t>(searches.size()));
+  runner.StartProgress(static_cast<int64_t>(searches.size()), CellRunner::ProgressUnit::kSearch);
   std::map<int, int> chain_answer;  // chain -> last answer from an earlier wave
   sum->searches.resize(searches.size());
   int64_t finished = 0;

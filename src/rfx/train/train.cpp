@@ -139,6 +139,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
   std::unique_ptr<Progress> progress;
   if (run.progress) {
     progress = std::make_unique<Progress>("train", opt.steps);
+    progress->AddBaseline(step);  // a resumed run's steps: not in the rate
     progress->Update(step);
   }
   auto checkpoint = [&] {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace rfx {
@@ -33,8 +34,22 @@ std::string Progress::FormatDuration(double s) {
   return buf;
 }
 
+std::string Progress::FormatRate(double per_second) {
+  if (!std::isfinite(per_second) || per_second < 0) return "?/s";
+  char buf[32];
+  if (per_second >= 1 || per_second == 0) {
+    std::snprintf(buf, sizeof buf, "%.1f/s", per_second);
+  } else if (per_second * 60 >= 1) {
+    std::snprintf(buf, sizeof buf, "%.1f/min", per_second * 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f/h", per_second * 3600);
+  }
+  return buf;
+}
+
+void Progress::AddBaseline(int64_t n) { baseline_ += n; }
+
 void Progress::Update(int64_t done, const std::string& note) {
-  if (start_done_ < 0) start_done_ = done > 0 ? 0 : done;
   done_ = done;
   if (!note.empty()) note_ = note;
   const auto now = std::chrono::steady_clock::now();
@@ -56,12 +71,11 @@ void Progress::Draw(bool final_line) {
   if (out_ == nullptr) return;
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0;
+  const int64_t worked = std::max<int64_t>(0, done_ - baseline_);
+  const double rate = elapsed > 0 ? static_cast<double>(worked) / elapsed : 0.0;
   std::string line = label_ + " " + std::to_string(done_);
   if (total_ > 0) line += "/" + std::to_string(total_);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "  %.2f/s", rate);
-  line += buf;
+  line += "  " + FormatRate(rate);
   if (total_ > 0 && rate > 0 && done_ < total_ && !final_line) {
     line += "  ETA " + FormatDuration(static_cast<double>(total_ - done_) / rate);
   }

@@ -16,6 +16,10 @@ class Progress {
   Progress(std::string label, int64_t total, std::FILE* out = stderr, double log_interval_s = 60.0);
   ~Progress();
 
+  // Work done before this run (a resumed training's steps) or done without work (a sweep's
+  // reused cells): `n` more of `done` that the rate and ETA leave out. Call before the
+  // Update that counts them.
+  void AddBaseline(int64_t n);
   // Records that work advanced to `done` (absolute), with an optional short note.
   void Update(int64_t done, const std::string& note = "");
   // Final line; called by the destructor if not called before.
@@ -25,6 +29,8 @@ class Progress {
 
   // "1h02m", "3m05s", "12s".
   static std::string FormatDuration(double seconds);
+  // "12.5/s", "3.2/min", "4.0/h": the largest unit at which the rate is at least 1.
+  static std::string FormatRate(double per_second);
 
  private:
   void Draw(bool final_line);
@@ -32,7 +38,7 @@ class Progress {
   std::string label_;
   int64_t total_;
   int64_t done_ = 0;
-  int64_t start_done_ = -1;
+  int64_t baseline_ = 0;  // AddBaseline's: in done_, not in the rate
   std::string note_;
   std::FILE* out_;
   bool tty_;
