@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "rfx/theory/theory.h"
+#include "rfx/util/enum_text.h"
 #include "rfx/util/strings.h"
 
 namespace rfx::cli {
@@ -43,8 +44,9 @@ Runner AddTheoryCommand(CLI::App& app) {
   auto config = std::make_shared<ConfigArgs>();
   auto input = std::make_shared<std::string>();
   auto format = std::make_shared<std::string>("table");
-  const std::string names = Join(theory::NetNames());
-  cmd->add_option("--net", options->net, "Net: " + names + " (fcn reads net.* from the config)");
+  auto net = std::make_shared<std::string>();
+  const std::string names = TextList(theory::kNamedNets, theory::NamedNetText);
+  cmd->add_option("--net", *net, "Net: " + names + " (fcn reads net.* from the config)");
   cmd->add_option("--model", options->model,
                   "A TorchScript file (torch.jit.trace or torch.jit.script, then .save)");
   AddConfigOptions(cmd, config.get());
@@ -52,12 +54,13 @@ Runner AddTheoryCommand(CLI::App& app) {
   cmd->add_option("--format", *format, "table | json | dot (Graphviz)");
   cmd->add_flag("--resolution-range", options->resolution_range,
                 "Also the square input sides over which every layer is productive");
-  return [options, config, input, format, names]() -> int {
+  return [options, config, input, format, net, names]() -> int {
     const bool has_config = !config->files.empty() || !config->sets.empty();
+    if (!net->empty()) options->net = theory::ParseNamedNet(*net);
     if (!options->model.empty()) {
-      if (!options->net.empty() || has_config) {
+      if (options->net || has_config) {
         throw UsageError(std::string("--model is exclusive with ") +
-                         (options->net.empty() ? "--config/--set" : "--net") +
+                         (options->net ? "--net" : "--config/--set") +
                          ": the model file is the whole description");
       }
       std::ifstream file(options->model, std::ios::binary);
@@ -66,7 +69,7 @@ Runner AddTheoryCommand(CLI::App& app) {
                          ")");
       }
     }
-    if (options->net.empty() && options->model.empty() && !has_config) {
+    if (!options->net && options->model.empty() && !has_config) {
       throw UsageError("give --net NAME (" + names +
                        "), --config F (theory.layers or net.*) or --model F.pt (TorchScript)");
     }

@@ -218,15 +218,19 @@ TEST(TheoryTest, OptionsValidateNamesTheFlag) {
   o.input = 0;
   EXPECT_THROW(o.validate(), UsageError);
   o.input = 10;
-  o.net = "vgg19";
   try {
-    o.validate();
+    ParseNamedNet("vgg19");
     FAIL();
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("--net 'vgg19'"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("resnet50"), std::string::npos);
   }
-  o.net = "vgg16";
+  // Every net's text reads back to it.
+  for (NamedNet net : kNamedNets) EXPECT_EQ(ParseNamedNet(NamedNetText(net)), net);
+  o.net = ParseNamedNet("vgg16");
+  o.model = "m.pt";
+  EXPECT_THROW(o.validate(), UsageError);  // --net and --model are exclusive
+  o.model.clear();
   EXPECT_THROW(ParseTheoryFormat("svg"), UsageError);
   EXPECT_EQ(ParseTheoryFormat("dot"), TheoryFormat::kDot);
   o.format = TheoryFormat::kDot;

@@ -52,15 +52,15 @@ TEST(TorchScriptTest, TorchvisionClassicsGiveTheBuiltInTables) {
   const struct {
     const char* name;
     double rf;
-    const char* built_in;
-  } nets[] = {{"vgg16", 212, "vgg16"},
-              {"alexnet", 195, "alexnet"},
-              {"resnet18", 435, "resnet18"},
-              {"resnet50", 427, "resnet50"},
-              {"resnet18_scripted", 435, "resnet18"}};
+    NamedNet built_in;
+  } nets[] = {{"vgg16", 212, NamedNet::kVgg16},
+              {"alexnet", 195, NamedNet::kAlexNet},
+              {"resnet18", 435, NamedNet::kResNet18},
+              {"resnet50", 427, NamedNet::kResNet50},
+              {"resnet18_scripted", 435, NamedNet::kResNet18}};
   for (const auto& net : nets) {
     SCOPED_TRACE(net.name);
-    const Table built = Analyze(BuildNet(net.built_in, config), 224, net.built_in);
+    const Table built = Analyze(BuildNet(net.built_in, config), 224, NamedNetText(net.built_in));
     const Table traced = FromModel(net.name, 224);
     ASSERT_GT(traced.rows.size(), built.rows.size());
     // Row for row up to the last conv stage: the same ops and the same fields.
@@ -83,7 +83,7 @@ TEST(TorchScriptTest, TorchvisionClassicsGiveTheBuiltInTables) {
     EXPECT_TRUE(traced.rows.back().sees_everything);
     EXPECT_DOUBLE_EQ(traced.rf(), 224);
     EXPECT_TRUE(traced.warnings.empty());
-    if (std::string(net.built_in) != "resnet18") continue;  // traced and scripted
+    if (net.built_in != NamedNet::kResNet18) continue;  // traced and scripted
     // Layer names are the module paths (a parameter-free op in a block: block path + op).
     std::vector<std::string> names;
     for (const Row& r : traced.rows) names.push_back(r.name);
@@ -99,7 +99,7 @@ TEST(TorchScriptTest, FcnResNet50IsTheBuiltInNet) {
   // Dilated layer3/4, the FCN head, bilinear upsampling to the input's size (traced as sizes
   // of the input), a dict output: the whole table equals the built-in net's, at any input.
   for (const Axes input : {Axes(224), Axes(160, 200)}) {
-    const Table built = Analyze(BuildNet("fcn_resnet50", Config::Load("")), input, "built");
+    const Table built = Analyze(BuildNet(NamedNet::kFcnResNet50, Config::Load("")), input, "built");
     const Table traced = FromModel("fcn_resnet50", input);
     ASSERT_EQ(traced.rows.size(), built.rows.size());
     for (size_t i = 0; i < built.rows.size(); ++i) {

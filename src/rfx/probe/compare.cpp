@@ -169,7 +169,8 @@ CompareResult RunCompare(const CompareTarget& target, const CompareOptions& opti
   CompareResult result;
   result.target = target.label;
   result.options = options;
-  result.arch = nn::NetArchText(nn::NetOptions::FromConfig(target.config).arch);
+  const nn::NetArch arch = nn::NetOptions::FromConfig(target.config).arch;
+  result.arch = nn::NetArchText(arch);
   result.init = nn::InitSchemeText(nn::InitOptions::FromConfig(target.config).scheme);
   result.input_h = result.input_w = options.size;
 
@@ -188,7 +189,8 @@ CompareResult RunCompare(const CompareTarget& target, const CompareOptions& opti
     CompareRow row;
     row.depth = depths[i];
     row.label = depths[i] > 0 ? "depth " + std::to_string(depths[i]) : result.arch;
-    const theory::Table table = theory::Analyze(theory::BuildNet(result.arch, c), options.size);
+    const theory::Table table =
+        theory::Analyze(theory::BuildNet(theory::NamedNetOf(arch), c), options.size);
     row.analytic_rf = table.rf();
     row.analytic_radius = (table.rf() - 1) / 2;
     row.impulse_radius = forward.depths[i].radius;

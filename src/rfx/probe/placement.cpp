@@ -59,8 +59,8 @@ Placement PlaceAt(const theory::Row& row, const Position& at, int h, int w) {
 }
 
 Placement PlaceInNet(const Config& config, const Position& at, int h, int w) {
-  const theory::Table table =
-      theory::Analyze(theory::BuildNet(config.GetString("net.arch"), config), theory::Axes(h, w));
+  const theory::Table table = theory::Analyze(
+      theory::BuildNet(theory::NamedNetOfConfig(config), config), theory::Axes(h, w));
   return PlaceAt(table.rows.back(), at, h, w);
 }
 

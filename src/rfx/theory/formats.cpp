@@ -36,15 +36,9 @@ void TheoryOptions::validate() const {
     throw UsageError("--input must be N or HxW with sides >= 1 (e.g. 224 or 96x128), got " +
                      AxesText(input));
   }
-  if (!model.empty() && !net.empty()) {
+  if (!model.empty() && net) {
     throw UsageError("--model and --net are exclusive: give one (--model " + model + ", --net " +
-                     net + ")");
-  }
-  if (!net.empty()) {
-    const auto names = NetNames();
-    if (std::find(names.begin(), names.end(), net) == names.end()) {
-      throw UsageError("--net '" + net + "' is not known; allowed: " + Join(names));
-    }
+                     NamedNetText(*net) + ")");
   }
 }
 
@@ -244,22 +238,22 @@ std::string FormatDot(const Table& t, const ResolutionRange* range) {
 
 std::string RunTheory(const TheoryOptions& options, const Config& config) {
   options.validate();
-  std::string name = options.net;
+  std::string name;
   Graph g;
   if (!options.model.empty()) {
     g = FromTorchScript(options.model, options.input);
     name = options.model.substr(options.model.find_last_of('/') + 1);
-  } else if (name.empty()) {
-    const YAML::Node layers = config.Get("theory.layers");
-    if (layers.IsSequence() && layers.size() > 0) {
-      g = FromLayerList(layers, config);
-      name = "layers";
-    } else {
-      name = config.GetString("net.arch");
-      g = BuildNet(name, config);
-    }
+  } else if (options.net) {
+    g = BuildNet(*options.net, config);
+    name = NamedNetText(*options.net);
+  } else if (const YAML::Node layers = config.Get("theory.layers");
+             layers.IsSequence() && layers.size() > 0) {
+    g = FromLayerList(layers, config);
+    name = NamedNetText(NamedNet::kLayers);
   } else {
-    g = BuildNet(name, config);
+    const NamedNet net = NamedNetOfConfig(config);
+    g = BuildNet(net, config);
+    name = NamedNetText(net);
   }
   const Table t = Analyze(g, options.input, name);
   ResolutionRange range;

@@ -4,12 +4,49 @@
 
 #include "rfx/nn/skip.h"
 #include "rfx/theory/theory.h"
+#include "rfx/util/enum_text.h"
 #include "rfx/util/error.h"
 
 namespace rfx::theory {
 
-std::vector<std::string> NetNames() {
-  return {"fcn", "fcn_resnet50", "layers", "vgg16", "alexnet", "resnet18", "resnet34", "resnet50"};
+const char* NamedNetText(NamedNet net) {
+  switch (net) {
+    case NamedNet::kFcn:
+      return "fcn";
+    case NamedNet::kFcnResNet50:
+      return "fcn_resnet50";
+    case NamedNet::kLayers:
+      return "layers";
+    case NamedNet::kVgg16:
+      return "vgg16";
+    case NamedNet::kAlexNet:
+      return "alexnet";
+    case NamedNet::kResNet18:
+      return "resnet18";
+    case NamedNet::kResNet34:
+      return "resnet34";
+    case NamedNet::kResNet50:
+      return "resnet50";
+  }
+  return "fcn";
+}
+
+NamedNet ParseNamedNet(const std::string& text) {
+  if (auto net = FindByText(kNamedNets, NamedNetText, text)) return *net;
+  throw UsageError("--net '" + text +
+                   "' is not known; allowed: " + TextList(kNamedNets, NamedNetText));
+}
+
+NamedNet NamedNetOf(nn::NetArch arch) {
+  switch (arch) {
+    case nn::NetArch::kFcn:
+      return NamedNet::kFcn;
+    case nn::NetArch::kFcnResNet50:
+      return NamedNet::kFcnResNet50;
+    case nn::NetArch::kLayers:
+      return NamedNet::kLayers;
+  }
+  return NamedNet::kFcn;
 }
 
 Graph Vgg16() {
@@ -158,31 +195,45 @@ Graph Fcn(int depth, int kernel, nn::SkipKind kind, int skip_step) {
   return g;
 }
 
-Graph BuildNet(const std::string& name, const Config& config) {
-  if (name == "vgg16") return Vgg16();
-  if (name == "alexnet") return AlexNet();
-  if (name == "resnet18") return ResNet(18);
-  if (name == "resnet34") return ResNet(34);
-  if (name == "resnet50") return ResNet(50);
-  if (name == "fcn_resnet50") return FcnResNet50();
-  if (name == "fcn") {
-    const int64_t depth = config.GetInt("net.depth"), kernel = config.GetInt("net.kernel");
-    const int64_t step = config.GetInt("net.skip_step");
-    if (depth < 1 || depth > 100000) config.Fail("net.depth", "must be in 1 … 100000");
-    if (kernel < 1 || kernel % 2 == 0) config.Fail("net.kernel", "must be odd and >= 1");
-    if (step < 1) config.Fail("net.skip_step", "must be >= 1");
-    nn::SkipKind skip = nn::SkipKind::kNone;
-    try {
-      skip = nn::ParseSkipKind(config.GetString("net.skip"));
-    } catch (const ConfigError& e) {
-      config.Rethrow(e);
-    }
-    return Fcn(static_cast<int>(depth), static_cast<int>(kernel), skip, static_cast<int>(step));
+NamedNet NamedNetOfConfig(const Config& config) {
+  try {
+    return NamedNetOf(nn::ParseNetArch(config.GetString("net.arch")));
+  } catch (const ConfigError& e) {
+    config.Rethrow(e);
   }
-  if (name == "layers") return FromLayerList(config.Get("net.layers"), config, "net.layers");
-  std::string allowed;
-  for (const auto& n : NetNames()) allowed += (allowed.empty() ? "" : ", ") + n;
-  throw UsageError("--net '" + name + "' is not known; allowed: " + allowed);
+}
+
+Graph BuildNet(NamedNet net, const Config& config) {
+  switch (net) {
+    case NamedNet::kVgg16:
+      return Vgg16();
+    case NamedNet::kAlexNet:
+      return AlexNet();
+    case NamedNet::kResNet18:
+      return ResNet(18);
+    case NamedNet::kResNet34:
+      return ResNet(34);
+    case NamedNet::kResNet50:
+      return ResNet(50);
+    case NamedNet::kFcnResNet50:
+      return FcnResNet50();
+    case NamedNet::kLayers:
+      return FromLayerList(config.Get("net.layers"), config, "net.layers");
+    case NamedNet::kFcn:
+      break;
+  }
+  const int64_t depth = config.GetInt("net.depth"), kernel = config.GetInt("net.kernel");
+  const int64_t step = config.GetInt("net.skip_step");
+  if (depth < 1 || depth > 100000) config.Fail("net.depth", "must be in 1 … 100000");
+  if (kernel < 1 || kernel % 2 == 0) config.Fail("net.kernel", "must be odd and >= 1");
+  if (step < 1) config.Fail("net.skip_step", "must be >= 1");
+  nn::SkipKind skip = nn::SkipKind::kNone;
+  try {
+    skip = nn::ParseSkipKind(config.GetString("net.skip"));
+  } catch (const ConfigError& e) {
+    config.Rethrow(e);
+  }
+  return Fcn(static_cast<int>(depth), static_cast<int>(kernel), skip, static_cast<int>(step));
 }
 
 }  // namespace rfx::theory

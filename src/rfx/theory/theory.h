@@ -2,12 +2,15 @@
 // table (analysis.h), the named nets and the layer list, and the `rfx theory` outputs.
 // Pure arithmetic: no torch here.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "rfx/config/config.h"
+#include "rfx/nn/arch.h"
 #include "rfx/nn/layer_spec.h"
 #include "rfx/nn/skip.h"
 #include "rfx/theory/analysis.h"
@@ -19,8 +22,29 @@ namespace rfx::theory {
 // conv stage: vgg16 (to pool5), alexnet (to the last max pool), resnet18/34/50 (to layer4).
 // fcn and fcn_resnet50 are the project's nets (DESIGN §1.2), fcn from `net.*` keys; layers is
 // net.arch layers (the net.layers list).
-std::vector<std::string> NetNames();  // every name BuildNet accepts
-Graph BuildNet(const std::string& name, const Config& config);
+enum class NamedNet {
+  kFcn,
+  kFcnResNet50,
+  kLayers,
+  kVgg16,
+  kAlexNet,
+  kResNet18,
+  kResNet34,
+  kResNet50
+};
+inline constexpr std::array<NamedNet, 8> kNamedNets = {
+    NamedNet::kFcn,     NamedNet::kFcnResNet50, NamedNet::kLayers,   NamedNet::kVgg16,
+    NamedNet::kAlexNet, NamedNet::kResNet18,    NamedNet::kResNet34, NamedNet::kResNet50};
+// "fcn", "fcn_resnet50", "layers", "vgg16", "alexnet", "resnet18", "resnet34", "resnet50".
+const char* NamedNetText(NamedNet net);
+// The net named `text` (`--net`); a UsageError naming --net and what is allowed otherwise.
+NamedNet ParseNamedNet(const std::string& text);
+// The named net of a trainable net.arch (the three project nets).
+NamedNet NamedNetOf(nn::NetArch arch);
+// The named net of the config's net.arch (a ConfigError with its origin for a bad one).
+NamedNet NamedNetOfConfig(const Config& config);
+// The layer graph of `net`; fcn reads net.depth/kernel/skip/skip_step, layers net.layers.
+Graph BuildNet(NamedNet net, const Config& config);
 Graph Vgg16();
 Graph AlexNet();
 Graph ResNet(int depth);  // 18 | 34 | 50
@@ -45,10 +69,10 @@ TheoryFormat ParseTheoryFormat(const std::string& text);
 
 // `rfx theory` options.
 struct TheoryOptions {
-  std::string net;    // a NetNames() entry; empty = from the config (theory.layers if
-                      // non-empty, else net.arch)
-  std::string model;  // --model: a TorchScript file (exclusive with net and a config)
-  Axes input = 0;     // --input: N (N×N) or H×W, each side >= 1
+  std::optional<NamedNet> net;  // --net; unset = from the config (theory.layers if non-empty,
+                                // else net.arch)
+  std::string model;            // --model: a TorchScript file (exclusive with net and a config)
+  Axes input = 0;               // --input: N (N×N) or H×W, each side >= 1
   TheoryFormat format = TheoryFormat::kTable;  // --format table | json | dot
   bool resolution_range = false;  // --resolution-range: also the usable square input sides
   void validate() const;          // throws UsageError naming the flag and what is allowed
