@@ -91,7 +91,9 @@ def draw_d50(ax, fit, color, label, offset=0.0, series=""):
                 color=color, mfc="none", ms=7, label=series + "learns none (d50 below)")
 
 
-def plot_threshold(fit, path, title, budgets=()):
+def plot_threshold(fit, path, title, budgets=(), tried=()):
+    """`tried`: the distances trained at; the y range covers them, so a depth that learns none
+    (or all) sits at the edge of what was tried, not alone in a sliver of axis."""
     depth_key, axis_key = fit["depth_key"], fit["axis_key"]
     fig, ax = plt.subplots(figsize=(7.2, 5.0))
     draw_d50(ax, fit, "k", "d50 ± 95%% CI (accuracy >= %.2f)" % fit["accuracy"])
@@ -128,6 +130,9 @@ def plot_threshold(fit, path, title, budgets=()):
         ax.text(0.98, 0.03, "no curve: " + fit.get("note", "too few depths"),
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="0.4",
                 bbox=dict(facecolor="white", edgecolor="none", alpha=0.8))
+    if tried:
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(min(lo, min(tried) - 0.5), max(hi, max(tried) + 0.5))
     ax.set_xlabel(depth_key)
     ax.set_ylabel("d50: %s learned half the time" % axis_key)
     verdict = "\n".join(textwrap.wrap(fit.get("verdict", ""), 95))
@@ -222,9 +227,10 @@ def main():
     budgets = [(b, fit_json(rfx, a.dir, b)) for b in a.budget]
     prefix = a.out or os.path.join(a.dir, "sweep")
     title = a.title or os.path.basename(os.path.normpath(a.dir))
-    plot_threshold(fit, prefix + "_threshold.png", title, budgets)
-    print(prefix + "_threshold.png")
     records = read_records(a.dir)
+    tried = sorted({r[fit["axis_key"]] for r in records if fit["axis_key"] in r})
+    plot_threshold(fit, prefix + "_threshold.png", title, budgets, tried)
+    print(prefix + "_threshold.png")
     if plot_accuracy(records, fit, prefix + "_accuracy.png", title):
         print(prefix + "_accuracy.png")
     if plot_accuracy(records, fit, prefix + "_mean_accuracy.png", title, value="accuracy"):
