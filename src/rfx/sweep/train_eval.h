@@ -15,7 +15,9 @@ Evaluator InProcessEvaluator(const std::atomic<bool>* stop = nullptr);
 
 // Seconds one training of the plan costs, measured: short trainings (2 and 8 steps) of the
 // plan's first and last grid cell give a fixed cost and a per-step cost, scaled to train.steps
-// and averaged over the two cells.
+// and averaged over the two cells. Early-stopping checks (train.early_stop.every) and ERF
+// snapshots (train.erf_every) are timed apart (8 steps with two of them) and added once per
+// period: a bound, as early stopping usually ends a training sooner.
 double MeasureCellSeconds(const Config& config);
 
 }  // namespace rfx::sweep
