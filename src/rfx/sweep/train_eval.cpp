@@ -83,15 +83,12 @@ double MeasureCellSeconds(const Config& config) {
   int runs = 0;
   double total = 0;
   for (const Cell& cell : probe) {
-    auto timed = [&](int64_t n, const char* extra_key) {
+    auto timed = [&](int64_t n, const Extra* with) {  // with: the one extra on, or none
       Config c = plan.CellConfig(cell, 0);
       c.Set("train.steps", YAML::Node(static_cast<long long>(n)), "--dry-run");
       c.Set("train.checkpoint_every", YAML::Node(0), "--dry-run");
       c.Set("train.early_stop.stop", YAML::Node(false), "--dry-run");  // all n steps
-      for (const Extra& e : extras) {
-        const bool on = extra_key != nullptr && std::string(extra_key) == e.key;
-        c.Set(e.key, YAML::Node(on ? n / 2 : 0), "--dry-run");
-      }
+      for (const Extra& e : extras) c.Set(e.key, YAML::Node(&e == with ? n / 2 : 0), "--dry-run");
       train::RunOptions run;
       run.progress = false;
       run.out_dir = scratch.path() + "/run-" + std::to_string(runs++);
@@ -105,7 +102,7 @@ double MeasureCellSeconds(const Config& config) {
     double cell_s = fixed + step * static_cast<double>(steps);
     for (const Extra& e : extras) {
       if (e.every <= 0 || e.every >= steps) continue;
-      const double each = std::max(0.0, (timed(8, e.key) - t8) / 2.0);
+      const double each = std::max(0.0, (timed(8, &e) - t8) / 2.0);
       cell_s += each * static_cast<double>(steps / e.every);
     }
     total += cell_s;
