@@ -1,1 +1,1 @@
-// Anchor translation unit for the shared precompiled header (and for empty components).
+// Anchor translation unit for the torch precompiled header (rfx_pch).

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "rfx/config/config.h"
-#include "rfx/util/device.h"
+#include "rfx/runtime/device.h"
 #include "rfx/util/error.h"
 
 namespace rfx::data {

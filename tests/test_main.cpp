@@ -1,10 +1,14 @@
 #include <gtest/gtest.h>
 
-#include "rfx/util/host_allocator.h"
+#if RFX_TEST_TORCH
+#include "rfx/runtime/host_allocator.h"
+#endif
 
-// Tests run with the allocator the rfx programs use.
 int main(int argc, char** argv) {
+#if RFX_TEST_TORCH
+  // Torch suites run with the allocator the rfx programs use.
   rfx::InstallHostAllocator();
+#endif
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

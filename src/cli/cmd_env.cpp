@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "rfx/util/env.h"
+#include "rfx/runtime/env.h"
 
 namespace rfx::cli {
 

@@ -5,8 +5,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "rfx/runtime/host_allocator.h"
 #include "rfx/util/error.h"
-#include "rfx/util/host_allocator.h"
 #include "rfx/version.h"
 
 namespace {

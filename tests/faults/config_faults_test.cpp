@@ -11,7 +11,7 @@
 #include "rfx/config/config.h"
 #include "rfx/nn/init.h"
 #include "rfx/nn/net.h"
-#include "rfx/util/device.h"
+#include "rfx/runtime/device.h"
 #include "rfx/util/files.h"
 #include "test_util.h"
 

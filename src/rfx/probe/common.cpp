@@ -3,7 +3,7 @@
 
 #include <torch/torch.h>
 
-#include "rfx/util/device.h"
+#include "rfx/runtime/device.h"
 #include "rfx/util/error.h"
 
 namespace rfx::probe {

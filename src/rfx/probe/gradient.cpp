@@ -12,7 +12,7 @@
 #include "rfx/probe/common.h"
 #include "rfx/probe/images.h"
 #include "rfx/probe/probe.h"
-#include "rfx/util/device.h"
+#include "rfx/runtime/device.h"
 #include "rfx/util/error.h"
 
 namespace rfx::probe {

@@ -7,7 +7,7 @@
 #include <exception>
 #include <thread>
 
-#include "rfx/util/device.h"
+#include "rfx/runtime/device.h"
 #include "rfx/util/error.h"
 
 namespace rfx::sweep {

@@ -4,11 +4,11 @@
 #include "datasets/dataset.h"
 #include "rfx/nn/init.h"
 #include "rfx/nn/net.h"
+#include "rfx/runtime/device.h"
 #include "rfx/sweep/cell_runner.h"
 #include "rfx/sweep/run.h"
 #include "rfx/train/memory.h"
 #include "rfx/train/train.h"
-#include "rfx/util/device.h"
 #include "rfx/util/error.h"
 
 namespace rfx::sweep {

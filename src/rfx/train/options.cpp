@@ -1,8 +1,8 @@
 #include <cmath>
 #include <limits>
 
+#include "rfx/runtime/device.h"
 #include "rfx/train/train.h"
-#include "rfx/util/device.h"
 #include "rfx/util/error.h"
 #include "rfx/util/strings.h"
 

@@ -10,9 +10,9 @@
 
 #include "datasets/dataset.h"
 #include "rfx/nn/freeze.h"
+#include "rfx/runtime/device.h"
 #include "rfx/train/memory.h"
 #include "rfx/train/model.h"
-#include "rfx/util/device.h"
 #include "rfx/util/error.h"
 
 namespace rfx::train {

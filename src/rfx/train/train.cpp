@@ -15,12 +15,12 @@
 
 #include "datasets/batch_source.h"
 #include "rfx/nn/init.h"
+#include "rfx/runtime/device.h"
 #include "rfx/train/checkpoint.h"
 #include "rfx/train/erf_track.h"
 #include "rfx/train/memory.h"
 #include "rfx/train/model.h"
 #include "rfx/train/run_dir.h"
-#include "rfx/util/device.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
 #include "rfx/util/progress.h"

@@ -1,4 +1,4 @@
-#include "rfx/util/device.h"
+#include "rfx/runtime/device.h"
 
 #include <ATen/Parallel.h>
 #include <sched.h>

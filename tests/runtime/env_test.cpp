@@ -1,12 +1,13 @@
 // CollectEnv: the report agrees with the OS and LibTorch, and its JSON keys are stable.
-#include "rfx/util/env.h"
+#include "rfx/runtime/env.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <torch/cuda.h>
 
-#include "rfx/util/host_allocator.h"
+#include "rfx/runtime/host_allocator.h"
 
 namespace rfx {
 namespace {
@@ -68,7 +69,8 @@ TEST(EnvTest, JsonHasTheStableKeys) {
        {"rfx_version", "torch_version", "cuda", "cpu", "torch_threads", "host_allocator"}) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
-  for (const char* k : {"available", "cudnn", "device_count", "device_details", "devices"}) {
+  for (const char* k : {"built_with", "cudnn_built_with", "available", "cudnn", "device_count",
+                        "device_details", "devices"}) {
     EXPECT_TRUE(j["cuda"].contains(k)) << k;
   }
   EXPECT_TRUE(j["cuda"]["available"].is_boolean());
@@ -103,6 +105,38 @@ TEST(EnvTest, DevicesWithoutDetailsAreNullInJson) {
   EXPECT_NE(text.find("cuda:0"), std::string::npos) << text;
   EXPECT_NE(text.find("GPU A, 16.0 GiB, compute 8.6"), std::string::npos) << text;
   EXPECT_NE(text.find("not reachable"), std::string::npos) << text;
+}
+
+TEST(EnvTest, VersionNumbersReadAsText) {
+  EXPECT_EQ(CudaVersionText(13000), "13.0");
+  EXPECT_EQ(CudaVersionText(12080), "12.8");
+  EXPECT_EQ(CudaVersionText(11070), "11.7");
+  EXPECT_EQ(CudnnVersionText(91900), "9.19.0");
+  EXPECT_EQ(CudnnVersionText(90100), "9.1.0");
+  EXPECT_EQ(CudnnVersionText(8907), "8.9.7");
+}
+
+// The CUDA and cuDNN versions compiled in agree with LibTorch's own build summary
+// (at::show_config: "CUDA_VERSION=13.0, CUDNN_VERSION=9.19.0" in a CUDA build), GPU or not; a
+// CPU-only LibTorch (Debian's 1.13) reports none.
+TEST(EnvTest, TheCudaItWasBuiltWithMatchesLibTorchsBuildSummary) {
+  const EnvReport r = CollectEnv();
+  const std::string config = at::show_config();
+  const bool cuda_build = config.find("USE_CUDA=ON") != std::string::npos;
+  if (!cuda_build) {
+    EXPECT_TRUE(r.cuda_built_with.empty()) << r.cuda_built_with;
+    EXPECT_TRUE(r.cudnn_built_with.empty()) << r.cudnn_built_with;
+    EXPECT_TRUE(r.ToJson()["cuda"]["built_with"].is_null());
+    EXPECT_NE(r.ToText().find("a CPU-only LibTorch"), std::string::npos) << r.ToText();
+    return;
+  }
+  ASSERT_FALSE(r.cuda_built_with.empty());
+  EXPECT_NE(config.find("CUDA_VERSION=" + r.cuda_built_with), std::string::npos) << config;
+  if (config.find("USE_CUDNN=ON") != std::string::npos) {
+    EXPECT_NE(config.find("CUDNN_VERSION=" + r.cudnn_built_with), std::string::npos) << config;
+  }
+  EXPECT_EQ(r.ToJson()["cuda"]["built_with"], r.cuda_built_with);
+  EXPECT_NE(r.ToText().find("built with CUDA " + r.cuda_built_with), std::string::npos);
 }
 
 TEST(EnvTest, CpuListsAreRanges) {

@@ -1,6 +1,7 @@
-#include "rfx/util/env.h"
+#include "rfx/runtime/env.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <sched.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -9,8 +10,8 @@
 #include <cstdio>
 #include <sstream>
 
-#include "rfx/util/device.h"
-#include "rfx/util/host_allocator.h"
+#include "rfx/runtime/device.h"
+#include "rfx/runtime/host_allocator.h"
 #include "rfx/version.h"
 
 // Device names and memory need the CUDA runtime's cudaDeviceProp. LibTorch generates
@@ -36,6 +37,17 @@ const char* HostAllocatorModeName(HostAllocatorMode mode) {
   return "default";
 }
 
+std::string CudaVersionText(long cudart) {
+  return std::to_string(cudart / 1000) + "." + std::to_string(cudart % 1000 / 10);
+}
+
+std::string CudnnVersionText(long cudnn) {
+  const bool v9 = cudnn >= 90000;  // cuDNN 9 counts major·10000 + minor·100 + patch
+  const long major = v9 ? cudnn / 10000 : cudnn / 1000;
+  const long minor = v9 ? cudnn % 10000 / 100 : cudnn % 1000 / 100;
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(cudnn % 100);
+}
+
 std::string FormatCpuList(const std::vector<int>& cpus) {
   std::string out;
   for (size_t i = 0; i < cpus.size();) {
@@ -54,6 +66,16 @@ EnvReport CollectEnv() {
   r.rfx_version = RFX_VERSION;
   r.torch_version = TORCH_VERSION;
 
+  // LibTorch's CUDA hooks answer these from compile-time constants, GPU or not; a CPU-only
+  // LibTorch has no hooks and throws.
+  try {
+    r.cuda_built_with = CudaVersionText(at::detail::getCUDAHooks().versionCUDART());
+  } catch (const c10::Error&) {
+  }
+  try {
+    r.cudnn_built_with = CudnnVersionText(at::detail::getCUDAHooks().versionCuDNN());
+  } catch (const c10::Error&) {
+  }
   r.cuda_available = torch::cuda::is_available();
   r.cudnn_available = r.cuda_available && torch::cuda::cudnn_is_available();
   r.cuda_device_count = r.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
@@ -104,7 +126,9 @@ nlohmann::json EnvReport::ToJson() const {
   return {{"rfx_version", rfx_version},
           {"torch_version", torch_version},
           {"cuda",
-           {{"available", cuda_available},
+           {{"built_with", cuda_built_with.empty() ? json(nullptr) : json(cuda_built_with)},
+            {"cudnn_built_with", cudnn_built_with.empty() ? json(nullptr) : json(cudnn_built_with)},
+            {"available", cuda_available},
             {"cudnn", cudnn_available},
             {"device_count", cuda_device_count},
             {"device_details", device_details},
@@ -125,9 +149,14 @@ std::string EnvReport::ToText() const {
   auto yes = [](bool b) { return std::string(b ? "yes" : "no"); };
   line("rfx", rfx_version);
   line("libtorch", torch_version);
+  const std::string built = cuda_built_with.empty() ? " (a CPU-only LibTorch)"
+                                                    : " (built with CUDA " + cuda_built_with + ")";
   line("cuda", yes(cuda_available) +
-                   (cuda_available ? ", " + std::to_string(cuda_device_count) + " device(s)" : ""));
-  line("cudnn", yes(cudnn_available));
+                   (cuda_available ? ", " + std::to_string(cuda_device_count) + " device(s)" : "") +
+                   built);
+  line("cudnn",
+       yes(cudnn_available) +
+           (cudnn_built_with.empty() ? "" : " (built with cuDNN " + cudnn_built_with + ")"));
   for (const CudaDeviceInfo& d : devices) {
     std::string v;
     if (d.total_memory >= 0) {

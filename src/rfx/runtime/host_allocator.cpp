@@ -1,4 +1,4 @@
-#include "rfx/util/host_allocator.h"
+#include "rfx/runtime/host_allocator.h"
 
 #include <c10/core/Allocator.h>
 #include <c10/util/Exception.h>

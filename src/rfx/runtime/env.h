@@ -26,6 +26,11 @@ struct EnvReport {
   std::string rfx_version;    // RFX_VERSION
   std::string torch_version;  // TORCH_VERSION, e.g. "1.13.0"
 
+  // The CUDA runtime and cuDNN this LibTorch was built with ("13.0", "9.19.0"), read without a
+  // GPU; empty for a CPU-only LibTorch.
+  std::string cuda_built_with;
+  std::string cudnn_built_with;
+
   bool cuda_available = false;   // torch::cuda::is_available()
   bool cudnn_available = false;  // torch::cuda::cudnn_is_available()
   int cuda_device_count = 0;     // torch::cuda::device_count() when available, else 0
@@ -43,8 +48,9 @@ struct EnvReport {
 
   HostAllocatorMode host_allocator = HostAllocatorMode::kDefault;
 
-  // Stable keys: rfx_version, torch_version, cuda {available, cudnn, device_count,
-  // device_details, devices [{index, name, total_memory_bytes, capability}]}, cpu {usable,
+  // Stable keys: rfx_version, torch_version, cuda {built_with, cudnn_built_with, available,
+  // cudnn, device_count, device_details, devices [{index, name, total_memory_bytes,
+  // capability}]}, cpu {usable,
   // affinity, online}, torch_threads {intra_op, inter_op}, host_allocator. Unknown device
   // fields are null.
   nlohmann::json ToJson() const;
@@ -54,6 +60,11 @@ struct EnvReport {
 
 // Reads the report. Never throws for a missing GPU; with CUDA it initialises the CUDA runtime.
 EnvReport CollectEnv();
+
+// CUDART_VERSION as "major.minor" (13000 -> "13.0"); cuDNN's version number as "a.b.c" (9.x:
+// 91900 -> "9.19.0"; 8.x and older: 8907 -> "8.9.7").
+std::string CudaVersionText(long cudart);
+std::string CudnnVersionText(long cudnn);
 
 // CPU ids as ranges: {0,1,2,5} -> "0-2,5".
 std::string FormatCpuList(const std::vector<int>& cpus);

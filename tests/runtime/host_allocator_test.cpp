@@ -1,5 +1,5 @@
 // rfx's caching host allocator, installed by the tests' main as by the rfx programs.
-#include "rfx/util/host_allocator.h"
+#include "rfx/runtime/host_allocator.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>

@@ -1,1 +1,0 @@
-// An empty translation unit for a component that has no sources yet.
