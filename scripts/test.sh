@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The test command: install what is needed, build (Release, all cores), run every test.
+# The test command: install what is needed, check the formatting, build (Release, all cores),
+# run every test (ctest). RFX_LIBTORCH=pypi tests the build against PyPI's torch 2.11 in
+# build-pypi/ (default: Debian's LibTorch 1.13 in build/); extra arguments go to cmake.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-# Formatting is checked like a test: clang-format (Google base, 100 columns) over every tracked
-# C++ file; a file it would change fails the run, naming the file and line.
-if [ -d .git ] && command -v clang-format >/dev/null; then
-  git ls-files -z '*.cpp' '*.h' | xargs -0 clang-format --dry-run --Werror
+bash scripts/setup.sh --dev
+source scripts/libtorch.sh
+# Formatting is checked like a test: the pinned clang-format 14 (scripts/requirements/tools.txt;
+# newer versions format differently) over every tracked C++ file; a file it would change fails
+# the run, naming the file and line.
+if [ -d .git ]; then
+  git ls-files -z '*.cpp' '*.h' | xargs -0 "$RFX_VENV/bin/clang-format" --dry-run --Werror
 fi
 bash scripts/build.sh "$@"
-cd "${RFX_BUILD_DIR:-build}"
+cd "$RFX_BUILD_DIR"
 ctest --output-on-failure --parallel "$(nproc)"

@@ -1,5 +1,5 @@
 // TorchScript models traced at test time by tests/theory/trace_models.py (random weights, no
-// downloads).
+// downloads), run by RFX_PYTHON: the Python whose torch matches the LibTorch built against.
 //
 // Under ctest every test is a process of its own, and Python with torch takes seconds to
 // start, so: Traced(names) traces once per process into a directory removed at exit (for the
@@ -25,7 +25,7 @@ namespace rfx::test {
 struct TracedModels {
   std::string dir;     // empty when the models could not be made
   std::string reason;  // why not (skip: no torchvision; fail: anything else)
-  bool skip = false;   // /usr/bin/python3 cannot import torchvision
+  bool skip = false;   // RFX_PYTHON cannot import torchvision
   std::string operator/(const std::string& name) const { return dir + "/" + name + ".pt"; }
 };
 
@@ -33,8 +33,7 @@ inline const char* TraceScript() { return RFX_SOURCE_DIR "/tests/theory/trace_mo
 
 // Runs the script into `dir`; fills reason/skip on failure.
 inline bool TraceInto(const std::string& dir, const std::string& names, TracedModels* m) {
-  const auto r =
-      RunCommand(std::string("/usr/bin/python3 ") + TraceScript() + " " + dir + " " + names);
+  const auto r = RunCommand(std::string(RFX_PYTHON " ") + TraceScript() + " " + dir + " " + names);
   if (r.exit_code == 0) return true;
   m->skip = r.exit_code == 3;
   m->reason = "trace_models.py exited " + std::to_string(r.exit_code) + ": " + r.err;
@@ -60,7 +59,8 @@ inline const TracedModels& TracedCached(const std::string& names) {
   auto it = cache.find(names);
   if (it != cache.end()) return it->second;
   std::ostringstream text;
-  text << std::ifstream(TraceScript()).rdbuf() << "\n" << names;
+  // Keyed by the Python too: each LibTorch build reads the graphs of its own torch.
+  text << std::ifstream(TraceScript()).rdbuf() << "\n" << names << "\n" << RFX_PYTHON;
   namespace fs = std::filesystem;
   const fs::path dir =
       fs::temp_directory_path() / ("rfx-traced-" + std::to_string(::getuid()) + "-" +
@@ -86,9 +86,9 @@ inline const TracedModels& TracedCached(const std::string& names) {
 }  // namespace rfx::test
 
 // Skips (no torchvision) or fails (any other problem) the test when the models are missing.
-#define RFX_REQUIRE_TRACED(models)                                                       \
-  do {                                                                                   \
-    if ((models).skip)                                                                   \
-      GTEST_SKIP() << "/usr/bin/python3 cannot import torchvision: " << (models).reason; \
-    ASSERT_FALSE((models).dir.empty()) << (models).reason;                               \
+#define RFX_REQUIRE_TRACED(models)                                                  \
+  do {                                                                              \
+    if ((models).skip)                                                              \
+      GTEST_SKIP() << RFX_PYTHON " cannot import torchvision: " << (models).reason; \
+    ASSERT_FALSE((models).dir.empty()) << (models).reason;                          \
   } while (0)

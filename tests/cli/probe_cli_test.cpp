@@ -193,7 +193,7 @@ TEST(ProbeCliTest, GradientReplknetMatchesAPyTorchReference) {
                             dir / "rk.csv");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   WriteFileAtomic(dir / "rk.json", r.out);
-  r = test::RunCommand("/usr/bin/python3 " + std::string(RFX_SOURCE_DIR) +
+  r = test::RunCommand(RFX_PYTHON " " + std::string(RFX_SOURCE_DIR) +
                        "/tests/cli/replknet_reference.py --map " + dir / "rk.csv" + " --json " +
                        dir / "rk.json" + " --depth 4 --width 4 --size 24 --samples 3");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
