@@ -24,8 +24,8 @@ const test::TracedModels& Classics() {
 const test::TracedModels& FcnResNet50() { return test::Traced("fcn_resnet50"); }
 const test::TracedModels& Models() {
   return test::TracedCached(
-      "convs4 dilated transposed cat unet upsampling upsampling_scripted channels channels_last "
-      "scripted roll");
+      "convs4 dilated transposed cat unet upsampling upsampling_scripted sized channels "
+      "channels_last scripted roll");
 }
 
 Table FromModel(const std::string& name, Axes input) {
@@ -225,6 +225,20 @@ TEST(TorchScriptTest, InterpolateTracedAndScripted) {
     EXPECT_EQ(t.rows[4].op, Op::kAdaptiveAvgPool);
     ExpectRow(t.rows[4], 4, 12.5, 12.5, 8, 3.5);
   }
+}
+
+// A constant output size and an adaptive max pool read the size reached so far (SizeAt): the
+// table it is read from must outlive the read (AddressSanitizer caught a dangling row).
+TEST(TorchScriptTest, ConstantSizeUpsampleAndAdaptiveMaxPool) {
+  RFX_REQUIRE_TRACED(Models());
+  const Table t = FromModel("sized", 32);
+  ASSERT_EQ(t.rows.size(), 4u);
+  ExpectRow(t.rows[1], 16, 3, 3, 2, 0.5);  // conv k3 s2 p1
+  // 16 → 32 nearest is ×2: j 2 → 1, start 0.5 + (0.25 − 0.5)·2.
+  EXPECT_EQ(t.rows[2].params, "x2 nearest");
+  ExpectRow(t.rows[2], 32, 3, 3, 1, 0);
+  // adaptive max 32 → 4 is a max pool k8 s8: r + 7·1, j 8, start + 3.5·1.
+  ExpectRow(t.rows[3], 4, 10, 10, 8, 3.5);
 }
 
 TEST(TorchScriptTest, ScriptedModel) {

@@ -120,6 +120,19 @@ class Upsampling(nn.Module):
         return self.pool(F.interpolate(y, scale_factor=2.0, mode="nearest"))
 
 
+class Sized(nn.Module):
+    """conv k3 s2 p1, interpolate to a constant 32x32 (nearest), adaptive max pool to 4x4: both
+    read the size of the tensor they get from the analysis so far."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(1, 1, 3, stride=2, padding=1)
+        self.pool = nn.AdaptiveMaxPool2d(4)
+
+    def forward(self, x):
+        return self.pool(F.interpolate(self.c(x), size=(32, 32), mode="nearest"))
+
+
 class Channels(nn.Module):
     """Channel plumbing that keeps fields: chunk, cat, reshape to its own (H, W), a slice."""
 
@@ -186,6 +199,7 @@ SMALL = {
     "cat": (Cat, (1, 3, 32, 32)),
     "unet": (UNet, (1, 3, 32, 32)),
     "upsampling": (Upsampling, (1, 1, 32, 32)),
+    "sized": (Sized, (1, 1, 32, 32)),
     "channels": (Channels, (1, 3, 32, 32)),
     "channels_last": (ChannelsLast, (1, 3, 64, 64)),
     "roll": (Roll, (1, 3, 32, 32)),

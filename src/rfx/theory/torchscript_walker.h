@@ -55,8 +55,11 @@ class Walker {
     return false;
   }
   int FieldOf(const Value* v) const { return field_.at(v); }
+  // The table is a temporary: keep it alive while reading its row (a reference into
+  // Analyze(...).rows would dangle at the end of the statement).
   Axes SizeAt(int node) const {
-    const auto& row = Analyze(g_, input_).rows.at(node);
+    const Table table = Analyze(g_, input_);
+    const Row& row = table.rows.at(node);
     return Axes(static_cast<int>(row.h.n), static_cast<int>(row.w.n));
   }
 
