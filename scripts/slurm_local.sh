@@ -6,6 +6,8 @@
 #   scripts/slurm_local.sh start DIR   # prints: export SLURM_CONF=DIR/slurm.conf
 #   eval "$(scripts/slurm_local.sh start /tmp/rfx-slurm)"; build/rfx slurm ... --submit
 #   scripts/slurm_local.sh stop DIR
+# RFX_SLURM_START_TIMEOUT: seconds to wait for the node to come up (default 20).
+# Tested with Debian 12's Slurm 22.05 and Debian 13's 24.11 (which needs the cgroup.conf below).
 set -euo pipefail
 
 usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
@@ -83,17 +85,34 @@ ReturnToService=2
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
+# Slurm 23.11 and later load a cgroup plugin even with proctrack/linuxproc and task/none, and it
+# fails without a cgroup file system (containers, chroots): turn it off. Older versions do not
+# know the value, so the file is written only for them.
+version=$(slurmd -V | awk '{print $2}')
+major=${version%%.*}; rest=${version#*.}; minor=${rest%%.*}
+if [ $(( 10#$major * 100 + 10#$minor )) -ge 2311 ]; then
+  echo "CgroupPlugin=disabled" > "$dir/cgroup.conf"
+else
+  rm -f "$dir/cgroup.conf"
+fi
 
 export SLURM_CONF=$conf
 slurmctld -c
 slurmd
-for _ in $(seq 100); do
+timeout=${RFX_SLURM_START_TIMEOUT:-20}
+for _ in $(seq $(( timeout * 5 ))); do
   if sinfo -h -o '%t' 2>/dev/null | grep -q idle; then
     echo "export SLURM_CONF=$conf"
     exit 0
   fi
   sleep 0.2
 done
-echo "slurm_local.sh: the node did not come up in 20 s; logs: $dir/slurmctld.log, $dir/slurmd.log" >&2
-tail -5 "$dir/slurmctld.log" "$dir/slurmd.log" >&2 || true
+echo "slurm_local.sh: the node did not come up in $timeout s; logs: $dir/slurmctld.log," \
+  "$dir/slurmd.log" >&2
+# One file at a time: coreutils 9 refuses the old `tail -5 FILE FILE` (an 'invalid context').
+for log in "$dir/slurmctld.log" "$dir/slurmd.log"; do
+  echo "--- $log (last 5 lines)" >&2
+  tail -n 5 "$log" >&2 || true
+done
+stop
 exit 1

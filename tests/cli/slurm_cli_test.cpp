@@ -2,7 +2,10 @@
 // started by scripts/slurm_local.sh for this test, a tiny real sweep in two array tasks, the
 // merge job after them; then the same sweep run locally must give the same records, and a
 // resubmission must train nothing again.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -153,6 +156,36 @@ TEST_F(SlurmCliTest, ACancelledArrayResumesWithoutLossOrDuplicates) {
   EXPECT_EQ(sweep::ReadRecords(sw_ + "/shard-1-of-2.jsonl").size() +
                 sweep::ReadRecords(sw_ + "/shard-2-of-2.jsonl").size(),
             6u);
+}
+
+// A cluster that cannot start (a real fault: another process holds slurmctld's port) fails with
+// exit 1 and shows the last lines of each daemon's log. The old `tail -5 FILE FILE` showed
+// nothing on coreutils 9 ("option used in invalid context").
+TEST(SlurmCli, AClusterThatCannotStartShowsEachLog) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the private Slurm daemons need root";
+  test::TempDir tmp;
+  const std::string dir = tmp / "cluster";
+  ASSERT_EQ(test::RunCommand("mkdir -p " + dir).exit_code, 0);
+  // slurm_local.sh's port for this directory: 20000 + (cksum of its path mod 20000) * 2.
+  const auto sum = test::RunCommand("printf '%s' " + dir + " | cksum | cut -d' ' -f1");
+  ASSERT_EQ(sum.exit_code, 0);
+  const int port = 20000 + static_cast<int>(std::stoll(sum.out) % 20000) * 2;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_ANY);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << "port " << port;
+  ASSERT_EQ(::listen(fd, 1), 0);
+  const auto r = test::RunCommand("RFX_SLURM_START_TIMEOUT=3 " + kScript + " start " + dir);
+  ::close(fd);
+  test::RunCommand(kScript + " stop " + dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("did not come up in 3 s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("slurmctld.log (last 5 lines)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("slurmd.log (last 5 lines)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("invalid context"), std::string::npos) << r.err;
 }
 
 TEST(SlurmCli, BadShardsAreExit2WithTheFlag) {
