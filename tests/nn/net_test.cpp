@@ -251,6 +251,29 @@ TEST_F(NetTest, EveryActivationRuns) {
   }
 }
 
+// LibTorch's own fused gelu in the training layout (a conv with channels-last weights on a
+// contiguous input, then gelu): its weight gradients are wrong on 1.13's CPU and right on 2.x.
+// rfx works around it exactly where kCpuGeluNeedsErfForm says, so this test fails when a
+// LibTorch version changes sides and the workaround must follow.
+TEST_F(NetTest, TheCpuGeluWorkaroundIsUsedExactlyWhereLibTorchsFusedGeluIsWrong) {
+  torch::manual_seed(5);
+  const at::Tensor w0 = torch::randn({8, 4, 3, 3}) * 0.3;
+  const at::Tensor x = torch::rand({2, 4, 12, 12});
+  auto weight_grad = [&](bool channels_last) {
+    at::Tensor w = w0.contiguous(channels_last ? at::MemoryFormat::ChannelsLast
+                                               : at::MemoryFormat::Contiguous);
+    w.set_requires_grad(true);
+    at::gelu(at::conv2d(x, w, {}, 1, 1)).pow(2).mean().backward();
+    return w.grad().contiguous();
+  };
+  const at::Tensor reference = weight_grad(false);
+  const double error = (weight_grad(true) - reference).abs().max().item<double>();
+  const double scale = reference.abs().max().item<double>();
+  EXPECT_EQ(error > 1e-4 * scale, kCpuGeluNeedsErfForm)
+      << "LibTorch " << TORCH_VERSION << ": fused gelu weight-gradient error " << error
+      << " (scale " << scale << ")";
+}
+
 TEST_F(NetTest, GradientsInTheTrainingLayoutEqualTheContiguousOnesForEveryActivation) {
   // The trainer keeps 4-d weights and batches channels-last (train/model.cpp, train.cpp) and
   // the ERF probe feeds contiguous noise to those weights. Every activation's gradients (input

@@ -91,11 +91,9 @@ at::Tensor Activate(const at::Tensor& x, Activation activation) {
     case Activation::kRelu:
       return at::relu(x);
     case Activation::kGelu:
-      // On the CPU, LibTorch 1.13's fused gelu backward reads a channels-last gradient against
-      // a contiguous input as if both had the input's layout: in rfx's training layout
-      // (channels-last weights) its weight gradients were off by up to 5e2 (measured
-      // 2026-11-30). The erf form, x·Φ(x), is the same function and autograd gets it right.
-      if (x.is_cpu()) return 0.5 * x * (1.0 + at::erf(x * M_SQRT1_2));
+      // kCpuGeluNeedsErfForm (net.h): LibTorch 1.13's fused CPU backward is wrong in rfx's
+      // training layout.
+      if (kCpuGeluNeedsErfForm && x.is_cpu()) return 0.5 * x * (1.0 + at::erf(x * M_SQRT1_2));
       return at::gelu(x);
     case Activation::kElu:
       return at::elu(x);

@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/Device.h>
 #include <torch/nn.h>
+#include <torch/version.h>
 
 #include <cstdint>
 #include <functional>
@@ -46,6 +47,13 @@ struct NetOptions {
 // Applies an activation (the identity returns x).
 at::Tensor Activate(const at::Tensor& x, Activation activation);
 
+// LibTorch 1.13's fused CPU gelu backward reads a channels-last gradient against a contiguous
+// input as if both had the input's layout: in rfx's training layout (channels-last weights) its
+// weight gradients were off by up to 5e2 (measured 2026-11-30). LibTorch 2.x computes it right.
+// Where true, Activate uses the erf form x·Φ(x) on the CPU, the same function, which autograd
+// gets right (net_test checks both: the bug where this is true, its absence where false).
+constexpr bool kCpuGeluNeedsErfForm = TORCH_VERSION_MAJOR < 2;
+
 // One top-level layer of a net, in forward order: what train.freeze's indices count and the rows
 // of `rfx profile`.
 struct NetLayer {
@@ -77,7 +85,7 @@ using NetPtr = std::shared_ptr<Net>;
 // padding (k/2), bias. The activation follows every layer but the last.
 //
 // net.skip = input (the paper's variant, same semantics as class FCN of
-// /work/shared/baseline/pyref.py): a chain of 1×1 bias-free convs `skip[j]` carries the raw
+// bench/pyref.py): a chain of 1×1 bias-free convs `skip[j]` carries the raw
 // input forward. Skip points are the layers i with i % skip_step == 0 (`skip_at`: 0, 4, 8, …).
 // With s = the input x: at skip point i > 0 the layer's input is (h + s) instead of h; right
 // after layer i at a skip point, s = skip[j](s) (1→width for j = 0, width→width, the last
