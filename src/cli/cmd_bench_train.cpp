@@ -22,6 +22,8 @@ Runner AddBenchTrainCommand(CLI::App& bench) {
   cmd->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)")
       ->capture_default_str();
   cmd->add_option("--skip", o->skip, "none | input | residual")->capture_default_str();
+  cmd->add_option("--device", o->device, "cpu | cuda | cuda:N | auto (as train.device)")
+      ->capture_default_str();
   cmd->add_option("--reps", o->reps, "Timed steps (median reported)")->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "Untimed steps first")->capture_default_str();
   cmd->add_flag("--contiguous", *contiguous, "NCHW instead of the trainer's channels-last");
@@ -36,8 +38,8 @@ Runner AddBenchTrainCommand(CLI::App& bench) {
     if (*json) {
       std::cout << r.ToJson(*o).dump() << std::endl;
     } else {
-      std::printf("step %.1f ms (median of %d, min %.1f)  %.2f GFLOP/step  %.2f GFLOP/s\n",
-                  r.step_ms, o->reps, r.step_ms_min, r.gflop_per_step, r.gflops);
+      std::printf("step %.1f ms on %s (median of %d, min %.1f)  %.2f GFLOP/step  %.2f GFLOP/s\n",
+                  r.step_ms, r.device.c_str(), o->reps, r.step_ms_min, r.gflop_per_step, r.gflops);
       if (o->baseline) {
         std::printf(
             "baseline (pyref's net, NCHW, default allocator) %.1f ms, speedup %.2fx; "

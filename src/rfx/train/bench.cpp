@@ -1,6 +1,7 @@
 #include "rfx/train/bench.h"
 
 #include <sys/resource.h>
+#include <torch/cuda.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
 
@@ -13,9 +14,9 @@
 #include "datasets/dataset.h"
 #include "rfx/nn/init.h"
 #include "rfx/nn/net.h"
-#include "rfx/util/device.h"
+#include "rfx/runtime/device.h"
+#include "rfx/runtime/host_allocator.h"
 #include "rfx/util/error.h"
-#include "rfx/util/host_allocator.h"
 
 namespace rfx::train {
 
@@ -50,6 +51,7 @@ void StepBenchOptions::validate() const {
   check("--reps", reps, 1);
   check("--warmup", warmup, 0);
   nn::ParseSkipKind(skip, "--skip");
+  ResolveDevice(device, "--device");
 }
 
 nlohmann::json StepBenchResult::ToJson(const StepBenchOptions& o) const {
@@ -62,6 +64,7 @@ nlohmann::json StepBenchResult::ToJson(const StepBenchOptions& o) const {
                       {"conv_roofline_gflops", conv_roofline_gflops},
                       {"matmul_gflops", matmul_gflops},
                       {"threads", threads},
+                      {"device", device},
                       {"depth", o.depth},
                       {"width", o.width},
                       {"batch", o.batch},
@@ -130,7 +133,13 @@ int64_t MinorFaults() {
   return u.ru_minflt;
 }
 
+// Waits for the device's queued work (CUDA runs asynchronously: a step's time is its kernels').
+void Sync(const c10::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
 struct Variant {
+  c10::Device device = c10::kCPU;
   std::function<at::Tensor(const at::Tensor&)> forward;
   std::unique_ptr<torch::optim::Adam> optimizer;
   at::Tensor x, y;
@@ -143,6 +152,7 @@ struct Variant {
     optimizer->zero_grad();
     torch::nn::functional::mse_loss(forward(x), y).backward();
     optimizer->step();
+    Sync(device);
     return Ms(t, Clock::now());
   }
 };
@@ -154,6 +164,8 @@ StepBenchResult RunStepBench(const StepBenchOptions& o) {
   StepBenchResult r;
   r.threads = SetTorchThreads(o.threads);
   r.host_allocator = HostAllocatorInstalled();
+  const c10::Device device = ResolveDevice(o.device, "--device");
+  r.device = device.str();
   const auto format =
       o.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
 
@@ -163,6 +175,7 @@ StepBenchResult RunStepBench(const StepBenchOptions& o) {
   net_opt.skip = nn::ParseSkipKind(o.skip);
   auto net = std::dynamic_pointer_cast<nn::FcnImpl>(nn::BuildNet(net_opt));
   nn::InitNet(*net, nn::InitOptions(), 0);
+  net->to(device);
   for (auto& p : net->parameters()) {
     if (p.dim() == 4) p.set_data(p.contiguous(format));
   }
@@ -180,11 +193,12 @@ StepBenchResult RunStepBench(const StepBenchOptions& o) {
 
   std::vector<Variant*> variants;
   Variant rfx_step;
+  rfx_step.device = device;
   rfx_step.forward = [&](const at::Tensor& in) { return net->forward(in); };
   rfx_step.optimizer =
       std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(3e-4));
-  rfx_step.x = x.contiguous(format);
-  rfx_step.y = y.contiguous(format);
+  rfx_step.x = x.to(device).contiguous(format);
+  rfx_step.y = y.to(device).contiguous(format);
   variants.push_back(&rfx_step);
 
   Variant base_step;
@@ -193,18 +207,21 @@ StepBenchResult RunStepBench(const StepBenchOptions& o) {
   if (o.baseline) {
     if (net_opt.skip == nn::SkipKind::kInput) {
       pyref_net = std::make_shared<BaselineFcnImpl>(net_opt);
+      pyref_net->to(device);
       base_step.forward = [&](const at::Tensor& in) { return pyref_net->forward(in); };
       base_step.optimizer = std::make_unique<torch::optim::Adam>(pyref_net->parameters(),
                                                                  torch::optim::AdamOptions(3e-4));
     } else {
       plain_net = std::dynamic_pointer_cast<nn::FcnImpl>(nn::BuildNet(net_opt));
       nn::InitNet(*plain_net, nn::InitOptions(), 0);
+      plain_net->to(device);
       base_step.forward = [&](const at::Tensor& in) { return plain_net->forward(in); };
       base_step.optimizer = std::make_unique<torch::optim::Adam>(plain_net->parameters(),
                                                                  torch::optim::AdamOptions(3e-4));
     }
-    base_step.x = x.contiguous();
-    base_step.y = y.contiguous();
+    base_step.device = device;
+    base_step.x = x.to(device).contiguous();
+    base_step.y = y.to(device).contiguous();
     base_step.caching = false;
     variants.push_back(&base_step);
   }
@@ -260,22 +277,27 @@ StepBenchResult RunStepBench(const StepBenchOptions& o) {
   torch::NoGradGuard no_grad;
   {
     torch::nn::Conv2d conv(torch::nn::Conv2dOptions(o.width, o.width, 3).padding(1));
+    conv->to(device);
     conv->weight.set_data(conv->weight.contiguous(format));
-    const at::Tensor in = at::rand({o.batch, o.width, o.size, o.size}).contiguous(format);
+    const at::Tensor in =
+        at::rand({o.batch, o.width, o.size, o.size}, at::device(device)).contiguous(format);
     double best = 1e30;
     for (int i = 0; i < 3 + std::max(5, o.reps); ++i) {
       const auto t = Clock::now();
       const at::Tensor out = conv->forward(in);
+      Sync(device);
       if (i >= 3) best = std::min(best, Ms(t, Clock::now()));
     }
     r.conv_roofline_gflops = ConvFlops(conv, o.batch, o.size, o.size) / (best / 1e3) / 1e9;
   }
   {
-    const at::Tensor a = at::rand({1024, 1024}), b = at::rand({1024, 1024});
+    const at::Tensor a = at::rand({1024, 1024}, at::device(device));
+    const at::Tensor b = at::rand({1024, 1024}, at::device(device));
     double best = 1e30;
     for (int i = 0; i < 8; ++i) {
       const auto t = Clock::now();
       const at::Tensor c = at::mm(a, b);
+      Sync(device);
       if (i >= 2) best = std::min(best, Ms(t, Clock::now()));
     }
     r.matmul_gflops = 2.0 * 1024 * 1024 * 1024 / (best / 1e3) / 1e9;

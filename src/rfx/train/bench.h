@@ -19,6 +19,7 @@ struct StepBenchOptions {
   int warmup = 3;              // untimed steps first (>= 0)
   bool channels_last = true;   // the trainer's memory format
   bool baseline = true;        // also time the plain way in the same run (see RunStepBench)
+  std::string device = "cpu";  // cpu | cuda | cuda:N | auto (as train.device; --device)
   void validate() const;       // UsageError naming the flag
 };
 
@@ -31,6 +32,7 @@ struct StepBenchResult {
                                     // threads, batch and size (what the step could reach)
   double matmul_gflops = 0;         // best measured rate of a 1024² float matmul, same threads
   int threads = 0;
+  std::string device;           // the device it ran on ("cpu", "cuda:0")
   double faults_per_step = 0;   // minor page faults per timed step
   bool host_allocator = false;  // rfx's caching host allocator was in use
   // With options.baseline: the same step the plain way, timed in the same run in blocks
