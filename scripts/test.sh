@@ -14,4 +14,7 @@ if [ -d .git ]; then
 fi
 bash scripts/build.sh "$@"
 cd "$RFX_BUILD_DIR"
+# ctest runs one test per core: each starts with one intra-op thread, as Debian's LibTorch does
+# by itself (PyPI's OpenMP build would start with one per core and oversubscribe the machine).
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 ctest --output-on-failure --parallel "$(nproc)"
