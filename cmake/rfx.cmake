@@ -22,6 +22,14 @@ function(rfx_settings target)
   if(ARG_TORCH)
     target_link_libraries(${target} PUBLIC ${TORCH_LIBRARIES})
     target_precompile_headers(${target} REUSE_FROM rfx_pch)
+    get_target_property(type ${target} TYPE)
+    if(type STREQUAL "EXECUTABLE")
+      # PyPI's LibTorch exports parts of the libstdc++ it links statically (std::filesystem:
+      # pytorch/pytorch#133437), and a program that loads it first binds its own
+      # std::filesystem calls to them: remove_all jumped to address 0. libstdc++ ahead of
+      # LibTorch in the program's needed libraries makes every such call bind to libstdc++.
+      target_link_options(${target} PRIVATE "-Wl,--push-state,--no-as-needed,-lstdc++,--pop-state")
+    endif()
   endif()
 endfunction()
 
