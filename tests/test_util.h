@@ -11,6 +11,16 @@
 
 namespace rfx::test {
 
+#ifdef RFX_EXE
+// The rfx executable under test: $RFX_TEST_EXE when set (a relocated build, as
+// scripts/gpu_check.sh runs the cuda suite on another machine), else the one built beside the
+// tests.
+inline std::string RfxExe() {
+  const char* e = std::getenv("RFX_TEST_EXE");
+  return e != nullptr && *e != '\0' ? e : RFX_EXE;
+}
+#endif
+
 // A fresh directory removed at the end of the test.
 class TempDir {
  public:

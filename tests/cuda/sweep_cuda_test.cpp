@@ -22,7 +22,7 @@ TEST_F(SweepCudaTest, TwoWorkersOnDeviceZero) {
       " --set dataset.glyph_scale=0.5 --set train.steps=40 --set train.batch_size=4"
       " --set train.eval_samples=16 --set train.threads=1 --set dataset.threads=1"
       " --set train.log_every=10 --set train.checkpoint_every=0 --set train.device=cuda";
-  const auto r = test::RunCommand(std::string(RFX_EXE) + " sweep --out " + out +
+  const auto r = test::RunCommand(test::RfxExe() + " sweep --out " + out +
                                   " --workers 2 --devices 0,0" + sets);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto recs = sweep::ReadRecords(out + "/results.jsonl");
