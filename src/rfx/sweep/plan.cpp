@@ -34,6 +34,16 @@ Plan::Plan(const Config& base, SweepOptions options)
     if (options_.axes[i].key == "train.seed") seed_index_ = static_cast<int>(i);
   }
   CheckSeeds();
+  Config shared(key_base_);
+  std::vector<std::string> axis_keys;
+  for (const Axis& a : options_.axes) {
+    axis_keys.push_back(a.key);
+    if (Defaults().Has(a.key)) shared.Set(a.key, Defaults().Get(a.key), "sweep hash");
+  }
+  std::sort(axis_keys.begin(), axis_keys.end());
+  std::string text = KeyText(shared) + "axes:";
+  for (const std::string& k : axis_keys) text += " " + k;
+  config_hash_ = HexDigest(Fnv1a64(text));
   if (options_.searched()) {
     for (size_t i = 0; i < options_.axes.size(); ++i) {
       if (static_cast<int>(i) == threshold_index_) continue;
@@ -185,7 +195,9 @@ const Config& Defaults() {
 // leaves such a key out while it holds its default, so a sweep begun by an older rfx resumes
 // without retraining its cells under new keys (which would also count each of them twice). Add
 // every new config key here whose default keeps the old training; a key that changes what the
-// default trains (as dataset.glyphs did) must change the keys and stays out of this list.
+// default trains (as dataset.glyphs did) must change the keys and stays out of this list. The
+// records' config_hash is made the same way, so fit and merge keep pooling an older sweep's
+// records with a newer rfx's.
 const std::vector<std::string>& LateKeys() {
   static const std::vector<std::string> keys = {"train.freeze", "train.erf_every",
                                                 "train.erf_samples"};

@@ -92,6 +92,11 @@ class Plan {
   // train the same seed with the same other keys (seed-axis values closer than the repeats) or
   // a seed past 2^63 - 1.
   uint64_t Seed(const Cell& cell, int repeat) const;
+  // FNV-1a of what every cell of this sweep shares: the cell key's config text with the axis keys
+  // at their defaults, then the sorted axis keys. Two configs with the same hash make the same
+  // cells (the directory guard's rule); each record carries it as "config_hash", so fit and merge
+  // refuse to pool records of two configs even when sweep.yaml was deleted or replaced.
+  const std::string& ConfigHash() const { return config_hash_; }
   // How many repeats a cell can have: sweep.repeats, or sweep.adaptive.max_trainings in
   // adaptive mode (each training of a distance takes the next seed).
   int RepeatSpan() const;
@@ -109,6 +114,7 @@ class Plan {
   int threshold_index_ = -1;
   int chain_index_ = -1;
   int seed_index_ = -1;  // index of a train.seed axis, or -1
+  std::string config_hash_;
   void CheckSeeds() const;
 };
 
