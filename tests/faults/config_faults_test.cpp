@@ -87,6 +87,67 @@ TEST(ConfigFaults, UnboundedSizesAreRefusedUpFront) {
   ExpectUsage(Train("--set dataset.prefetch=100000", dir), "'dataset.prefetch'", "1..64");
 }
 
+// Issue 23 item 4: 9 nested levels of 10 aliases, ~600 bytes, expand to 10^9 layers: `rfx train`
+// grew to 22 GB until the OOM killer ended it, `rfx theory` hung. Refused at parse time.
+std::string AliasBomb() {
+  std::string s = "net:\n  arch: layers\n  layers:\n    - &a0 relu\n";
+  for (int level = 1; level <= 9; ++level) {
+    s += "    - &a" + std::to_string(level) + " {residual: [";
+    for (int i = 0; i < 10; ++i) s += (i ? ", *a" : "*a") + std::to_string(level - 1);
+    s += "]}\n";
+  }
+  return s;
+}
+
+TEST(ConfigFaults, AnAliasBombIsRefusedNamingTheKey) {
+  test::TempDir dir;
+  const std::string bomb = AliasBomb();
+  ASSERT_LT(bomb.size(), 700u);
+  WriteFileAtomic(dir / "bomb.yaml", bomb);
+  ExpectUsage(Train("--config " + dir / "bomb.yaml", dir), "'net.layers'",
+              "expands to more than 1048576 YAML nodes");
+  const auto theory = test::RunCommand("timeout 60 " + kExe + " theory --config " +
+                                       dir / "bomb.yaml" + " --input 32");
+  ExpectUsage(theory, "'net.layers'", "expands to more than 1048576 YAML nodes");
+  // The same through --set (one flow line), and under theory.layers.
+  std::string flow = "[&b0 relu";
+  for (int level = 1; level <= 9; ++level) {
+    flow += ", &b" + std::to_string(level) + " {residual: [";
+    for (int i = 0; i < 10; ++i) flow += (i ? ", *b" : "*b") + std::to_string(level - 1);
+    flow += "]}";
+  }
+  flow += "]";
+  ExpectUsage(Train("--set 'net.layers=" + flow + "'", dir), "'net.layers'", "YAML nodes");
+  const auto set_theory = test::RunCommand("timeout 60 " + kExe +
+                                           " theory --set 'theory.layers=" + flow + "' --input 32");
+  ExpectUsage(set_theory, "'theory.layers'", "YAML nodes");
+  // Aliases that expand to little are fine: 3 levels of 10 = 1,111 layers' worth of nodes.
+  std::string small = "theory:\n  layers:\n    - &c0 {conv: {k: 3, p: 1}}\n";
+  for (int level = 1; level <= 2; ++level) {
+    small += "    - &c" + std::to_string(level) + " {residual: [";
+    for (int i = 0; i < 10; ++i) small += (i ? ", *c" : "*c") + std::to_string(level - 1);
+    small += "]}\n";
+  }
+  WriteFileAtomic(dir / "small.yaml", small);
+  const auto ok = test::RunCommand("timeout 60 " + kExe + " theory --config " + dir / "small.yaml" +
+                                   " --input 32");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+// Issue 23, minor: a second YAML document was silently ignored; nesting past yaml-cpp's depth
+// limit read "not valid YAML: bad file".
+TEST(ConfigFaults, ASecondDocumentAndDeepNestingAreNamed) {
+  test::TempDir dir;
+  WriteFileAtomic(dir / "two.yaml", "net:\n  depth: 3\n---\nnet:\n  depth: 5\n");
+  ExpectUsage(Train("--config " + dir / "two.yaml", dir), "two.yaml holds 2 YAML documents");
+  WriteFileAtomic(dir / "deep.yaml",
+                  "net:\n  layers: " + std::string(1500, '[') + std::string(1500, ']') + "\n");
+  ExpectUsage(Train("--config " + dir / "deep.yaml", dir), "nested too deeply");
+  ExpectUsage(
+      Train("--set 'net.layers=" + std::string(1500, '[') + std::string(1500, ']') + "'", dir),
+      "'net.layers'", "too deeply");
+}
+
 TEST(ConfigFaults, AnInitValueAFloatCannotHoldIsAConfigError) {
   test::TempDir dir;
   ExpectUsage(Train("--set init.scheme=constant --set init.value=1e300", dir), "'init.value'",
