@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -274,6 +275,13 @@ TEST(ProbeCliTest, BenchProbeReportsSpeedup) {
   EXPECT_GT(j["incremental_s"].get<double>(), 0.0);
   EXPECT_GT(j["fresh_s"].get<double>(), 0.0);
   EXPECT_GT(j["speedup"].get<double>(), 0.0);
+  // Issue 23 item 6: --threads was unbounded (100000 started ~1000 threads and kept going).
+  const auto many = test::RunCommand(
+      kRfx + " bench probe --max-depth 6 --size 24 --threads 100000 --device cpu --json");
+  EXPECT_EQ(many.exit_code, 2) << many.err;
+  EXPECT_NE(many.err.find("--threads value 100000 is out of range; allowed 0 (all CPUs) to "),
+            std::string::npos)
+      << many.err;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // End-to-end: `rfx train` and `rfx bench train` as a user runs them.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -136,6 +137,16 @@ TEST(TrainCli, BenchTrainPrintsStepTimeAndRate) {
                s0 = 2.0 * 2 * 2048;
   EXPECT_NEAR(j["gflop_per_step"].get<double>(), (2 * f0 + 3 * f1 + 3 * f2 + 2 * s0) / 1e9, 1e-9);
   EXPECT_EQ(test::RunCommand(kExe + " bench train --depth 0 --json").exit_code, 2);
+  // Issue 23 item 6: --threads 100000 started ~1000 threads and kept going; bounded as
+  // train.threads is.
+  const auto many = test::RunCommand(kExe +
+                                     " bench train --depth 3 --batch 2 --size 32 "
+                                     "--reps 1 --warmup 0 --threads 100000 --json");
+  EXPECT_EQ(many.exit_code, 2) << many.err;
+  EXPECT_NE(many.err.find("--threads value 100000 is out of range; allowed 0 (all CPUs) to "),
+            std::string::npos)
+      << many.err;
+  EXPECT_EQ(test::RunCommand(kExe + " bench train --threads -1 --json").exit_code, 2);
 }
 
 }  // namespace

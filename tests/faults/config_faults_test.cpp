@@ -75,6 +75,19 @@ TEST(ConfigFaults, AnIntegerBeyondIntIsOutOfRangeNotNegative) {
   const auto r = Train("--set net.depth=2147483648", dir);
   ExpectUsage(r, "'net.depth'", "value 2147483648 is out of range");
   EXPECT_EQ(r.err.find("-2147483648 is"), std::string::npos) << r.err;
+  // Issue 23, minor: the message named int's range (-2147483648..2147483647), not the key's.
+  ExpectUsage(r, "'net.depth'", "allowed: 1..4096");
+  ExpectUsage(Train("--set net.width=-2147483649", dir), "'net.width'", "allowed: 1..4096");
+  for (const char* key : {"train.eval_samples", "train.log_every"}) {
+    ExpectUsage(Train(std::string("--set ") + key + "=2147483648", dir), key,
+                "value 2147483648 is out of range; allowed 1..2147483647");
+  }
+  ExpectUsage(Train("--set train.checkpoint_every=-2147483649", dir), "'train.checkpoint_every'",
+              "allowed 0..2147483647");
+  ExpectUsage(Train("--set train.erf_samples=2147483648", dir), "'train.erf_samples'",
+              "allowed 1..1000000");
+  ExpectUsage(Train("--set train.threads=2147483648", dir), "'train.threads'",
+              "allowed 0 (all CPUs) to " + std::to_string(4 * HardwareThreads()));
 }
 
 TEST(ConfigFaults, UnboundedSizesAreRefusedUpFront) {
