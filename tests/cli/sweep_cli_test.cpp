@@ -125,6 +125,23 @@ TEST(SweepCliTest, MergeIsIdempotentAndFitReadsTheMergedResults) {
   EXPECT_EQ(RunCommand(Rfx("fit " + dir / "nothing")).exit_code, 2);
 }
 
+// Issue 23, minor: `fit --budget 0` was accepted where -1 was refused, `--accuracy ''` read as 0,
+// and CLI11's "Could not convert" said nothing of what is allowed.
+TEST(SweepCliTest, FitFlagsSayWhatIsAllowed) {
+  test::TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--budget 0", "--budget '0' is not allowed; allowed: an integer 1..9223372036854775807"},
+      {"--budget 1.5", "--budget '1.5' is not allowed; allowed: an integer 1.."},
+      {"--accuracy ''", "--accuracy '' is not allowed; allowed: a number in (0, 1]"},
+      {"--accuracy 1.01", "--accuracy '1.01' is not allowed"},
+      {"--accuracy nan", "--accuracy 'nan' is not allowed"}};
+  for (const auto& [flags, words] : cases) {
+    const auto r = RunCommand(Rfx("fit " + dir.path() + " " + flags));
+    EXPECT_EQ(r.exit_code, 2) << flags << "\n" << r.err;
+    EXPECT_NE(r.err.find(words), std::string::npos) << flags << "\n" << r.err;
+  }
+}
+
 // A real tiny sweep, killed with SIGKILL mid-way and rerun: nothing lost, nothing duplicated.
 TEST(SweepCliTest, ResumeAfterKillLosesAndDuplicatesNothing) {
   test::TempDir dir;

@@ -117,6 +117,20 @@ TEST(TrainCli, SigintCheckpointsAndResumeContinues) {
   EXPECT_EQ(result["steps"].get<int64_t>(), stopped + 5);
 }
 
+// Issue 23, minor: `--stop-at ''` read as 0 and `--stop-at 1.5` said only "Could not convert".
+TEST(TrainCli, StopAtSaysWhatIsAllowed) {
+  test::TempDir dir;
+  for (const char* text : {"''", "1.5", "0", "x"}) {
+    const auto r =
+        test::RunCommand(kExe + " train" + kTiny + " --stop-at " + text + " --out " + dir / "run");
+    EXPECT_EQ(r.exit_code, 2) << text << "\n" << r.err;
+    EXPECT_NE(r.err.find("allowed: an integer 1..9223372036854775807"), std::string::npos)
+        << text << "\n"
+        << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "run")) << text;
+  }
+}
+
 TEST(TrainCli, BenchTrainPrintsStepTimeAndRate) {
   const auto r = test::RunCommand(kExe +
                                   " bench train --depth 3 --batch 2 --size 32 --threads 1 "
