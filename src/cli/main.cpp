@@ -1,8 +1,12 @@
 // rfx: a table of subcommands; each parses its flags and calls a typed library function.
+#include <c10/util/Exception.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "cli/commands.h"
 #include "rfx/runtime/host_allocator.h"
@@ -59,6 +63,19 @@ int main(int argc, char** argv) {
   } catch (const rfx::UsageError& e) {
     std::cerr << "rfx: error: " << e.what() << "\n";
     return 2;
+  } catch (const c10::Error& e) {
+    // LibTorch's message without its C++ backtrace (tens of lines a user cannot act on):
+    // RFX_DEBUG=1 prints it.
+    const char* debug = std::getenv("RFX_DEBUG");
+    if (debug != nullptr && *debug != '\0' && std::string(debug) != "0") {
+      std::cerr << "rfx: failed: " << e.what() << "\n";
+    } else {
+      std::string what = e.what_without_backtrace();
+      const size_t nl = what.find('\n');
+      if (nl != std::string::npos) what = what.substr(0, nl);
+      std::cerr << "rfx: failed: " << what << " (RFX_DEBUG=1 shows LibTorch's backtrace)\n";
+    }
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "rfx: failed: " << e.what() << "\n";
     return 1;
