@@ -1,7 +1,11 @@
 // rfx: a table of subcommands; each parses its flags and calls a typed library function.
 #include <c10/util/Exception.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -24,9 +28,27 @@ const AddFn kCommands[] = {
     rfx::cli::AddEnvCommand,     rfx::cli::AddProfileCommand,
 };
 
+// Under an address-space limit (ulimit -v), OpenBLAS's threads, started when the library loads
+// (before main), each malloc a 128 MiB buffer and retry forever when that fails; the process then
+// hangs in at::set_num_threads or at exit, deaf to SIGTERM (`ulimit -v 600000; rfx env`). Nothing
+// in this process can stop them, so rfx starts itself again with OPENBLAS_NUM_THREADS set to what
+// the limit holds: 1 thread per 256 MiB above 1 GiB, at least 1. A user's own
+// OPENBLAS_NUM_THREADS (or none when there is no limit) is left alone.
+void FitOpenBlasToAddressSpace(char** argv) {
+  rlimit as{};
+  if (::getrlimit(RLIMIT_AS, &as) != 0 || as.rlim_cur == RLIM_INFINITY) return;
+  if (std::getenv("OPENBLAS_NUM_THREADS") != nullptr) return;
+  const int64_t mib = static_cast<int64_t>(as.rlim_cur >> 20);
+  const long cpus = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+  const int64_t threads = std::clamp<int64_t>((mib - 1024) / 256, 1, cpus);
+  ::setenv("OPENBLAS_NUM_THREADS", std::to_string(threads).c_str(), 1);
+  ::execv("/proc/self/exe", argv);  // returns only on failure: go on as we are
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  FitOpenBlasToAddressSpace(argv);
   rfx::InstallHostAllocator();  // before any thread starts; RFX_HOST_ALLOCATOR=system opts out
   CLI::App app{"rfx: measure the receptive fields of convolutional nets empirically", "rfx"};
   app.set_version_flag("--version", std::string("rfx ") + RFX_VERSION);
