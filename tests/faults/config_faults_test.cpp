@@ -100,7 +100,7 @@ TEST(ConfigFaults, UnboundedSizesAreRefusedUpFront) {
   ExpectUsage(Train("--set dataset.prefetch=100000", dir), "'dataset.prefetch'", "1..64");
 }
 
-// Issue 23 item 4: 9 nested levels of 10 aliases, ~600 bytes, expand to 10^9 layers: `rfx train`
+// Issue 23 item 4: 9 nested levels of 10 aliases, ~700 bytes, expand to 10^9 layers: `rfx train`
 // grew to 22 GB until the OOM killer ended it, `rfx theory` hung. Refused at parse time.
 std::string AliasBomb() {
   std::string s = "net:\n  arch: layers\n  layers:\n    - &a0 relu\n";
@@ -115,7 +115,7 @@ std::string AliasBomb() {
 TEST(ConfigFaults, AnAliasBombIsRefusedNamingTheKey) {
   test::TempDir dir;
   const std::string bomb = AliasBomb();
-  ASSERT_LT(bomb.size(), 700u);
+  ASSERT_LT(bomb.size(), 800u);  // the issue's was 616 bytes
   WriteFileAtomic(dir / "bomb.yaml", bomb);
   ExpectUsage(Train("--config " + dir / "bomb.yaml", dir), "'net.layers'",
               "expands to more than 1048576 YAML nodes");

@@ -173,7 +173,7 @@ TEST(SweepFaultsTest, RecordsOfAnotherConfigAreNeverPooled) {
   const std::string sets =
       " --set dataset.image_size=32 --set train.eval_samples=8 --set train.device=cpu"
       " --set train.threads=1 --set dataset.threads=1 --set sweep.mode=grid"
-      " --set 'sweep.axes.net.depth=[1,2]' --set 'sweep.axes.dataset.distance=[5,7]'";
+      " --set 'sweep.axes.net.depth=[1,2]' --set 'sweep.axes.dataset.distance=[7,9]'";
   const std::string a = sets + " --set train.steps=4", b = sets + " --set train.steps=5";
   test::TempDir dir, other;
   ASSERT_EQ(test::RunCommand(kExe + " sweep" + a + " --out " + dir.path()).exit_code, 0);
