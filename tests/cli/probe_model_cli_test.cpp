@@ -150,9 +150,12 @@ TEST(ProbeModelCliTest, ARunsModelPtSaysToPassTheRun) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {" theory --model " + model + " --input 32", "pass --config " + run + "/config.yaml"},
       {" probe forward --model " + model + " --size 33 --position 16,16 --set train.device=cpu",
-       "pass --checkpoint " + run},
+       "pass --config " + run +
+           "/config.yaml (its architecture; rfx probe gradient also takes "
+           "--checkpoint " +
+           run},
       {" probe compare --model " + model + " --size 33 --set train.device=cpu",
-       "pass --checkpoint " + run}};
+       "pass --config " + run + "/config.yaml"}};
   for (const auto& [args, instead] : cases) {
     const auto r = test::RunCommand(kRfx + args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;

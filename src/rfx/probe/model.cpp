@@ -112,7 +112,10 @@ torch::jit::Module Load(const std::string& path, c10::Device device) {
   try {
     torch::jit::Module m = torch::jit::load(path, device);
     if (!m.find_method("forward"))
-      throw UsageError(NotTorchScriptMessage(path, "--checkpoint DIR"));
+      throw UsageError(NotTorchScriptMessage(
+          path,
+          "--config DIR/config.yaml (its architecture; rfx probe gradient also takes "
+          "--checkpoint DIR, its trained weights)"));
     return m;
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();

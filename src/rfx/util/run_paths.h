@@ -36,8 +36,8 @@ struct RunPaths {
 
 // The error for a --model file that loads but has no forward method: most often a run's
 // model.pt (rfx train saves weights, not TorchScript code). `instead` is what the command takes
-// for a run ("--checkpoint DIR"); when `file` sits in a run directory (beside config.yaml), the
-// message names that directory.
+// for a run ("--config DIR/config.yaml"; every DIR is replaced); when `file` sits in a run
+// directory (beside config.yaml), the message names that directory.
 inline std::string NotTorchScriptMessage(const std::string& file, const std::string& instead) {
   std::string dir = ".";
   const size_t slash = file.rfind('/');
@@ -49,8 +49,10 @@ inline std::string NotTorchScriptMessage(const std::string& file, const std::str
   if (FILE* f = std::fopen(run.config.c_str(), "rb")) {
     std::fclose(f);
     std::string how = instead;
-    const size_t at = how.find("DIR");
-    if (at != std::string::npos) how.replace(at, 3, dir);
+    for (size_t at = how.find("DIR"); at != std::string::npos;
+         at = how.find("DIR", at + dir.size())) {
+      how.replace(at, 3, dir);
+    }
     m += "; it is the weights of the rfx run " + dir + ": pass " + how + " instead";
   } else {
     m += "; for a net trained by rfx, pass " + instead + " (its run directory)";
