@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -147,12 +148,32 @@ TEST(ConfigFaults, AnAliasBombIsRefusedNamingTheKey) {
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
 
+// Found by scripts/fuzz.sh (config target): an alias inside its own anchor overflowed the stack
+// of the expansion count (the first version of the check above). It expands without end.
+TEST(ConfigFaults, AnAliasInsideItsOwnAnchorIsRefused) {
+  test::TempDir dir;
+  WriteFileAtomic(dir / "cycle.yaml",
+                  "net:\n  arch: layers\n  layers:\n    - &a0 relu\n"
+                  "    - &a2 {residual: [*a0, *a2]}\n");
+  ExpectUsage(Train("--config " + dir / "cycle.yaml", dir), "'net.layers'",
+              "expands to more than 1048576 YAML nodes");
+  ExpectUsage(Train("--set 'net.layers=&b [relu, *b]'", dir), "'net.layers'", "YAML nodes");
+}
+
 // Issue 23, minor: a second YAML document was silently ignored; nesting past yaml-cpp's depth
 // limit read "not valid YAML: bad file".
 TEST(ConfigFaults, ASecondDocumentAndDeepNestingAreNamed) {
   test::TempDir dir;
   WriteFileAtomic(dir / "two.yaml", "net:\n  depth: 3\n---\nnet:\n  depth: 5\n");
-  ExpectUsage(Train("--config " + dir / "two.yaml", dir), "two.yaml holds 2 YAML documents");
+  ExpectUsage(Train("--config " + dir / "two.yaml", dir),
+              "two.yaml holds more than one YAML document");
+  // Found by scripts/fuzz.sh: YAML::LoadAll never returned on this text (kept allocating).
+  const std::string slow_yaml =
+      std::string(RFX_SOURCE_DIR) + "/fuzz/corpus/config/regression_loadall_loop.yaml";
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto slow = Train("--config " + slow_yaml, dir);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 30.0);
+  EXPECT_EQ(slow.exit_code, 2) << slow.err;
   WriteFileAtomic(dir / "deep.yaml",
                   "net:\n  layers: " + std::string(1500, '[') + std::string(1500, ']') + "\n");
   ExpectUsage(Train("--config " + dir / "deep.yaml", dir), "nested too deeply");
