@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import figsave  # noqa: E402  (atomic writes, one-sentence errors)
 
 from summarize_arch import read_arch  # noqa: E402
 
@@ -102,7 +103,7 @@ def main():
     fig.suptitle(args.title or os.path.basename(os.path.normpath(args.dir)))
     fig.tight_layout()
     out = args.out or os.path.join(args.dir, "arch.png")
-    fig.savefig(out, dpi=110)
+    figsave.save(fig, out, "plot_arch.py", dpi=110)
     print(out)
 
 

@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import figsave  # noqa: E402  (atomic writes, one-sentence errors)
 import numpy as np  # noqa: E402
 
 
@@ -102,7 +103,7 @@ def main():
         data["target"], data["init"], h, w, g.get("samples", "?"),
         g.get("input", "?"), g.get("agg", "?"), g.get("scale", "?")), fontsize=10)
     fig.tight_layout()
-    fig.savefig(args.out, dpi=110)
+    figsave.save(fig, args.out, "plot_compare.py", dpi=110)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import figsave  # noqa: E402  (atomic writes, one-sentence errors)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -121,7 +122,7 @@ def main():
                                   ", %d with errors left out" % errors if errors else ""),
                  fontsize=9)
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
+    figsave.save(fig, out, "plot_erf_training.py", dpi=100)
     print(out)
 
 

@@ -27,6 +27,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import figsave  # noqa: E402  (atomic writes, one-sentence errors)
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -71,7 +72,7 @@ def forward(args):
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
+    figsave.save(fig, args.out, "plot_probe.py", dpi=120)
 
 
 def seeds(args):
@@ -95,7 +96,7 @@ def seeds(args):
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(args.out, dpi=110)
+    figsave.save(fig, args.out, "plot_probe.py", dpi=110)
 
 
 def profiles(args):
@@ -121,7 +122,7 @@ def profiles(args):
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
+    figsave.save(fig, args.out, "plot_probe.py", dpi=120)
 
 
 def read_profiles(d):
@@ -159,7 +160,7 @@ def image(args):
     ax.set_title(args.title or "Forward-pass profile (%s init)" % meta.get("init", "?"))
     ax.legend(fontsize=8, loc="upper left", facecolor="0.6")
     fig.tight_layout()
-    fig.savefig(args.out, dpi=100)
+    figsave.save(fig, args.out, "plot_probe.py", dpi=100)
 
 
 def gradient(args):
@@ -192,7 +193,7 @@ def gradient(args):
     a1.legend(fontsize=8)
     a1.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(args.out, dpi=100)
+    figsave.save(fig, args.out, "plot_probe.py", dpi=100)
 
 
 def main():

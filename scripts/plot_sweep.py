@@ -24,6 +24,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import figsave  # noqa: E402  (atomic writes, one-sentence errors)
 import numpy as np  # noqa: E402
 
 
@@ -140,7 +141,7 @@ def plot_threshold(fit, path, title, budgets=(), tried=()):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    figsave.save(fig, path, "plot_sweep.py", dpi=120)
     plt.close(fig)
 
 
@@ -207,7 +208,7 @@ def plot_accuracy(records, fit, path, title, value="learned"):
                                    "fraction learned (accuracy >= %.2f)" % level))
     ax.set_title(title + "\nnumbers: trainings per cell (when > 1); grey: not trained", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    figsave.save(fig, path, "plot_sweep.py", dpi=120)
     plt.close(fig)
     return True
 

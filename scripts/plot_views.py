@@ -24,6 +24,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import figsave  # noqa: E402  (atomic writes, one-sentence errors)
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -103,7 +104,7 @@ def main():
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7.5, loc="upper left")
     fig.tight_layout()
-    fig.savefig(a.out, dpi=100)
+    figsave.save(fig, a.out, "plot_views.py", dpi=100)
 
 
 if __name__ == "__main__":

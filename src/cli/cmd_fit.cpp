@@ -21,12 +21,12 @@ Runner AddFitCommand(CLI::App& app) {
   cmd->add_flag(
       "--json", args->json,
       "Print JSON: thresholds, depths [{depth, d50, ci, ...}], models, preferred, verdict");
-  CLI::Option* accuracy = cmd->add_option(
-      "--accuracy", args->options.level,
+  CLI::Option* accuracy = AddNumberFlag(
+      cmd, "--accuracy", &args->options.level, 0, 1,
       "Accuracy that counts as learned (default: the sweep's sweep.threshold.accuracy)");
-  cmd->add_option("--budget", args->options.budget,
-                  "Count a training as learned only if it learned within this many steps "
-                  "(needs train.early_stop checks)");
+  AddIntegerFlag(cmd, "--budget", &args->options.budget, 1, INT64_MAX,
+                 "Count a training as learned only if it learned within this many steps "
+                 "(needs train.early_stop checks)");
   cmd->add_option("--bootstrap", args->options.bootstrap,
                   "Bootstrap replicates for the CI of the power law's p (default 200; 0: none)");
   cmd->add_option("--seed", args->options.seed, "Bootstrap seed (default 1)");

@@ -1,15 +1,22 @@
 // rfx probe forward|gradient: field estimates without training (impulse response, gradient ERF).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/probe_flags.h"
 #include "cli/probe_model.h"
+#include "datasets/dataset.h"
+#include "rfx/nn/net.h"
 #include "rfx/probe/probe.h"
+#include "rfx/runtime/device.h"
+#include "rfx/train/memory.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
+#include "rfx/util/run_paths.h"
 
 namespace rfx::cli {
 
@@ -125,6 +132,33 @@ Runner AddForward(CLI::App* probe) {
   };
 }
 
+// The gradient probe's backward pass holds a training step's activations: `--batch` inputs of
+// --size² through the net. Estimated as `rfx train` estimates a step, before anything is
+// allocated (--size 16384 under ulimit -v died in LibTorch with a 40-line stack trace).
+void CheckGradientFits(const Config& config, const probe::GradientOptions& o) {
+  std::optional<nn::NetOptions> read_net;
+  data::DatasetOptions data;
+  try {  // a config or run the probe cannot read: it says so itself
+    const Config net_config =
+        o.checkpoint.empty() ? config : Config::Load(RunPaths(o.checkpoint).config);
+    read_net = nn::NetOptions::FromConfig(net_config);
+    data = data::DatasetOptions::FromConfig(net_config);
+  } catch (const UsageError&) {  // ConfigError included
+    return;
+  }
+  const nn::NetOptions& net = *read_net;
+  if (o.size > 0) data.image_size = o.size;
+  const int batch = std::max(1, o.samples > 0 ? std::min(o.batch, o.samples) : o.batch);
+  const train::MemoryEstimate e = train::EstimateTrainingBytes(net, data, batch, /*prefetch=*/0);
+  const c10::Device device = ResolveDevice(config.GetString("train.device"), "train.device");
+  const train::AvailableMemory avail = train::AvailableBytes(device);
+  if (e.bytes <= avail.bytes) return;
+  throw UsageError("--size " + std::to_string(data.image_size) + " with --batch " +
+                   std::to_string(batch) + " needs about " + train::FormatBytes(e.bytes) +
+                   " for one backward pass of the net but " + train::FormatBytes(avail.bytes) +
+                   " is " + avail.source + "; allowed: a smaller --size or --batch");
+}
+
 Runner AddGradient(CLI::App* probe) {
   CLI::App* cmd = probe->add_subcommand(
       "gradient", "Effective RF (Luo et al.): d out[c,H/2,W/2] / d input over --samples inputs");
@@ -156,6 +190,7 @@ Runner AddGradient(CLI::App* probe) {
     const probe::ModelOptions m = model->Resolve();
     if (!model->active()) o->validate();
     const Config c = LoadConfig(*config);
+    if (!model->active()) CheckGradientFits(c, *o);
     const probe::GradientResult r =
         model->active() ? probe::RunModelGradient(c, *o, m) : probe::RunGradient(c, *o);
     nlohmann::json j = r.ToJson();

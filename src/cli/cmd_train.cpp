@@ -38,16 +38,11 @@ Runner AddTrainCommand(CLI::App& app) {
                 "Continue an interrupted run in --out from its checkpoint (a finished run is "
                 "returned as is)");
   cmd->add_flag("--force", run->force, "Overwrite a run already in --out");
-  cmd->add_option("--stop-at", run->stop_at_step,
-                  "Stop (checkpoint, exit 1) once this step is done; continue with --resume");
-  auto* stop_at = cmd->get_option("--stop-at");
-  return [config, run, stop_at]() -> int {
+  AddIntegerFlag(cmd, "--stop-at", &run->stop_at_step, 1, INT64_MAX,
+                 "Stop (checkpoint, exit 1) once this step is done; continue with --resume");
+  return [config, run]() -> int {
     if (run->resume && run->force) throw UsageError("--resume and --force exclude each other");
     if (run->out_dir.empty()) throw UsageError("--out is empty; give the run directory");
-    if (stop_at->count() > 0 && run->stop_at_step < 1) {
-      throw UsageError("--stop-at " + std::to_string(run->stop_at_step) +
-                       " is out of range; give a step >= 1");
-    }
     const Config c = LoadConfig(*config);
     g_stop.store(false);
     run->stop = &g_stop;

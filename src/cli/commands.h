@@ -3,6 +3,7 @@
 // function. Nothing below src/cli knows of CLI11.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -40,6 +41,15 @@ struct ConfigArgs {
 };
 void AddConfigOptions(CLI::App* cmd, ConfigArgs* args);
 Config LoadConfig(const ConfigArgs& args);
+
+// Number flags read strictly: the whole text a base-10 integer (or a finite number), where
+// CLI11 read '' as 0 and refused 1.5 with "Could not convert" alone. A bad text or value is a
+// UsageError naming the flag, the text and what is allowed ("--stop-at '1.5' is not allowed;
+// allowed: an integer 1..9223372036854775807"). AddNumberFlag checks lo < value <= hi.
+CLI::Option* AddIntegerFlag(CLI::App* cmd, const std::string& name, int64_t* out, int64_t min,
+                            int64_t max, const std::string& help);
+CLI::Option* AddNumberFlag(CLI::App* cmd, const std::string& name, double* out, double lo,
+                           double hi, const std::string& help);
 
 // Parses --shard "I/N" (1 <= I <= N); throws UsageError naming --shard.
 void ParseShard(const std::string& text, int* shard, int* count);

@@ -1,4 +1,8 @@
+#include <cmath>
+#include <cstdlib>
+
 #include "cli/commands.h"
+#include "rfx/util/strings.h"
 
 namespace rfx::cli {
 
@@ -27,6 +31,37 @@ Runner Dispatch(CLI::App* parent, const std::vector<std::pair<CLI::App*, Runner>
     throw UsageError("'rfx " + parent->get_name() + "' needs a subcommand; run rfx " +
                      parent->get_name() + " --help");
   };
+}
+
+CLI::Option* AddIntegerFlag(CLI::App* cmd, const std::string& name, int64_t* out, int64_t min,
+                            int64_t max, const std::string& help) {
+  return cmd->add_option_function<std::string>(
+      name,
+      [name, out, min, max](const std::string& text) {
+        long long v = 0;
+        if (!ParseConfigInt(text, &v) || v < min || v > max) {
+          throw UsageError(name + " '" + text + "' is not allowed; allowed: an integer " +
+                           std::to_string(min) + ".." + std::to_string(max));
+        }
+        *out = v;
+      },
+      help);
+}
+
+CLI::Option* AddNumberFlag(CLI::App* cmd, const std::string& name, double* out, double lo,
+                           double hi, const std::string& help) {
+  return cmd->add_option_function<std::string>(
+      name,
+      [name, out, lo, hi](const std::string& text) {
+        char* end = nullptr;
+        const double v = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || !std::isfinite(v) || !(v > lo && v <= hi)) {
+          throw UsageError(name + " '" + text + "' is not allowed; allowed: a number in (" +
+                           FormatNumber(lo) + ", " + FormatNumber(hi) + "]");
+        }
+        *out = v;
+      },
+      help);
 }
 
 void ParseShard(const std::string& text, int* shard, int* count) {

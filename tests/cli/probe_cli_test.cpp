@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -156,6 +157,24 @@ TEST(ProbeCliTest, GradientFlagErrorsNameTheFlag) {
   EXPECT_NE(r.err.find("x.png"), std::string::npos) << r.err;
 }
 
+// Issue 23 item 10: `probe gradient --size 16384 --samples 1` under ulimit -v 4000000 died out
+// of memory with a ~40-line c10 stack trace. Its memory is estimated first, as train's is, and a
+// probe's train.threads is bounded as train's is.
+TEST(ProbeCliTest, AGradientThatCannotFitIsRefusedBeforeAllocating) {
+  test::TempDir dir;
+  const auto r = test::RunCommand("ulimit -v 4000000; " + kRfx + " probe gradient" + kSmall +
+                                  " --size 16384 --samples 1 --out " + dir / "o");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--size 16384 with --batch 1 needs about"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("allowed: a smaller --size or --batch"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("frame #"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "o"));
+  const auto threads = test::RunCommand(kRfx + " probe gradient" + kSmall +
+                                        " --set train.threads=100000 --out " + dir / "t");
+  EXPECT_EQ(threads.exit_code, 2) << threads.err;
+  EXPECT_NE(threads.err.find("allowed 0 (all CPUs) to"), std::string::npos) << threads.err;
+}
+
 TEST(ProbeCliTest, GradientReplknetWithIntervals) {
   test::TempDir dir;
   const auto r = test::RunCommand(kRfx + " probe gradient" + kSmall +
@@ -274,6 +293,13 @@ TEST(ProbeCliTest, BenchProbeReportsSpeedup) {
   EXPECT_GT(j["incremental_s"].get<double>(), 0.0);
   EXPECT_GT(j["fresh_s"].get<double>(), 0.0);
   EXPECT_GT(j["speedup"].get<double>(), 0.0);
+  // Issue 23 item 6: --threads was unbounded (100000 started ~1000 threads and kept going).
+  const auto many = test::RunCommand(
+      kRfx + " bench probe --max-depth 6 --size 24 --threads 100000 --device cpu --json");
+  EXPECT_EQ(many.exit_code, 2) << many.err;
+  EXPECT_NE(many.err.find("--threads value 100000 is out of range; allowed 0 (all CPUs) to "),
+            std::string::npos)
+      << many.err;
 }
 
 }  // namespace

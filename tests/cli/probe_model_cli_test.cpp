@@ -138,5 +138,35 @@ TEST(ProbeModelCliTest, GradientAndErrors) {
   EXPECT_NE(r.err.find("--node applies to --model"), std::string::npos) << r.err;
 }
 
+// Issue 23 item 8: rfx's own model.pt (weights, no TorchScript code) given to --model exited 1
+// with "Method 'forward' is not defined." and a 14-line c10 backtrace. Exit 2 saying what the
+// file is and what to pass instead.
+TEST(ProbeModelCliTest, ARunsModelPtSaysToPassTheRun) {
+  test::TempDir dir;
+  const std::string run = dir / "run";
+  const auto t = test::RunCommand(kRfx + " train" + test::kTinyTrain + " --out " + run);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const std::string model = run + "/model.pt";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {" theory --model " + model + " --input 32", "pass --config " + run + "/config.yaml"},
+      {" probe forward --model " + model + " --size 33 --position 16,16 --set train.device=cpu",
+       "pass --config " + run +
+           "/config.yaml (its architecture; rfx probe gradient also takes "
+           "--checkpoint " +
+           run},
+      {" probe compare --model " + model + " --size 33 --set train.device=cpu",
+       "pass --config " + run + "/config.yaml"}};
+  for (const auto& [args, instead] : cases) {
+    const auto r = test::RunCommand(kRfx + args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find("has no forward method"), std::string::npos) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find("it is the weights of the rfx run " + run + ": " + instead),
+              std::string::npos)
+        << args << "\n"
+        << r.err;
+    EXPECT_EQ(r.err.find("frame #"), std::string::npos) << "a C++ backtrace:\n" << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace rfx

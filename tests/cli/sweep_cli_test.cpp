@@ -39,6 +39,11 @@ TEST(SweepCliTest, BadConfigsExitTwoNamingTheKey) {
               "sweep.axes.dataset.distance");
   ExpectUsage("--set 'sweep.axes.net.depth=[2,4]'", "sweep.threshold.axis");
   ExpectUsage("--shard 3/2" + dist, "--shard");
+  // Issue 23 item 2: this range made a cell net.depth=-9223372036854775808.
+  ExpectUsage(
+      "--set sweep.mode=grid --set 'sweep.axes={net.depth: {from: 9223372036854775800, "
+      "to: 9223372036854775807, step: 5}}'",
+      "net.depth=9223372036854775800");
 }
 
 TEST(SweepCliTest, BadConfigFromAFileNamesItsLine) {
@@ -120,6 +125,23 @@ TEST(SweepCliTest, MergeIsIdempotentAndFitReadsTheMergedResults) {
   EXPECT_EQ(RunCommand(Rfx("fit " + dir / "nothing")).exit_code, 2);
 }
 
+// Issue 23, minor: `fit --budget 0` was accepted where -1 was refused, `--accuracy ''` read as 0,
+// and CLI11's "Could not convert" said nothing of what is allowed.
+TEST(SweepCliTest, FitFlagsSayWhatIsAllowed) {
+  test::TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--budget 0", "--budget '0' is not allowed; allowed: an integer 1..9223372036854775807"},
+      {"--budget 1.5", "--budget '1.5' is not allowed; allowed: an integer 1.."},
+      {"--accuracy ''", "--accuracy '' is not allowed; allowed: a number in (0, 1]"},
+      {"--accuracy 1.01", "--accuracy '1.01' is not allowed"},
+      {"--accuracy nan", "--accuracy 'nan' is not allowed"}};
+  for (const auto& [flags, words] : cases) {
+    const auto r = RunCommand(Rfx("fit " + dir.path() + " " + flags));
+    EXPECT_EQ(r.exit_code, 2) << flags << "\n" << r.err;
+    EXPECT_NE(r.err.find(words), std::string::npos) << flags << "\n" << r.err;
+  }
+}
+
 // A real tiny sweep, killed with SIGKILL mid-way and rerun: nothing lost, nothing duplicated.
 TEST(SweepCliTest, ResumeAfterKillLosesAndDuplicatesNothing) {
   test::TempDir dir;
@@ -185,6 +207,41 @@ TEST(SweepCliTest, ResumeAfterKillLosesAndDuplicatesNothing) {
   const auto changed = RunCommand(Rfx("sweep --out " + out + sets + " --set train.steps=41"));
   EXPECT_EQ(changed.exit_code, 2);
   EXPECT_NE(changed.err.find("train.steps"), std::string::npos) << changed.err;
+}
+
+// Issue 23 item 1: `sweep.axes={train.seed: [5, 6]}` with 2 repeats exited 0 with 2 records,
+// both labelled 5, trained with seeds 0 and 1. Now a cell trains its axis value + the repeat
+// (the record's loss is that of `rfx train` with that seed), and seeds two cells would share
+// are refused.
+TEST(SweepCliTest, ASweepAlongTrainSeedTrainsTheAxisSeeds) {
+  test::TempDir dir;
+  const std::string tiny = test::kTinyTrain + " --set sweep.mode=grid --set sweep.repeats=2";
+  const auto clash = RunCommand(
+      Rfx("sweep --out " + dir / "clash" + tiny + " --set 'sweep.axes={train.seed: [5, 6]}'"));
+  EXPECT_EQ(clash.exit_code, 2) << clash.err;
+  EXPECT_NE(clash.err.find("sweep.axes.train.seed"), std::string::npos) << clash.err;
+  EXPECT_NE(clash.err.find("both would train seed 6"), std::string::npos) << clash.err;
+  EXPECT_FALSE(FileExists(dir / "clash/results.jsonl"));
+
+  const auto r = RunCommand(
+      Rfx("sweep --out " + dir / "s" + tiny + " --set 'sweep.axes={train.seed: [5, 7]}'"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("4 trainings run, 0 reused"), std::string::npos) << r.out;
+  const auto recs = sweep::ReadRecords(dir / "s/results.jsonl");
+  ASSERT_EQ(recs.size(), 4u);
+  std::set<std::pair<int64_t, int64_t>> labelled;  // (axis value, seed)
+  json seed8;
+  for (const auto& rec : recs) {
+    labelled.insert({rec["train.seed"].get<int64_t>(), rec["seed"].get<int64_t>()});
+    if (rec["seed"] == 8) seed8 = rec;
+  }
+  EXPECT_EQ(labelled, (std::set<std::pair<int64_t, int64_t>>{{5, 5}, {5, 6}, {7, 7}, {7, 8}}));
+  const auto t =
+      RunCommand(Rfx("train" + test::kTinyTrain + " --set train.seed=8 --out " + dir / "t"));
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const json trained = json::parse(test::Slurp(dir / "t/result.json"));
+  EXPECT_EQ(seed8["loss"], trained["loss"]) << seed8.dump() << "\n" << trained.dump();
+  EXPECT_EQ(seed8["accuracy"], trained["accuracy"]);
 }
 
 }  // namespace

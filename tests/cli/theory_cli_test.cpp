@@ -109,6 +109,28 @@ TEST(TheoryCliTest, BadInputExits2NamingTheFlag) {
   }
 }
 
+// Issue 23 item 11: six 4096x upsamples of 10^6 printed -9223372036854775808x... and "empty
+// output", exit 0. Sizes past 2^46 are refused naming the layer.
+TEST(TheoryCliTest, SizesThatWouldOverflowAreRefused) {
+  std::string layers = "[";
+  for (int i = 0; i < 6; ++i) layers += std::string(i ? ", " : "") + "{upsample: {factor: 4096}}";
+  layers += "]";
+  const auto r = test::RunCommand(kRfx + " theory --set 'theory.layers=" + layers +
+                                  "' --input 1000000 --format json");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("makes the height"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("more than rfx follows (2^46 = 70368744177664)"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out.find("-9223372036854775808"), std::string::npos) << r.out;
+  // Two of them on 1000 px stay within range: 1000·4096² = 16777216000 units.
+  const auto ok = test::RunCommand(
+      kRfx +
+      " theory --set 'theory.layers=[{upsample: {factor: 4096}}, {upsample: {factor: 4096}}]' "
+      "--input 1000 --format json");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("16777216000"), std::string::npos) << ok.out;
+}
+
 TEST(TheoryCliTest, ResolutionRange) {
   auto r = test::RunCommand(kRfx + " theory --net vgg16 --input 100 --resolution-range");
   ASSERT_EQ(r.exit_code, 0) << r.err;

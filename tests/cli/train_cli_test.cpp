@@ -1,6 +1,7 @@
 // End-to-end: `rfx train` and `rfx bench train` as a user runs them.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -116,6 +117,20 @@ TEST(TrainCli, SigintCheckpointsAndResumeContinues) {
   EXPECT_EQ(result["steps"].get<int64_t>(), stopped + 5);
 }
 
+// Issue 23, minor: `--stop-at ''` read as 0 and `--stop-at 1.5` said only "Could not convert".
+TEST(TrainCli, StopAtSaysWhatIsAllowed) {
+  test::TempDir dir;
+  for (const char* text : {"''", "1.5", "0", "x"}) {
+    const auto r =
+        test::RunCommand(kExe + " train" + kTiny + " --stop-at " + text + " --out " + dir / "run");
+    EXPECT_EQ(r.exit_code, 2) << text << "\n" << r.err;
+    EXPECT_NE(r.err.find("allowed: an integer 1..9223372036854775807"), std::string::npos)
+        << text << "\n"
+        << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "run")) << text;
+  }
+}
+
 TEST(TrainCli, BenchTrainPrintsStepTimeAndRate) {
   const auto r = test::RunCommand(kExe +
                                   " bench train --depth 3 --batch 2 --size 32 --threads 1 "
@@ -136,6 +151,16 @@ TEST(TrainCli, BenchTrainPrintsStepTimeAndRate) {
                s0 = 2.0 * 2 * 2048;
   EXPECT_NEAR(j["gflop_per_step"].get<double>(), (2 * f0 + 3 * f1 + 3 * f2 + 2 * s0) / 1e9, 1e-9);
   EXPECT_EQ(test::RunCommand(kExe + " bench train --depth 0 --json").exit_code, 2);
+  // Issue 23 item 6: --threads 100000 started ~1000 threads and kept going; bounded as
+  // train.threads is.
+  const auto many = test::RunCommand(kExe +
+                                     " bench train --depth 3 --batch 2 --size 32 "
+                                     "--reps 1 --warmup 0 --threads 100000 --json");
+  EXPECT_EQ(many.exit_code, 2) << many.err;
+  EXPECT_NE(many.err.find("--threads value 100000 is out of range; allowed 0 (all CPUs) to "),
+            std::string::npos)
+      << many.err;
+  EXPECT_EQ(test::RunCommand(kExe + " bench train --threads -1 --json").exit_code, 2);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -75,6 +76,19 @@ TEST(ConfigFaults, AnIntegerBeyondIntIsOutOfRangeNotNegative) {
   const auto r = Train("--set net.depth=2147483648", dir);
   ExpectUsage(r, "'net.depth'", "value 2147483648 is out of range");
   EXPECT_EQ(r.err.find("-2147483648 is"), std::string::npos) << r.err;
+  // Issue 23, minor: the message named int's range (-2147483648..2147483647), not the key's.
+  ExpectUsage(r, "'net.depth'", "allowed: 1..4096");
+  ExpectUsage(Train("--set net.width=-2147483649", dir), "'net.width'", "allowed: 1..4096");
+  for (const char* key : {"train.eval_samples", "train.log_every"}) {
+    ExpectUsage(Train(std::string("--set ") + key + "=2147483648", dir), key,
+                "value 2147483648 is out of range; allowed 1..2147483647");
+  }
+  ExpectUsage(Train("--set train.checkpoint_every=-2147483649", dir), "'train.checkpoint_every'",
+              "allowed 0..2147483647");
+  ExpectUsage(Train("--set train.erf_samples=2147483648", dir), "'train.erf_samples'",
+              "allowed 1..1000000");
+  ExpectUsage(Train("--set train.threads=2147483648", dir), "'train.threads'",
+              "allowed 0 (all CPUs) to " + std::to_string(4 * HardwareThreads()));
 }
 
 TEST(ConfigFaults, UnboundedSizesAreRefusedUpFront) {
@@ -85,6 +99,87 @@ TEST(ConfigFaults, UnboundedSizesAreRefusedUpFront) {
   ExpectUsage(Train("--set dataset.threads=100000", dir), "'dataset.threads'",
               "allowed 0.." + std::to_string(4 * HardwareThreads()));
   ExpectUsage(Train("--set dataset.prefetch=100000", dir), "'dataset.prefetch'", "1..64");
+}
+
+// Issue 23 item 4: 9 nested levels of 10 aliases, ~700 bytes, expand to 10^9 layers: `rfx train`
+// grew to 22 GB until the OOM killer ended it, `rfx theory` hung. Refused at parse time.
+std::string AliasBomb() {
+  std::string s = "net:\n  arch: layers\n  layers:\n    - &a0 relu\n";
+  for (int level = 1; level <= 9; ++level) {
+    s += "    - &a" + std::to_string(level) + " {residual: [";
+    for (int i = 0; i < 10; ++i) s += (i ? ", *a" : "*a") + std::to_string(level - 1);
+    s += "]}\n";
+  }
+  return s;
+}
+
+TEST(ConfigFaults, AnAliasBombIsRefusedNamingTheKey) {
+  test::TempDir dir;
+  const std::string bomb = AliasBomb();
+  ASSERT_LT(bomb.size(), 800u);  // the issue's was 616 bytes
+  WriteFileAtomic(dir / "bomb.yaml", bomb);
+  ExpectUsage(Train("--config " + dir / "bomb.yaml", dir), "'net.layers'",
+              "expands to more than 1048576 YAML nodes");
+  const auto theory = test::RunCommand("timeout 60 " + kExe + " theory --config " +
+                                       dir / "bomb.yaml" + " --input 32");
+  ExpectUsage(theory, "'net.layers'", "expands to more than 1048576 YAML nodes");
+  // The same through --set (one flow line), and under theory.layers.
+  std::string flow = "[&b0 relu";
+  for (int level = 1; level <= 9; ++level) {
+    flow += ", &b" + std::to_string(level) + " {residual: [";
+    for (int i = 0; i < 10; ++i) flow += (i ? ", *b" : "*b") + std::to_string(level - 1);
+    flow += "]}";
+  }
+  flow += "]";
+  ExpectUsage(Train("--set 'net.layers=" + flow + "'", dir), "'net.layers'", "YAML nodes");
+  const auto set_theory = test::RunCommand("timeout 60 " + kExe +
+                                           " theory --set 'theory.layers=" + flow + "' --input 32");
+  ExpectUsage(set_theory, "'theory.layers'", "YAML nodes");
+  // Aliases that expand to little are fine: 3 levels of 10 = 1,111 layers' worth of nodes.
+  std::string small = "theory:\n  layers:\n    - &c0 {conv: {k: 3, p: 1}}\n";
+  for (int level = 1; level <= 2; ++level) {
+    small += "    - &c" + std::to_string(level) + " {residual: [";
+    for (int i = 0; i < 10; ++i) small += (i ? ", *c" : "*c") + std::to_string(level - 1);
+    small += "]}\n";
+  }
+  WriteFileAtomic(dir / "small.yaml", small);
+  const auto ok = test::RunCommand("timeout 60 " + kExe + " theory --config " + dir / "small.yaml" +
+                                   " --input 32");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+// Found by scripts/fuzz.sh (config target): an alias inside its own anchor overflowed the stack
+// of the expansion count (the first version of the check above). It expands without end.
+TEST(ConfigFaults, AnAliasInsideItsOwnAnchorIsRefused) {
+  test::TempDir dir;
+  WriteFileAtomic(dir / "cycle.yaml",
+                  "net:\n  arch: layers\n  layers:\n    - &a0 relu\n"
+                  "    - &a2 {residual: [*a0, *a2]}\n");
+  ExpectUsage(Train("--config " + dir / "cycle.yaml", dir), "'net.layers'",
+              "expands to more than 1048576 YAML nodes");
+  ExpectUsage(Train("--set 'net.layers=&b [relu, *b]'", dir), "'net.layers'", "YAML nodes");
+}
+
+// Issue 23, minor: a second YAML document was silently ignored; nesting past yaml-cpp's depth
+// limit read "not valid YAML: bad file".
+TEST(ConfigFaults, ASecondDocumentAndDeepNestingAreNamed) {
+  test::TempDir dir;
+  WriteFileAtomic(dir / "two.yaml", "net:\n  depth: 3\n---\nnet:\n  depth: 5\n");
+  ExpectUsage(Train("--config " + dir / "two.yaml", dir),
+              "two.yaml holds more than one YAML document");
+  // Found by scripts/fuzz.sh: YAML::LoadAll never returned on this text (kept allocating).
+  const std::string slow_yaml =
+      std::string(RFX_SOURCE_DIR) + "/fuzz/corpus/config/regression_loadall_loop.yaml";
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto slow = Train("--config " + slow_yaml, dir);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 30.0);
+  EXPECT_EQ(slow.exit_code, 2) << slow.err;
+  WriteFileAtomic(dir / "deep.yaml",
+                  "net:\n  layers: " + std::string(1500, '[') + std::string(1500, ']') + "\n");
+  ExpectUsage(Train("--config " + dir / "deep.yaml", dir), "nested too deeply");
+  ExpectUsage(
+      Train("--set 'net.layers=" + std::string(1500, '[') + std::string(1500, ']') + "'", dir),
+      "'net.layers'", "too deeply");
 }
 
 TEST(ConfigFaults, AnInitValueAFloatCannotHoldIsAConfigError) {

@@ -2,6 +2,7 @@
 // empty paths, a second writer. Each test reproduces a fault of issue 9.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -147,6 +148,16 @@ TEST(MergeFaultTest, ASecondWriterIsRefused) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("(pid " + std::to_string(::getpid()) + ")"), std::string::npos) << r.err;
   EXPECT_FALSE(FileExists(sweep::ResultsPath(dir.path())));
+}
+
+// Issue 23, minor: `rfx merge` hung when results.jsonl was a FIFO (it waited for a writer).
+TEST(MergeFaultTest, AFifoInPlaceOfResultsIsRefusedWithoutWaiting) {
+  test::TempDir dir;
+  ASSERT_EQ(::mkfifo(sweep::ResultsPath(dir.path()).c_str(), 0600), 0);
+  const test::CommandResult r = test::RunCommand("timeout 30 " + Rfx("merge " + dir.path()));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("results.jsonl' is a pipe (FIFO)"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_fifo(sweep::ResultsPath(dir.path())));
 }
 
 // `rfx dataset preview --out ''` left a hidden .tmp.<host>.<pid>.0 in the working directory.

@@ -166,5 +166,62 @@ TEST(SweepFaultsTest, AnAdaptiveSweepKilledAnywhereResumesToTheSameRecords) {
   EXPECT_EQ(records(killed.path()), reference);
 }
 
+// Issue 23 item 3: deleting DIR/sweep.yaml disabled the other-config guard: a rerun with another
+// config appended its records and fit pooled both. Now a sweep refuses results without a
+// sweep.yaml, and every record carries its config's hash, which sweep, fit and merge check.
+TEST(SweepFaultsTest, RecordsOfAnotherConfigAreNeverPooled) {
+  const std::string sets =
+      " --set dataset.image_size=32 --set train.eval_samples=8 --set train.device=cpu"
+      " --set train.threads=1 --set dataset.threads=1 --set sweep.mode=grid"
+      " --set 'sweep.axes.net.depth=[1,2]' --set 'sweep.axes.dataset.distance=[7,9]'";
+  const std::string a = sets + " --set train.steps=4", b = sets + " --set train.steps=5";
+  test::TempDir dir, other;
+  ASSERT_EQ(test::RunCommand(kExe + " sweep" + a + " --out " + dir.path()).exit_code, 0);
+  const std::string results = sweep::ResultsPath(dir.path());
+  const std::string before = test::Slurp(results);
+  ASSERT_EQ(sweep::ReadRecords(results).size(), 4u);
+  // sweep.yaml deleted: another config is refused, and so is this one (nothing says which it is).
+  fs::remove(dir / "sweep.yaml");
+  for (const std::string& sets_now : {b, a}) {
+    const auto r = test::RunCommand(kExe + " sweep" + sets_now + " --out " + dir.path());
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("holds 4 results but no sweep.yaml"), std::string::npos) << r.err;
+    EXPECT_EQ(test::Slurp(results), before);
+    EXPECT_FALSE(fs::exists(dir / "sweep.yaml"));
+  }
+  // sweep.yaml replaced by another config's: the records' hash is not its hash.
+  ASSERT_EQ(test::RunCommand(kExe + " sweep" + b + " --out " + other.path()).exit_code, 0);
+  fs::copy_file(other / "sweep.yaml", dir / "sweep.yaml");
+  const auto replaced = test::RunCommand(kExe + " sweep" + b + " --out " + dir.path());
+  EXPECT_EQ(replaced.exit_code, 2) << replaced.err;
+  EXPECT_NE(replaced.err.find("holds 4 results of another config than its sweep.yaml"),
+            std::string::npos)
+      << replaced.err;
+  EXPECT_EQ(test::Slurp(results), before);
+  // Records of both configs in one file (as the guard let happen): fit and merge refuse to pool.
+  fs::remove(dir / "sweep.yaml");
+  fs::copy_file(other / "sweep.yaml", dir / "sweep.yaml");
+  {
+    std::ofstream out(results, std::ios::app);
+    out << test::Slurp(sweep::ResultsPath(other.path()));
+  }
+  const std::string pooled = test::Slurp(results);
+  const auto fit = test::RunCommand(kExe + " fit " + dir.path());
+  EXPECT_EQ(fit.exit_code, 2) << fit.err;
+  EXPECT_NE(fit.err.find("4 of config"), std::string::npos) << fit.err;
+  EXPECT_NE(fit.err.find("fit would pool them"), std::string::npos) << fit.err;
+  const auto merge = test::RunCommand(kExe + " merge " + dir.path());
+  EXPECT_EQ(merge.exit_code, 2) << merge.err;
+  EXPECT_NE(merge.err.find("merge would pool them"), std::string::npos) << merge.err;
+  EXPECT_EQ(test::Slurp(results), pooled) << "a refused merge rewrites nothing";
+  // The other directory alone fits; --force-new sets the mixed results aside.
+  EXPECT_EQ(test::RunCommand(kExe + " fit " + other.path()).exit_code, 0);
+  const auto fresh = test::RunCommand(kExe + " sweep" + b + " --force-new --out " + dir.path());
+  EXPECT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_EQ(test::Slurp(dir / "superseded-1/results.jsonl"), pooled);
+  EXPECT_EQ(sweep::ReadRecords(results).size(), 4u);
+  EXPECT_EQ(test::RunCommand(kExe + " fit " + dir.path()).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace rfx

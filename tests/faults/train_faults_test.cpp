@@ -106,6 +106,28 @@ TEST(TrainFaults, ATruncatedCheckpointIsMovedAsideAndTheRunStartsOver) {
   EXPECT_EQ(r["loss"], json::parse(Slurp(dir / "clean/result.json"))["loss"]);
 }
 
+// Issue 23 item 13: a kill -9 during a save left checkpoint.pt.tmp.HOST.PID.N behind (3 runs of
+// 12) and --resume never removed it; sweep cells collected them. The files below are what such a
+// kill leaves; a resume (holding the run's lock) removes the run's own temp files, nothing else.
+TEST(TrainFaults, AResumeRemovesTheTempFilesOfAKilledSave) {
+  test::TempDir dir;
+  const std::string out = dir / "run";
+  auto cut = test::RunCommand(kExe + " train" + kTiny + " --stop-at 8 --out " + out);
+  ASSERT_EQ(cut.exit_code, 1) << cut.err;
+  const std::string ckpt = Slurp(out + "/checkpoint.pt");
+  std::ofstream(out + "/checkpoint.pt.tmp.vm.4242.0", std::ios::binary) << ckpt.substr(0, 100);
+  std::ofstream(out + "/result.json.tmp.vm.4242.1") << "{";
+  std::ofstream(out + "/notes.txt") << "mine\n";
+  std::ofstream(out + "/notes.txt.tmp.vm.1.2") << "not rfx's\n";
+  auto resumed = test::RunCommand(kExe + " train" + kTiny + " --resume --out " + out);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_FALSE(fs::exists(out + "/checkpoint.pt.tmp.vm.4242.0"));
+  EXPECT_FALSE(fs::exists(out + "/result.json.tmp.vm.4242.1"));
+  EXPECT_EQ(Slurp(out + "/notes.txt"), "mine\n");
+  EXPECT_TRUE(fs::exists(out + "/notes.txt.tmp.vm.1.2")) << "not a run file's temp";
+  EXPECT_EQ(json::parse(Slurp(out + "/result.json"))["steps"], 12);
+}
+
 TEST(TrainFaults, SigtermDuringTheFinalEvaluationStopsWithinSeconds) {
   test::TempDir dir;
   const std::string out = dir / "run";

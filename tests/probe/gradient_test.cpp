@@ -226,6 +226,23 @@ TEST_F(ProbeTest, GradientAtAPositionIsTheCentreResultShifted) {
   EXPECT_THROW(RunGradient(config_, o), UsageError);
 }
 
+// Issue 23, minor: --samples 0 means the default (16, or every image) while the message said
+// "allowed: 1 … 1000000".
+TEST(GradientOptionsTest, TheSamplesMessageNamesZero) {
+  GradientOptions o;
+  o.samples = -1;
+  try {
+    o.validate();
+    ADD_FAILURE() << "--samples -1 accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("allowed: 1 … 1000000, or 0 for the default (16"),
+              std::string::npos)
+        << e.what();
+  }
+  o.samples = 0;
+  EXPECT_NO_THROW(o.validate());
+}
+
 TEST(HeatmapTest, WritesAColourPng) {
   test::TempDir dir;
   Map m;

@@ -91,6 +91,39 @@ TEST(ImagesTest, ListingAndErrorsNameInputsAndTheFile) {
   EXPECT_THROW(ParseDoubles("", "--std"), UsageError);
 }
 
+// Issue 23 item 9: a 60000² PNG failed in OpenCV with a raw assertion, no file name, exit 1. The
+// header's size is checked before decoding. The files are real PNG and JPEG files written by
+// OpenCV whose header then declares 60000×60000 (a PNG of that size would take 3.6 GB to write).
+TEST(ImagesTest, AHugeImageIsRefusedFromItsHeaderNamingTheFile) {
+  test::TempDir dir;
+  ImageInputOptions o;
+  o.size = 8;
+  for (const std::string name : {"big.png", "big.jpg"}) {
+    WriteStripes(dir / name);
+    ASSERT_EQ(LoadImage(dir / name, o).sizes(), (at::IntArrayRef{1, 8, 8})) << name;
+    std::string bytes = ReadFile(dir / name);
+    size_t at = 0;
+    if (name == "big.png") {
+      at = bytes.find("IHDR") + 4;  // width, height: 4 bytes each
+      for (int i = 0; i < 2; ++i) {
+        bytes.replace(at + 4 * i, 4, std::string("\x00\x00\xEA\x60", 4));  // 60000
+      }
+    } else {
+      at = bytes.find("\xFF\xC0") + 5;  // SOF0: length, precision, height, width
+      for (int i = 0; i < 2; ++i) bytes.replace(at + 2 * i, 2, std::string("\xEA\x60", 2));
+    }
+    WriteFileAtomic(dir / name, bytes);
+    try {
+      LoadImage(dir / name, o);
+      ADD_FAILURE() << name << " decoded";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("--inputs: '" + dir / name + "' is 60000x60000 pixels"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 class ImageGradientTest : public test::SeededTest {};
 
 TEST_F(ImageGradientTest, GradientProbeReadsEveryImage) {

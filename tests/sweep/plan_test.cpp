@@ -39,6 +39,46 @@ TEST(SweepOptionsTest, RangeExpandsInclusive) {
   EXPECT_EQ(o.axes[1].Text(2), "10");
 }
 
+// Issue 23 item 2: integer ranges went through doubles (9007199254740993 became ...992, a value
+// near 2^63 became -2^63) and the count overflowed in the message.
+TEST(SweepOptionsTest, IntegerRangesAreExactToTheLastInteger) {
+  auto texts = [](const std::string& range) {
+    std::vector<std::string> out;
+    for (const YAML::Node& v : AxisValues("k", YAML::Load(range))) out.push_back(v.Scalar());
+    return out;
+  };
+  EXPECT_EQ(texts("{from: 9007199254740993, to: 9007199254740997}"),
+            (std::vector<std::string>{"9007199254740993", "9007199254740994", "9007199254740995",
+                                      "9007199254740996", "9007199254740997"}));
+  EXPECT_EQ(texts("{from: 9223372036854775800, to: 9223372036854775807, step: 5}"),
+            (std::vector<std::string>{"9223372036854775800", "9223372036854775805"}));
+  EXPECT_EQ(texts("{from: -9223372036854775808, to: -9223372036854775807}"),
+            (std::vector<std::string>{"-9223372036854775808", "-9223372036854775807"}));
+  EXPECT_EQ(texts("{from: 9007199254740993, to: 9007199254740993, step: 9223372036854775807}"),
+            (std::vector<std::string>{"9007199254740993"}));
+  auto error = [](const std::string& range) -> std::string {
+    try {
+      AxisValues("k", YAML::Load(range));
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(error("{from: -9223372036854775808, to: 9223372036854775807}")
+                .find("range has 18446744073709551616 values; at most 100000"),
+            std::string::npos);
+  EXPECT_NE(
+      error("{from: 0, to: 9223372036854775807}").find("range has 9223372036854775808 values"),
+      std::string::npos);
+  EXPECT_NE(error("{from: 9007199254740993, to: 9007199254740992}").find("must not exceed"),
+            std::string::npos)
+      << "equal as doubles, not as integers";
+  EXPECT_NE(error("{from: 0, to: 1e300, step: 1e-300}").find("range has inf values"),
+            std::string::npos);
+  EXPECT_EQ(texts("{from: 0.5, to: 1.5, step: 0.5}"),
+            (std::vector<std::string>{"0.5", "1", "1.5"}));
+}
+
 // Each bad config names the offending key in a ConfigError (exit 2 in the CLI).
 void ExpectBad(const std::vector<std::string>& sets, const std::string& key,
                const std::string& words) {
@@ -90,6 +130,68 @@ TEST(PlanTest, CellConfigSetsAxesAndSeed) {
   EXPECT_EQ(c.GetInt("train.seed"), 11);
   EXPECT_EQ(c.GetString("sweep.mode"), "threshold") << "sweep section reset to defaults";
   EXPECT_NE(plan.CellKey({1, 0}, 0), plan.CellKey({1, 0}, 1));
+}
+
+// Issue 23 item 1: a train.seed axis sets the cell's seed; the repeats offset it, and every
+// (cell, repeat) trains its own seed under its own key.
+TEST(PlanTest, SeedAxisChoosesTheSeedAndRepeatsOffsetIt) {
+  const Plan plan(Sweep(
+      {"sweep.mode=grid", "sweep.axes.train.seed=[5, 9]", "sweep.repeats=2", "train.seed=100"}));
+  std::set<int64_t> seeds;
+  std::set<std::string> keys;
+  for (const Cell& cell : plan.GridCells()) {
+    for (int r = 0; r < 2; ++r) {
+      const int64_t trained = plan.CellConfig(cell, r).GetInt("train.seed");
+      EXPECT_EQ(static_cast<uint64_t>(trained), plan.Seed(cell, r));
+      seeds.insert(trained);
+      keys.insert(plan.CellKey(cell, r));
+    }
+  }
+  EXPECT_EQ(seeds, (std::set<int64_t>{5, 6, 9, 10}));
+  EXPECT_EQ(keys.size(), 4u);
+}
+
+TEST(PlanTest, SeedsThatTwoCellsWouldShareAreRefused) {
+  auto error = [](const std::vector<std::string>& sets) -> std::string {
+    try {
+      Plan plan(Sweep(sets));
+    } catch (const ConfigError& e) {
+      return e.key() + ": " + e.what();
+    }
+    return "";
+  };
+  // [5, 6] with 2 repeats: repeat 1 of seed 5 is seed 6's repeat 0.
+  const std::string close =
+      error({"sweep.mode=grid", "sweep.axes.train.seed=[5, 6]", "sweep.repeats=2"});
+  EXPECT_NE(close.find("sweep.axes.train.seed"), std::string::npos) << close;
+  EXPECT_NE(close.find("values 5 and 6 are closer than sweep.repeats=2"), std::string::npos)
+      << close;
+  // Adaptive mode gives every training of a distance the next seed.
+  const std::string adaptive = error(
+      {"sweep.mode=adaptive", "sweep.axes.train.seed=[0, 10]", "sweep.axes.dataset.distance=[2, 4]",
+       "sweep.adaptive.max_trainings=20", "sweep.adaptive.min_trainings=4"});
+  EXPECT_NE(adaptive.find("closer than sweep.adaptive.max_trainings=20"), std::string::npos)
+      << adaptive;
+  EXPECT_EQ(error({"sweep.mode=grid", "sweep.axes.train.seed=[5, 7]", "sweep.repeats=2"}), "");
+  // Seeds past 2^63 - 1 (a repeat of the largest seed) and negative ones.
+  const std::string top = error({"sweep.mode=grid", "sweep.axes.net.depth=[2]",
+                                 "train.seed=9223372036854775807", "sweep.repeats=2"});
+  EXPECT_NE(top.find("train.seed: "), std::string::npos) << top;
+  EXPECT_NE(top.find("allowed 0..9223372036854775806"), std::string::npos) << top;
+  const std::string negative = error({"sweep.mode=grid", "sweep.axes.train.seed=[-1, 3]"});
+  EXPECT_NE(negative.find("seed -1 is out of range"), std::string::npos) << negative;
+}
+
+TEST(SweepOptionsTest, AValueGivenTwiceIsRefused) {
+  ExpectBad({"sweep.mode=grid", "sweep.axes.net.depth=[4, 2, 4]"}, "sweep.axes.net.depth",
+            "value '4' is given twice");
+  ExpectBad({"sweep.mode=grid", "sweep.axes.train.lr=[0.1, 0.10]"}, "sweep.axes.train.lr",
+            "value '0.10' is given twice");
+  ExpectBad({"sweep.mode=grid", "sweep.axes.net.skip=[none, input, none]"}, "sweep.axes.net.skip",
+            "value 'none' is given twice");
+  // Integers a double cannot tell apart are two values.
+  EXPECT_NO_THROW(SweepOptions::FromConfig(
+      Sweep({"sweep.mode=grid", "sweep.axes.train.seed=[9007199254740992, 9007199254740993]"})));
 }
 
 TEST(PlanTest, KeyIgnoresThreadsButNotResultKeys) {

@@ -313,6 +313,55 @@ TEST(RunSweepTest, ErfSnapshotsDoNotChangeWhichCellsAreDone) {
   }
 }
 
+// Issue 23 item 1: a sweep along train.seed trained seeds 0 and 1 for both values and called
+// the second value's cells reused. Each cell trains its own seed, and its record says which.
+TEST(RunSweepTest, ASeedAxisTrainsEachCellsOwnSeed) {
+  test::TempDir dir;
+  std::mutex mu;
+  std::map<std::string, int64_t> trained;  // key -> the train.seed the evaluator was given
+  const Evaluator evaluate = [&](const Config& c, const CellTask& task) {
+    train::TrainResult r;
+    r.accuracy = 0.5;
+    r.steps = 1;
+    r.device = "synthetic";
+    std::lock_guard<std::mutex> lock(mu);
+    trained[task.key] = c.GetInt("train.seed");
+    return r;
+  };
+  const Config c = Config::Load("", {"sweep.mode=grid", "sweep.axes={train.seed: [5, 7]}",
+                                     "sweep.repeats=2", "train.seed=0"});
+  const SweepSummary s = RunSweep(c, Opts(dir.path()), evaluate);
+  EXPECT_EQ(s.trained, 4);
+  EXPECT_EQ(s.reused, 0);
+  const auto recs = ReadRecords(ResultsPath(dir.path()));
+  ASSERT_EQ(recs.size(), 4u);
+  std::set<std::pair<int64_t, int64_t>> labelled;  // (axis value, seed)
+  for (const auto& r : recs) {
+    const int64_t seed = r["seed"].get<int64_t>();
+    EXPECT_EQ(trained.at(r["key"].get<std::string>()), seed);
+    EXPECT_EQ(seed, r["train.seed"].get<int64_t>() + r["repeat"].get<int64_t>());
+    labelled.insert({r["train.seed"].get<int64_t>(), seed});
+  }
+  EXPECT_EQ(labelled, (std::set<std::pair<int64_t, int64_t>>{{5, 5}, {5, 6}, {7, 7}, {7, 8}}));
+  // Issue 23 item 2: a range of seeds past 2^53 trained 1 seed (2^53, not in the range) and
+  // called the other 4 cells reused.
+  trained.clear();
+  const Config big =
+      Config::Load("", {"sweep.mode=grid",
+                        "sweep.axes={train.seed: {from: 9007199254740993, to: 9007199254740997}}"});
+  const SweepSummary b = RunSweep(big, Opts(dir / "big"), evaluate);
+  EXPECT_EQ(b.trained, 5);
+  std::set<int64_t> big_seeds;
+  for (const auto& [key, seed] : trained) big_seeds.insert(seed);
+  EXPECT_EQ(big_seeds, (std::set<int64_t>{9007199254740993, 9007199254740994, 9007199254740995,
+                                          9007199254740996, 9007199254740997}));
+  // --devices would overwrite a train.device axis: refused before anything trains.
+  SweepRunOptions o = Opts(dir / "devices");
+  o.devices = {"cuda:0"};
+  const Config by_device = Config::Load("", {"sweep.mode=grid", "sweep.axes.train.device=[cpu]"});
+  EXPECT_THROW(RunSweep(by_device, o, evaluate), UsageError);
+}
+
 TEST(RunSweepTest, BadRunOptionsAreUsageErrors) {
   SweepRunOptions o = Opts("/tmp/unused");
   for (auto [shard, count] : {std::pair{0, 3}, {4, 3}, {1, 0}}) {

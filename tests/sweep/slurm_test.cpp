@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdlib>
 
 #include "rfx/sweep/store.h"
@@ -89,6 +90,16 @@ TEST(SlurmTest, BadOptionsNameTheFieldAndWhatIsAllowed) {
   const std::string too_many = ErrorOf(Grid(), Opts(dir / "a", 5));
   EXPECT_TRUE(Contains(too_many, "shards '5'")) << too_many;
   EXPECT_TRUE(Contains(too_many, "allowed 1..4")) << too_many;
+  // Issue 23 item 5: every shard was planned before the count was checked (2^31 - 1 shards
+  // never ended, 10,000 took 66 s). Now the count is checked first.
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string most = ErrorOf(Grid(), Opts(dir / "a", 2147483647));
+  EXPECT_TRUE(Contains(most, "shards '2147483647' is more than the sweep's 4 cells")) << most;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+  // The largest shard of 100 cells over 3 shards, from the count (cells i mod 3).
+  const SlurmScripts big =
+      WriteSlurmScripts(Grid({"sweep.axes.net.depth={from: 1, to: 50}"}), Opts(dir / "big", 3));
+  EXPECT_EQ(big.largest_shard, 34);
   SlurmOptions o = Opts(dir / "a", 2);
   o.sbatch_args = {"gpu"};
   EXPECT_TRUE(Contains(ErrorOf(Grid(), o), "sbatch_args 'gpu' is not an sbatch option"));

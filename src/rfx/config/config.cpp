@@ -1,8 +1,11 @@
 #include "rfx/config/config.h"
 
+#include <yaml-cpp/depthguard.h>
+
 #include <cfloat>
 #include <cmath>
 #include <mutex>
+#include <vector>
 
 #include "rfx/config/config_file.h"
 #include "rfx/config/scalar.h"
@@ -118,15 +121,8 @@ void Config::MergeFile(const std::string& path) { MergeYaml(ReadConfigFile(path)
 
 void Config::MergeYaml(const std::string& yaml_text, const std::string& source) {
   std::lock_guard<std::recursive_mutex> lock(YamlLock());
-  YAML::Node user;
-  try {
-    user = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    throw UsageError(source + " line " + std::to_string(e.mark.line + 1) +
-                     ": not valid YAML: " + e.msg);
-  }
+  const YAML::Node user = ParseConfigYaml(yaml_text, source);
   if (!user.IsDefined() || user.IsNull()) return;  // an empty file changes nothing
-  CheckYamlKeys(user, source);
   if (!user.IsMap()) {
     throw UsageError(source +
                      ": the top level must be a mapping of sections (dataset, net, "
@@ -196,10 +192,16 @@ void Config::ApplySet(const std::string& assignment) {
   YAML::Node value;
   try {
     value = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    throw ConfigError(key,
+                      "value nests lists and mappings too deeply (yaml-cpp reads at most ~1000 "
+                      "levels); a value nests a few",
+                      "--set");
   } catch (const YAML::Exception& e) {
     throw ConfigError(key, "value '" + text + "' is not valid YAML: " + e.msg, "--set");
   }
   try {
+    CheckYamlSize(value, "--set", key);
     CheckYamlKeys(value, "--set", key);
   } catch (const ConfigError& e) {
     throw e.At("--set");  // one line: the columns say where

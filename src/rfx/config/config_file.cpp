@@ -3,14 +3,19 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "rfx/util/error.h"
 
@@ -89,7 +94,110 @@ class KeyChecker {
   std::set<std::pair<int, bool>> seen_;
 };
 
+// Expanded node counts, each anchored node computed once (an alias is its anchor's node: same
+// mark), saturating at kMaxConfigNodes + 1.
+class SizeCounter {
+ public:
+  int64_t Size(const YAML::Node& node) {
+    if (!node.IsMap() && !node.IsSequence()) return 1;
+    const YAML::Mark m = node.Mark();
+    const std::pair<int, bool> id{m.pos, node.IsMap()};
+    if (m.pos >= 0) {
+      const auto it = memo_.find(id);
+      if (it != memo_.end()) return it->second;
+      // Until it is counted, a node is infinite: an alias inside its own anchor (`&a [*a]`, found
+      // by fuzzing; the recursion overflowed the stack) expands without end.
+      memo_[id] = kMaxConfigNodes + 1;
+    }
+    int64_t n = 1;
+    if (node.IsSequence()) {
+      for (const auto& child : node) n = Add(n, Size(child));
+    } else {
+      for (const auto& kv : node) n = Add(n, Add(Size(kv.first), Size(kv.second)));
+    }
+    if (m.pos >= 0) memo_[id] = n;
+    return n;
+  }
+
+ private:
+  static int64_t Add(int64_t a, int64_t b) { return std::min(a + b, kMaxConfigNodes + 1); }
+  std::map<std::pair<int, bool>, int64_t> memo_;
+};
+
+// Parser events dropped: only whether there is a document is asked.
+class NoEvents : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 }  // namespace
+
+void CheckYamlSize(const YAML::Node& document, const std::string& source,
+                   const std::string& prefix) {
+  SizeCounter count;
+  if (count.Size(document) <= kMaxConfigNodes) return;
+  // Name the outermost key whose value alone is too big: down through mappings.
+  YAML::Node node = document;
+  std::string key = prefix;
+  while (node.IsMap()) {
+    bool found = false;
+    for (const auto& kv : node) {
+      if (kv.first.IsScalar() && count.Size(kv.second) > kMaxConfigNodes) {
+        key = key.empty() ? kv.first.Scalar() : key + "." + kv.first.Scalar();
+        node.reset(kv.second);
+        found = true;
+        break;
+      }
+    }
+    if (!found) break;
+  }
+  throw ConfigError(key.empty() ? "(top level)" : key,
+                    "expands to more than " + std::to_string(kMaxConfigNodes) +
+                        " YAML nodes (each alias *name repeats all it names); a config holds at "
+                        "most " +
+                        std::to_string(kMaxConfigNodes),
+                    source);
+}
+
+YAML::Node ParseConfigYaml(const std::string& text, const std::string& source) {
+  YAML::Node user;
+  try {
+    user = YAML::Load(text);
+    // A second document (after ---) was silently ignored. Asked of the parser twice at most:
+    // YAML::LoadAll loops without end on some malformed text (found by fuzzing: 288 bytes
+    // starting ",,,,,,,#" kept it allocating for over a minute).
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    NoEvents none;
+    if (parser.HandleNextDocument(none) && parser.HandleNextDocument(none)) {
+      throw UsageError(source +
+                       " holds more than one YAML document (--- starts each); a config is one "
+                       "document");
+    }
+  } catch (const YAML::DeepRecursion& e) {
+    throw UsageError(source + " line " + std::to_string(e.mark.line + 1) +
+                     ": lists and mappings nested too deeply (yaml-cpp reads at most ~1000 "
+                     "levels); a config nests a few");
+  } catch (const YAML::Exception& e) {
+    throw UsageError(source + " line " + std::to_string(e.mark.line + 1) +
+                     ": not valid YAML: " + e.msg);
+  }
+  if (!user.IsDefined() || user.IsNull()) return user;
+  CheckYamlSize(user, source);
+  CheckYamlKeys(user, source);
+  return user;
+}
 
 std::string ReadConfigFile(const std::string& path) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on the open file

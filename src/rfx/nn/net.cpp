@@ -68,15 +68,21 @@ NetOptions NetOptions::FromConfig(const Config& config) {
   NetOptions o;
   try {
     o.arch = ParseNetArch(config.GetString("net.arch"));
-    o.depth = config.GetInt32("net.depth");
-    o.width = config.GetInt32("net.width");
-    o.kernel = config.GetInt32("net.kernel");
+    // Checked as 64-bit values: one beyond int names the key's range (1..4096), not int's.
+    auto get_int = [&](const std::string& key, int64_t min, int64_t max) {
+      const int64_t v = config.GetInt(key);
+      CheckRange(key, v, min, max);
+      return static_cast<int>(v);
+    };
+    o.depth = get_int("net.depth", 1, kMaxDepth);
+    o.width = get_int("net.width", 1, kMaxWidth);
+    o.kernel = get_int("net.kernel", 1, kMaxKernel);
     o.skip = ParseSkipKind(config.GetString("net.skip"));
-    o.skip_step = config.GetInt32("net.skip_step");
+    o.skip_step = get_int("net.skip_step", 1, kMaxDepth);
     o.activation = ParseActivation(config.GetString("net.activation"), "net.activation", false);
     if (o.arch == NetArch::kLayers) {
       o.layers = ParseLayerList(config.Get("net.layers"), "net.layers");
-      o.check_size = config.GetInt32("dataset.image_size");
+      o.check_size = get_int("dataset.image_size", 1, 65536);
       o.layers_origin = config.Where("net.layers");
     }
     o.validate();

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "rfx/probe/probe.h"
+#include "rfx/runtime/device.h"
 #include "rfx/util/error.h"
 
 namespace rfx::probe {
@@ -10,6 +11,8 @@ namespace rfx::probe {
 nlohmann::json RunProbeBench(const BenchOptions& options) {
   if (options.max_depth < 1) throw UsageError("--max-depth must be >= 1");
   if (options.size < 3) throw UsageError("--size must be >= 3");
+  const std::string threads_problem = ThreadsProblem(options.threads);
+  if (!threads_problem.empty()) throw UsageError("--threads " + threads_problem);
   Config config;
   config.Set("net.arch", YAML::Node("fcn"), "bench");
   config.Set("net.skip", YAML::Node("none"), "bench");

@@ -41,7 +41,8 @@ Setup MakeSetup(const Config& config, const std::string& dtype) {
   Setup s;
   s.device = ResolveDevice(config.GetString("train.device"), "train.device");
   const int64_t threads = config.GetInt("train.threads");
-  if (threads < 0) config.Fail("train.threads", "must be >= 0 (0 = all cores)");
+  const std::string threads_problem = ThreadsProblem(threads);  // bounded as rfx train bounds it
+  if (!threads_problem.empty()) config.Fail("train.threads", threads_problem);
   SetTorchThreads(static_cast<int>(threads));
   s.seed = static_cast<uint64_t>(config.GetInt("train.seed"));
   s.dtype = dtype == "float64" ? at::kDouble : at::kFloat;

@@ -30,7 +30,8 @@ nlohmann::json Pair(const Interval& i) { return nlohmann::json::array({i.lo, i.h
 void GradientOptions::validate() const {
   if (samples < 0 || samples > 1000000) {
     throw UsageError("--samples " + std::to_string(samples) +
-                     " is out of range; allowed: 1 … 1000000");
+                     " is out of range; allowed: 1 … 1000000, or 0 for the default (16, or "
+                     "every image with --inputs)");
   }
   if (batch < 1) throw UsageError("--batch " + std::to_string(batch) + " must be >= 1");
   if (!inputs.empty() && !input.empty()) {

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -53,13 +55,70 @@ std::vector<std::string> ListImages(const std::string& dir) {
   return files;
 }
 
+namespace {
+
+// The width and height a PNG (IHDR) or JPEG (its SOFn marker) declares, read from its header
+// before anything is decoded; false when the header cannot be read (the decoder then decides).
+bool HeaderSize(const std::string& path, int64_t* w, int64_t* h) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char b[24];
+  if (!in.read(reinterpret_cast<char*>(b), 2)) return false;
+  auto be = [](const unsigned char* p, int n) {
+    int64_t v = 0;
+    for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+    return v;
+  };
+  if (b[0] == 0x89 && b[1] == 'P') {  // PNG: signature, IHDR length and type, width, height
+    if (!in.read(reinterpret_cast<char*>(b + 2), 22) || std::memcmp(b + 12, "IHDR", 4) != 0) {
+      return false;
+    }
+    *w = be(b + 16, 4);
+    *h = be(b + 20, 4);
+    return true;
+  }
+  if (b[0] != 0xFF || b[1] != 0xD8) return false;
+  for (int segments = 0; segments < 10000; ++segments) {  // JPEG: walk the segments to a SOFn
+    if (!in.read(reinterpret_cast<char*>(b), 2) || b[0] != 0xFF) return false;
+    const int marker = b[1];
+    if (marker == 0xFF) {  // fill byte
+      in.seekg(-1, std::ios::cur);
+      continue;
+    }
+    if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) continue;
+    if (!in.read(reinterpret_cast<char*>(b), 2)) return false;
+    const int64_t length = be(b, 2);
+    if (length < 2) return false;
+    if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+      if (!in.read(reinterpret_cast<char*>(b), 5)) return false;
+      *h = be(b + 1, 2);
+      *w = be(b + 3, 2);
+      return true;
+    }
+    in.seekg(length - 2, std::ios::cur);
+  }
+  return false;
+}
+
+}  // namespace
+
 at::Tensor LoadImage(const std::string& path, const ImageInputOptions& o) {
   o.validate();
   if (o.channels != 1 && o.channels != 3) {
     throw std::invalid_argument("LoadImage: channels must be 1 or 3");
   }
-  cv::Mat img = cv::imread(
-      path, (o.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR) | cv::IMREAD_ANYDEPTH);
+  int64_t w = 0, h = 0;
+  if (HeaderSize(path, &w, &h) && (w < 1 || h < 1 || w * h > kMaxImagePixels)) {
+    throw UsageError("--inputs: '" + path + "' is " + std::to_string(w) + "x" + std::to_string(h) +
+                     " pixels; allowed: at most " + std::to_string(kMaxImagePixels) +
+                     " pixels (8192x8192), at least 1x1");
+  }
+  cv::Mat img;
+  try {
+    img = cv::imread(
+        path, (o.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR) | cv::IMREAD_ANYDEPTH);
+  } catch (const cv::Exception& e) {
+    throw UsageError("--inputs: cannot decode '" + path + "' (" + e.err + ")");
+  }
   if (img.empty()) {
     throw UsageError("--inputs: cannot decode '" + path + "' as an image (PNG or JPEG)");
   }

@@ -3,6 +3,7 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,9 @@ std::vector<std::string> ListImages(const std::string& dir);
 // channel, else colour as RGB), its shorter side resized to `size` (area interpolation when
 // shrinking, bilinear when enlarging), centre-cropped to size×size (the extra pixel of an odd
 // excess on the bottom/right), scaled to [0, 1] (8- or 16-bit) and normalised. UsageError naming
-// --inputs and the file when it cannot be decoded.
+// --inputs and the file when it cannot be decoded, or when its header declares more than
+// kMaxImagePixels (checked before decoding: a 60000² PNG failed in OpenCV with no file name).
+constexpr int64_t kMaxImagePixels = int64_t{8192} * 8192;
 at::Tensor LoadImage(const std::string& path, const ImageInputOptions& options);
 
 // "0.5" or "0.485,0.456,0.406" → values; UsageError naming `flag`.

@@ -13,6 +13,7 @@
 #include "rfx/theory/torchscript.h"
 #include "rfx/theory/torchscript_reader.h"
 #include "rfx/util/error.h"
+#include "rfx/util/run_paths.h"
 
 namespace rfx::probe {
 
@@ -109,7 +110,13 @@ namespace {
 
 torch::jit::Module Load(const std::string& path, c10::Device device) {
   try {
-    return torch::jit::load(path, device);
+    torch::jit::Module m = torch::jit::load(path, device);
+    if (!m.find_method("forward"))
+      throw UsageError(NotTorchScriptMessage(
+          path,
+          "--config DIR/config.yaml (its architecture; rfx probe gradient also takes "
+          "--checkpoint DIR, its trained weights)"));
+    return m;
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
     if (what.size() > 300) what = what.substr(0, 300) + "...";

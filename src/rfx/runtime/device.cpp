@@ -49,6 +49,13 @@ int HardwareThreads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
+std::string ThreadsProblem(int64_t threads) {
+  const int64_t max = 4 * static_cast<int64_t>(HardwareThreads());
+  if (threads >= 0 && threads <= max) return "";
+  return "value " + std::to_string(threads) + " is out of range; allowed 0 (all CPUs) to " +
+         std::to_string(max) + " (4x the CPUs this process may use)";
+}
+
 int SetTorchThreads(int threads) {
   const int n = threads > 0 ? threads : HardwareThreads();
   at::set_num_threads(n);

@@ -2,6 +2,7 @@
 #pragma once
 #include <c10/core/Device.h>
 
+#include <cstdint>
 #include <string>
 
 namespace rfx {
@@ -13,6 +14,12 @@ c10::Device ResolveDevice(const std::string& spec, const std::string& key = "tra
 // CPUs this process may run on (its affinity mask: a Slurm allocation, taskset, a cpuset), at
 // least 1.
 int HardwareThreads();
+
+// Whether `threads` intra-op threads (0 = all CPUs) may be asked for: at most 4x
+// HardwareThreads() (more only oversubscribes; 100000 started ~1000 threads and kept going).
+// "" when allowed, else "value N is out of range; allowed 0 (all CPUs) to M (...)"; train.threads
+// and every --threads flag check through this.
+std::string ThreadsProblem(int64_t threads);
 
 // Sets LibTorch's intra-op threads; 0 means all cores. Returns the count set.
 int SetTorchThreads(int threads);

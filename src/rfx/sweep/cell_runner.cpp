@@ -108,7 +108,7 @@ train::TrainResult CellRunner::Run(const Cell& cell, int repeat, int worker) {
   task.cell_dir = options_.out_dir + "/cells/" + task.key;
   task.worker = worker;
   const std::string where =
-      DescribeCell(plan_, cell) + " seed=" + std::to_string(plan_.Seed(repeat));
+      DescribeCell(plan_, cell) + " seed=" + std::to_string(plan_.Seed(cell, repeat));
   try {
     r = evaluate_(RuntimeConfig(cell, repeat, worker), task);
   } catch (const UsageError&) {

@@ -44,6 +44,7 @@ DirFit FitSweepDir(const std::string& dir, const FitOptions& options) {
   fit.depth_key = depth->key;
   // Groups: every combination of the remaining axes seen in the records.
   const auto records = ReadDirRecords(dir);
+  CheckOneConfig(records, Plan(config).ConfigHash(), dir, "fit would pool them");
   std::vector<const Axis*> rest;
   for (const Axis* a : others) {
     if (a != depth) rest.push_back(a);

@@ -50,6 +50,7 @@ std::string RecordsCsv(const std::vector<json>& records,
   std::vector<std::string> cols = {"key"};
   std::set<std::string> known(std::begin(kResultFields), std::end(kResultFields));
   known.insert("key");
+  known.insert("config_hash");  // in results.jsonl, not a column
   std::vector<std::string> axes = axis_keys;
   for (const auto& r : records) {  // axis columns not given (no sweep.yaml): from the records
     for (auto it = r.begin(); it != r.end(); ++it) {
@@ -151,11 +152,13 @@ MergeReport Merge(const std::vector<std::string>& dirs) {
   rep.rejected_path = RejectedPath(dest);
   UniqueRecords unique;  // a retried cell's result takes its failed record's place
   size_t existing = 0;
+  std::vector<json> hashes;  // {"config_hash"} of every record read
   auto take = [&](const std::string& file, bool is_dest_results) {
     rep.sources.push_back(file);
     RecordFile read = ReadRecordFile(file);
     for (auto& b : read.bad) rep.rejected.push_back({file, std::move(b)});
     for (auto& r : read.records) {
+      if (r.contains("config_hash")) hashes.push_back({{"config_hash", r["config_hash"]}});
       if (!unique.Add(std::move(r))) {
         ++rep.duplicates;
       } else if (is_dest_results) {
@@ -170,6 +173,14 @@ MergeReport Merge(const std::vector<std::string>& dirs) {
       take(f, false);
     }
   }
+  // Records of two configs (a sweep.yaml deleted or replaced) are not pooled.
+  std::string expected;
+  if (!dest_config.empty()) {
+    Config c;
+    c.MergeFile(dest_config);
+    expected = Plan(c).ConfigHash();
+  }
+  CheckOneConfig(hashes, expected, dest, "merge would pool them");
   KeepRejected(&rep);  // before results.jsonl is rewritten without them
   const std::vector<json>& merged = unique.records();
   rep.records = merged.size();

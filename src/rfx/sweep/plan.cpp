@@ -31,7 +31,19 @@ Plan::Plan(const Config& base, SweepOptions options)
   }
   for (size_t i = 0; i < options_.axes.size(); ++i) {
     if (options_.axes[i].key == options_.threshold_axis) threshold_index_ = static_cast<int>(i);
+    if (options_.axes[i].key == "train.seed") seed_index_ = static_cast<int>(i);
   }
+  CheckSeeds();
+  Config shared(key_base_);
+  std::vector<std::string> axis_keys;
+  for (const Axis& a : options_.axes) {
+    axis_keys.push_back(a.key);
+    if (Defaults().Has(a.key)) shared.Set(a.key, Defaults().Get(a.key), "sweep hash");
+  }
+  std::sort(axis_keys.begin(), axis_keys.end());
+  std::string text = KeyText(shared) + "axes:";
+  for (const std::string& k : axis_keys) text += " " + k;
+  config_hash_ = HexDigest(Fnv1a64(text));
   if (options_.searched()) {
     for (size_t i = 0; i < options_.axes.size(); ++i) {
       if (static_cast<int>(i) == threshold_index_) continue;
@@ -105,8 +117,70 @@ std::vector<Search> Plan::Searches() const {
   return out;
 }
 
-uint64_t Plan::Seed(int repeat) const {
-  return static_cast<uint64_t>(base_.GetInt("train.seed")) + static_cast<uint64_t>(repeat);
+int Plan::RepeatSpan() const {
+  return options_.mode == SweepMode::kAdaptive ? std::max(1, options_.adaptive.max_trainings)
+                                               : std::max(1, options_.repeats);
+}
+
+namespace {
+int64_t SeedValue(const YAML::Node& n) {
+  long long v = 0;
+  if (!n.IsScalar() || !ParseConfigInt(n.Scalar(), &v)) return -1;  // CheckSeeds refused it
+  return v;
+}
+}  // namespace
+
+uint64_t Plan::Seed(const Cell& cell, int repeat) const {
+  const int64_t first = seed_index_ < 0
+                            ? base_.GetInt("train.seed")
+                            : SeedValue(options_.axes[seed_index_].values[cell[seed_index_]]);
+  return static_cast<uint64_t>(first) + static_cast<uint64_t>(repeat);
+}
+
+// Every cell trains seeds seed..seed+span-1 (its repeats). Those must be valid seeds, and two
+// values of a train.seed axis must not share one: the two cells would be the same training, kept
+// once under one cell's label (a sweep along [5, 6] with 2 repeats trains seed 6 twice).
+void Plan::CheckSeeds() const {
+  const int64_t span = RepeatSpan();
+  const char* const repeats_key =
+      options_.mode == SweepMode::kAdaptive ? "sweep.adaptive.max_trainings" : "sweep.repeats";
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  const int64_t last_first = kMax - (span - 1);
+  auto check = [&](const std::string& key, const std::string& text) {
+    long long v = 0;
+    if (!ParseConfigInt(text, &v)) throw ConfigError(key, "value '" + text + "' is not an integer");
+    if (v < 0 || v > last_first) {
+      throw ConfigError(key, "seed " + text + " is out of range: with " + repeats_key + "=" +
+                                 std::to_string(span) + " a cell trains seeds seed.." + "seed+" +
+                                 std::to_string(span - 1) + "; allowed 0.." +
+                                 std::to_string(last_first));
+    }
+    return static_cast<int64_t>(v);
+  };
+  try {
+    if (seed_index_ < 0) {
+      check("train.seed", base_.GetString("train.seed"));
+      return;
+    }
+    const std::string key = "sweep.axes.train.seed";
+    std::vector<int64_t> seeds;
+    for (const YAML::Node& v : options_.axes[seed_index_].values) {
+      seeds.push_back(check(key, v.IsScalar() ? v.Scalar() : std::string("a collection")));
+    }
+    std::sort(seeds.begin(), seeds.end());
+    for (size_t i = 1; i < seeds.size(); ++i) {
+      if (seeds[i] - seeds[i - 1] >= span) continue;
+      const std::string a = std::to_string(seeds[i - 1]), b = std::to_string(seeds[i]);
+      throw ConfigError(key, "values " + a + " and " + b + " are closer than " + repeats_key + "=" +
+                                 std::to_string(span) + ": a cell trains seeds seed..seed+" +
+                                 std::to_string(span - 1) + ", so both would train seed " + b +
+                                 "; space the values at least " + std::to_string(span) +
+                                 " apart (e.g. [" + a + ", " + std::to_string(seeds[i - 1] + span) +
+                                 "])");
+    }
+  } catch (const ConfigError& e) {
+    base_.Rethrow(e);
+  }
 }
 
 namespace {
@@ -121,7 +195,9 @@ const Config& Defaults() {
 // leaves such a key out while it holds its default, so a sweep begun by an older rfx resumes
 // without retraining its cells under new keys (which would also count each of them twice). Add
 // every new config key here whose default keeps the old training; a key that changes what the
-// default trains (as dataset.glyphs did) must change the keys and stays out of this list.
+// default trains (as dataset.glyphs did) must change the keys and stays out of this list. The
+// records' config_hash is made the same way, so fit and merge keep pooling an older sweep's
+// records with a newer rfx's.
 const std::vector<std::string>& LateKeys() {
   static const std::vector<std::string> keys = {"train.freeze", "train.erf_every",
                                                 "train.erf_samples"};
@@ -164,7 +240,8 @@ Config Plan::CellConfig(const Cell& cell, int repeat) const {
   for (size_t i = 0; i < options_.axes.size(); ++i) {
     c.Set(options_.axes[i].key, options_.axes[i].values[cell[i]], "sweep axis");
   }
-  c.Set("train.seed", YAML::Node(static_cast<unsigned long long>(Seed(repeat))), "sweep repeat");
+  c.Set("train.seed", YAML::Node(static_cast<unsigned long long>(Seed(cell, repeat))),
+        "sweep repeat");
   return c;
 }
 
@@ -178,7 +255,8 @@ std::string Plan::CellKey(const Cell& cell, int repeat) const {
   for (size_t i = 0; i < options_.axes.size(); ++i) {
     c.Set(options_.axes[i].key, options_.axes[i].values[cell[i]], "sweep axis");
   }
-  c.Set("train.seed", YAML::Node(static_cast<unsigned long long>(Seed(repeat))), "sweep repeat");
+  c.Set("train.seed", YAML::Node(static_cast<unsigned long long>(Seed(cell, repeat))),
+        "sweep repeat");
   std::string key = HexDigest(Fnv1a64(KeyText(c)));
   std::lock_guard<std::mutex> lock(*key_mu_);
   key_cache_[{cell, repeat}] = key;

@@ -37,7 +37,7 @@ const char* SweepModeText(SweepMode mode);
 struct SweepOptions {
   SweepMode mode = SweepMode::kThreshold;           // sweep.mode: grid | threshold | adaptive
   std::vector<Axis> axes;                           // sweep.axes: key -> list | {from, to, step}
-  int repeats = 1;                                  // sweep.repeats (>= 1): seeds train.seed + r
+  int repeats = 1;                                  // sweep.repeats (>= 1): seeds seed + r
   std::string threshold_axis = "dataset.distance";  // sweep.threshold.axis (numeric, among axes)
   double accuracy = 0.9;                            // sweep.threshold.accuracy in (0, 1]
   AdaptiveOptions adaptive;                         // sweep.adaptive.* (adaptive mode)
@@ -81,14 +81,25 @@ class Plan {
   // The searches of threshold and adaptive mode, chains consecutive, chain axis innermost.
   std::vector<Search> Searches() const;
 
-  // The config a cell trains with: base + the axis values + train.seed + repeat; the sweep.*
-  // section reset to its defaults (so it does not change cells).
+  // The config a cell trains with: base + the axis values, train.seed = Seed(cell, repeat); the
+  // sweep.* section reset to its defaults (so it does not change cells).
   Config CellConfig(const Cell& cell, int repeat) const;
   // The record key: FNV-1a of the dump of CellConfig with thread counts (which don't change a
   // result) normalised.
   std::string CellKey(const Cell& cell, int repeat) const;
-  // Seed used by a repeat.
-  uint64_t Seed(int repeat) const;
+  // The seed a cell's repeat trains with: the cell's train.seed (its value on a train.seed axis,
+  // else the base config's) + repeat. The constructor refuses a plan in which two cells would
+  // train the same seed with the same other keys (seed-axis values closer than the repeats) or
+  // a seed past 2^63 - 1.
+  uint64_t Seed(const Cell& cell, int repeat) const;
+  // FNV-1a of what every cell of this sweep shares: the cell key's config text with the axis keys
+  // at their defaults, then the sorted axis keys. Two configs with the same hash make the same
+  // cells (the directory guard's rule); each record carries it as "config_hash", so fit and merge
+  // refuse to pool records of two configs even when sweep.yaml was deleted or replaced.
+  const std::string& ConfigHash() const { return config_hash_; }
+  // How many repeats a cell can have: sweep.repeats, or sweep.adaptive.max_trainings in
+  // adaptive mode (each training of a distance takes the next seed).
+  int RepeatSpan() const;
 
   // Deterministic partition: item i belongs to shard (i mod count), shards counted from 1.
   static bool InShard(int64_t item, int shard, int count) { return item % count == shard - 1; }
@@ -102,6 +113,9 @@ class Plan {
   mutable std::map<std::pair<Cell, int>, std::string> key_cache_;
   int threshold_index_ = -1;
   int chain_index_ = -1;
+  int seed_index_ = -1;  // index of a train.seed axis, or -1
+  std::string config_hash_;
+  void CheckSeeds() const;
 };
 
 // Finds the largest index t in [-1, m) with sees(i) true for all i <= t, assuming sees is

@@ -27,7 +27,8 @@ json MakeRecord(const Plan& plan, const Cell& cell, int repeat, const train::Tra
     j[plan.axes()[i].key] = ScalarJson(plan.axes()[i].values[cell[i]]);
   }
   j["repeat"] = repeat;
-  j["seed"] = plan.Seed(repeat);
+  j["seed"] = plan.Seed(cell, repeat);
+  j["config_hash"] = plan.ConfigHash();
   const json result = r.ToJson();
   for (auto it = result.begin(); it != result.end(); ++it) j[it.key()] = it.value();
   return j;

@@ -152,6 +152,15 @@ std::string SweepSummary::ToText() const {
 SweepSummary RunSweep(const Config& config, const SweepRunOptions& o, const Evaluator& evaluate) {
   o.validate();
   const Plan plan(config);
+  // --devices sets each cell's train.device: a cell of a train.device axis would be labelled
+  // with one device and trained on another.
+  for (const Axis& a : plan.axes()) {
+    if (a.key == "train.device" && !o.devices.empty()) {
+      throw UsageError(
+          "--devices cannot be combined with a sweep along train.device (sweep.axes.train.device "
+          "chooses each cell's device); drop --devices or the axis");
+    }
+  }
   ValidateCells(plan, o.shard, o.shard_count);
   SweepSummary sum;
   const std::string out_path =

@@ -86,8 +86,9 @@ struct DryRun {
 };
 DryRun PlanDryRun(const Config& config, const SweepRunOptions& options);
 
-// Record JSON of a finished training: key, the axis values, repeat, seed, then the TrainResult's
-// own JSON (TrainResult::FromJson reads a record back).
+// Record JSON of a finished training: key, the axis values, repeat, seed, config_hash
+// (Plan::ConfigHash), then the TrainResult's own JSON (TrainResult::FromJson reads a record
+// back).
 nlohmann::json MakeRecord(const Plan& plan, const Cell& cell, int repeat,
                           const train::TrainResult& r);
 // A scalar YAML value as JSON (integer, number, boolean or string).

@@ -196,26 +196,22 @@ SlurmScripts WriteSlurmScripts(const Config& config, const SlurmOptions& o) {
   while (s.dir.size() > 1 && s.dir.back() == '/') s.dir.pop_back();
   s.shards = o.shards;
 
-  // The plan of every shard, as `rfx sweep --dry-run` makes it (validates the sweep config).
-  SweepRunOptions ro;
-  ro.out_dir = s.dir;
-  ro.shard_count = o.shards;
-  int empty = 0;
-  int64_t total = 0;
-  for (int i = 1; i <= o.shards; ++i) {
-    ro.shard = i;
-    const DryRun d = PlanDryRun(config, ro);
-    const int64_t n = d.mode == SweepMode::kGrid ? d.cells : d.searches;
-    s.unit = d.mode == SweepMode::kGrid ? "cells" : "searches";
-    s.largest_shard = std::max(s.largest_shard, n);
-    total += n;
-    if (n == 0) ++empty;
-  }
-  if (empty > 0) {
+  // The plan as `rfx sweep --dry-run` makes it (validates the sweep config). Shards take items
+  // i mod N: their sizes follow from the count alone, and are checked before any shard is
+  // planned (planning 2^31 shards one by one never ended).
+  const Plan plan(config);
+  const bool grid = plan.options().mode == SweepMode::kGrid;
+  const int64_t total = grid ? plan.GridSize() : static_cast<int64_t>(plan.Searches().size());
+  s.unit = grid ? "cells" : "searches";
+  if (o.shards > total) {
     throw SlurmOptionError(SlurmField::kShards, std::to_string(o.shards),
                            "is more than the sweep's " + std::to_string(total) + " " + s.unit +
                                "; allowed 1.." + std::to_string(total));
   }
+  s.largest_shard = (total + o.shards - 1) / o.shards;
+  SweepRunOptions ro;  // every cell checked, once
+  ro.out_dir = s.dir;
+  PlanDryRun(config, ro);
 
   CheckAndStoreConfig(s.dir, config, /*force_new=*/false);
   const std::string slurm_dir = s.dir + "/slurm";

@@ -101,10 +101,56 @@ std::string CellDifference(const Config& stored, const Config& config) {
 
 using internal::CellDifference;
 
+void CheckOneConfig(const std::vector<json>& records, const std::string& expected,
+                    const std::string& dir, const std::string& refused) {
+  std::map<std::string, size_t> count;  // hash -> records
+  std::string first = expected;
+  for (const json& r : records) {
+    if (!r.contains("config_hash") || !r["config_hash"].is_string()) continue;
+    const std::string h = r["config_hash"].get<std::string>();
+    if (first.empty()) first = h;
+    ++count[h];
+  }
+  if (count.empty() || (count.size() == 1 && count.begin()->first == first)) return;
+  std::string of;
+  size_t others = 0;
+  for (const auto& [h, n] : count) {
+    of += (of.empty() ? "" : ", ") + std::to_string(n) + " of config " + h +
+          (h == expected ? " (its sweep.yaml's)" : "");
+    if (h != expected) others += n;
+  }
+  const std::string what =
+      expected.empty() ? "results of " + std::to_string(count.size()) + " sweep configs"
+                       : std::to_string(others) +
+                             " results of another config than its sweep.yaml (" + expected + ")";
+  throw UsageError("'" + dir + "' holds " + what + ": " + of + "; " + refused +
+                   ". Give each config its own directory (rfx sweep --force-new sets the old "
+                   "results aside)");
+}
+
+namespace {
+
+// Moves the record files, sweep.yaml and cells/ of `dir` to a fresh DIR/superseded-<n>/.
+std::string SetAside(const std::string& dir) {
+  int n = 1;
+  while (FileExists(dir + "/superseded-" + std::to_string(n))) ++n;
+  const std::string old = dir + "/superseded-" + std::to_string(n);
+  MakeDirs(old);
+  for (const auto& f : RecordFiles(dir)) {
+    fs::rename(f, old + "/" + fs::path(f).filename().string());
+  }
+  if (FileExists(SweepConfigPath(dir))) fs::rename(SweepConfigPath(dir), old + "/sweep.yaml");
+  if (FileExists(dir + "/cells")) fs::rename(dir + "/cells", old + "/cells");
+  return "--force-new: old results moved to " + old;
+}
+
+}  // namespace
+
 std::string CheckAndStoreConfig(const std::string& dir, const Config& config, bool force_new) {
   MakeDirs(dir);
   const std::string path = SweepConfigPath(dir);
   std::string note;
+  bool set_aside = false;
   if (FileExists(path)) {
     Config stored;
     stored.MergeFile(path);
@@ -115,19 +161,35 @@ std::string CheckAndStoreConfig(const std::string& dir, const Config& config, bo
                          "); its results would not match. Use a new --out, or --force-new to "
                          "set the old results aside and start afresh");
       }
-      int n = 1;
-      while (FileExists(dir + "/superseded-" + std::to_string(n))) ++n;
-      const std::string old = dir + "/superseded-" + std::to_string(n);
-      MakeDirs(old);
-      for (const auto& f : RecordFiles(dir)) {
-        fs::rename(f, old + "/" + fs::path(f).filename().string());
-      }
-      fs::rename(path, old + "/sweep.yaml");
-      if (FileExists(dir + "/cells")) fs::rename(dir + "/cells", old + "/cells");
-      note = "--force-new: old results moved to " + old;
+      note = SetAside(dir);
+      set_aside = true;
     } else {
       const auto diff = DiffConfigs(stored, config, {});
       if (!diff.empty()) note = "config changed without changing cells (" + Join(diff) + ")";
+    }
+  }
+  // The records themselves: results without a sweep.yaml (deleted) are of an unknown config, and
+  // each record names its config (a sweep.yaml replaced by hand).
+  const std::vector<json> records = set_aside ? std::vector<json>{} : ReadDirRecords(dir);
+  if (!records.empty()) {
+    std::string hash;  // RunSweep and rfx slurm check the plan first; without one, no hash check
+    try {
+      hash = Plan(config).ConfigHash();
+    } catch (const ConfigError&) {
+    }
+    try {
+      if (!FileExists(path)) {
+        throw UsageError("'" + dir + "' holds " + std::to_string(records.size()) +
+                         " results but no sweep.yaml, so the config they came from is unknown; "
+                         "restore " +
+                         path +
+                         ", use a new --out, or --force-new to set the old results aside and "
+                         "start afresh");
+      }
+      if (!hash.empty()) CheckOneConfig(records, hash, dir, "this sweep would add to them");
+    } catch (const UsageError&) {
+      if (!force_new) throw;
+      note = SetAside(dir);
     }
   }
   WriteFileAtomic(path, config.Dump());

@@ -15,11 +15,35 @@ namespace {
 
 constexpr int64_t kMaxAxisValues = 100000;
 
-YAML::Node NumberNode(double v, bool integer) {
-  if (integer) return YAML::Node(static_cast<long long>(std::llround(v)));
+YAML::Node NumberNode(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.10g", v);
   return YAML::Node(std::string(buf));
+}
+
+// An integer range in integers: a double holds integers exactly only up to 2^53 (from
+// 9007199254740993 it made 9007199254740992), and the last value may sit at 2^63 - 1.
+std::vector<YAML::Node> IntegerRange(const std::string& key, long long from, long long to,
+                                     long long step) {
+  // to - from fits 64 unsigned bits (from <= to, step > 0 are checked).
+  const unsigned long long span =
+      static_cast<unsigned long long>(to) - static_cast<unsigned long long>(from);
+  const unsigned long long steps = span / static_cast<unsigned long long>(step);
+  if (steps >= static_cast<unsigned long long>(kMaxAxisValues)) {  // count = steps + 1
+    throw ConfigError(key, "range has " +
+                               (steps == std::numeric_limits<unsigned long long>::max()
+                                    ? std::string("18446744073709551616")
+                                    : std::to_string(steps + 1)) +
+                               " values; at most " + std::to_string(kMaxAxisValues));
+  }
+  std::vector<YAML::Node> values;
+  for (unsigned long long i = 0; i <= steps; ++i) {
+    // from + i * step <= to: computed in unsigned arithmetic, converted back exactly.
+    const unsigned long long u =
+        static_cast<unsigned long long>(from) + i * static_cast<unsigned long long>(step);
+    values.push_back(YAML::Node(static_cast<long long>(u)));
+  }
+  return values;
 }
 
 }  // namespace
@@ -63,23 +87,26 @@ std::vector<YAML::Node> AxisValues(const std::string& key, const YAML::Node& spe
     if (spec["step"].IsDefined() && !ScalarNumber(spec["step"], &step)) {
       throw ConfigError(key, "range 'step' must be a number");
     }
-    if (from > to) {
+    long long ifrom = 0, ito = 0, istep = 1;
+    const bool integer =
+        ParseConfigInt(spec["from"].Scalar(), &ifrom) &&
+        ParseConfigInt(spec["to"].Scalar(), &ito) &&
+        (!spec["step"].IsDefined() || ParseConfigInt(spec["step"].Scalar(), &istep));
+    if (integer ? ifrom > ito : from > to) {
       throw ConfigError(key, "range from " + spec["from"].Scalar() + " > to " +
                                  spec["to"].Scalar() + "; 'from' must not exceed 'to'");
     }
-    if (!(step > 0)) throw ConfigError(key, "range step must be > 0");
-    long long dummy = 0;
-    const bool integer =
-        ParseConfigInt(spec["from"].Scalar(), &dummy) &&
-        ParseConfigInt(spec["to"].Scalar(), &dummy) &&
-        (!spec["step"].IsDefined() || ParseConfigInt(spec["step"].Scalar(), &dummy));
+    if (integer ? istep <= 0 : !(step > 0)) throw ConfigError(key, "range step must be > 0");
+    if (integer) return IntegerRange(key, ifrom, ito, istep);
     const double count = std::floor((to - from) / step + 1e-9) + 1;
-    if (count > kMaxAxisValues) {
-      throw ConfigError(key, "range has " + std::to_string(static_cast<long long>(count)) +
-                                 " values; at most " + std::to_string(kMaxAxisValues));
+    if (!std::isfinite(count) || count > kMaxAxisValues) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.4g", count);
+      throw ConfigError(key, std::string("range has ") + buf + " values; at most " +
+                                 std::to_string(kMaxAxisValues));
     }
     for (int64_t i = 0; i < static_cast<int64_t>(count); ++i) {
-      values.push_back(NumberNode(from + static_cast<double>(i) * step, integer));
+      values.push_back(NumberNode(from + static_cast<double>(i) * step));
     }
     return values;
   }
@@ -126,6 +153,31 @@ void SweepOptions::validate() const {
     if (a.values.empty()) throw ConfigError("sweep.axes." + a.key, "no values");
     if (!seen.insert(a.key).second) {
       throw ConfigError("sweep.axes." + a.key, "axis given twice");
+    }
+    // A value given twice makes two cells of one training: kept once, counted twice.
+    // Integers compare as integers (doubles would merge 2^53 and 2^53 + 1), other numbers as
+    // numbers (0.1 = 0.10), the rest as text.
+    std::set<std::string> texts;
+    std::set<long long> integers;
+    std::set<double> numbers;
+    for (const auto& v : a.values) {
+      long long i = 0;
+      double x = 0;
+      bool twice = false;
+      if (ParseConfigInt(v.Scalar(), &i)) {
+        twice = !integers.insert(i).second;
+        if (i >= -(1LL << 53) && i <= (1LL << 53)) {
+          twice = !numbers.insert(static_cast<double>(i)).second || twice;
+        }
+      } else if (ScalarNumber(v, &x)) {
+        twice = !numbers.insert(x).second;
+      } else {
+        twice = !texts.insert(v.Scalar()).second;
+      }
+      if (twice) {
+        throw ConfigError("sweep.axes." + a.key,
+                          "value '" + v.Scalar() + "' is given twice; give each value once");
+      }
     }
   }
   if (searched()) {

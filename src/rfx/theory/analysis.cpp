@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "rfx/util/error.h"
@@ -46,11 +47,30 @@ std::string Params(const Layer& l) {
   }
 }
 
+// The most units an axis may have: sizes are followed exactly in 64-bit integers, and 2^46 leaves
+// room for a stride or bin count (<= 2^16) times a size. Six 4096x upsamples of 10^6 made
+// -9223372036854775808 units and "empty output", exit 0.
+constexpr int64_t kMaxUnits = int64_t{1} << 46;
+
+const char* AxisName(int a) { return a == 0 ? "height" : "width"; }
+
+// `n` units on axis `a` of layer `l`'s output, refused (UsageError) beyond kMaxUnits.
+int64_t Units(const Layer& l, int a, long double n) {
+  if (n > static_cast<long double>(kMaxUnits)) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.4Lg", n);
+    throw UsageError("layer '" + l.name + "' makes the " + AxisName(a) + " " + buf +
+                     " units, more than rfx follows (2^46 = " + std::to_string(kMaxUnits) +
+                     "); give a smaller --input, or smaller factors and strides");
+  }
+  return static_cast<int64_t>(n);
+}
+
 // Conv and max/avg pool on one axis.
 AxisState Window(const Layer& l, int a, const AxisState& in, std::string* note) {
   const int64_t k = l.k[a], s = l.s[a], p = l.p[a], d = l.d[a];
   const int64_t span = d * (k - 1);  // effective kernel − 1
-  const int64_t room = in.n + 2 * p - span - 1;
+  const int64_t room = Units(l, a, static_cast<long double>(in.n) + 2.0L * p) - span - 1;
   AxisState out;
   if (in.n <= 0) {
     out.n = 0;
@@ -77,7 +97,9 @@ AxisState Transposed(const Layer& l, int a, const AxisState& in, std::string* no
   const int64_t k = l.k[a], s = l.s[a], p = l.p[a], d = l.d[a], op = l.output_padding[a];
   const int64_t span = d * (k - 1);
   AxisState out;
-  out.n = in.n <= 0 ? 0 : (in.n - 1) * s - 2 * p + span + op + 1;
+  out.n = in.n <= 0
+              ? 0
+              : Units(l, a, static_cast<long double>(in.n - 1) * s - 2.0L * p + span + op + 1);
   if (in.n <= 0) {
     *note = "empty input";
   } else if (out.n <= 0) {
@@ -119,8 +141,9 @@ AxisState Adaptive(const Layer& l, int a, const AxisState& in, std::string* note
 AxisState Upsample(const Layer& l, int a, const AxisState& in, const std::vector<Row>& rows,
                    std::string* note) {
   AxisState out;
-  out.n = l.size_of >= 0 ? rows.at(l.size_of).axis(a).n
-                         : static_cast<int64_t>(std::floor(in.n * l.factor + 1e-9));
+  out.n = l.size_of >= 0
+              ? rows.at(l.size_of).axis(a).n
+              : Units(l, a, std::floor(static_cast<long double>(in.n) * l.factor + 1e-9L));
   const double ratio = out.n > 0 ? static_cast<double>(in.n) / out.n : 1.0 / l.factor;
   out.j = in.j * ratio;
   // Output unit i samples input position (i + 0.5)·ratio − 0.5 (align_corners = false).

@@ -7,6 +7,7 @@
 
 #include "rfx/theory/torchscript_walker.h"
 #include "rfx/util/error.h"
+#include "rfx/util/run_paths.h"
 
 namespace rfx::theory {
 namespace ts {
@@ -248,6 +249,9 @@ Graph FromTorchScript(const std::string& path, Axes input) {
                      ": cannot load it as a TorchScript file (torch.jit.save of a traced or "
                      "scripted module): " +
                      what);
+  }
+  if (!module.find_method("forward")) {
+    throw UsageError(NotTorchScriptMessage(path, "--config DIR/config.yaml"));
   }
   module.eval();
   return ts::Walker(path, module, input).Run();

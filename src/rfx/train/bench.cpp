@@ -47,7 +47,8 @@ void StepBenchOptions::validate() const {
   check("--width", width, 1);
   check("--batch", batch, 1);
   check("--size", size, 16);
-  check("--threads", threads, 0);
+  const std::string threads_problem = ThreadsProblem(threads);
+  if (!threads_problem.empty()) throw UsageError("--threads " + threads_problem);
   check("--reps", reps, 1);
   check("--warmup", warmup, 0);
   nn::ParseSkipKind(skip, "--skip");

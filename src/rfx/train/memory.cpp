@@ -1,6 +1,7 @@
 #include "rfx/train/memory.h"
 
 #include <dlfcn.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -160,6 +161,25 @@ AvailableMemory Ram() {
   if (CgroupRoom(&room) && room < static_cast<double>(m.bytes)) {
     m.bytes = Saturate(room);
     m.source = "room under this process's cgroup memory limit (memory.max)";
+  }
+  // An address-space limit (ulimit -v): what is left of it beside the process's mappings.
+  rlimit as{};
+  if (::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
+    double mapped_kb = 0;
+    std::ifstream status("/proc/self/status");
+    std::string key;
+    while (status >> key) {
+      if (key == "VmSize:") {
+        status >> mapped_kb;
+        break;
+      }
+      std::getline(status, key);
+    }
+    const double left = std::max(0.0, static_cast<double>(as.rlim_cur) - mapped_kb * 1024);
+    if (left < static_cast<double>(m.bytes)) {
+      m.bytes = Saturate(left);
+      m.source = "left of this process's address-space limit (ulimit -v)";
+    }
   }
   return m;
 }

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "rfx/runtime/device.h"
@@ -53,14 +54,8 @@ void TrainOptions::validate() const {
     throw ConfigError("train.device",
                       "value '" + device + "' is not a device; allowed: auto, cpu, cuda, cuda:N");
   }
-  CheckMin("train.threads", threads, 0);
-  const int max_threads = 4 * HardwareThreads();
-  if (threads > max_threads) {
-    throw ConfigError("train.threads", "value " + std::to_string(threads) +
-                                           " is out of range; allowed 0 (all CPUs) to " +
-                                           std::to_string(max_threads) +
-                                           " (4x the CPUs this process may use)");
-  }
+  const std::string threads_problem = ThreadsProblem(threads);
+  if (!threads_problem.empty()) throw ConfigError("train.threads", threads_problem);
   CheckMin("train.log_every", log_every, 1);
   CheckMin("train.checkpoint_every", checkpoint_every, 0);
   CheckMin("train.early_stop.every", early_stop.every, 0);
@@ -87,23 +82,31 @@ void TrainOptions::validate() const {
 TrainOptions TrainOptions::FromConfig(const Config& config) {
   TrainOptions o;
   try {
-    auto get_int = [&](const std::string& key) { return config.GetInt32(key); };
+    // An int field: a value beyond int names the key's own range (min..max), not int's; values
+    // within int are checked by validate().
+    auto get_int = [&](const std::string& key, int64_t min, int64_t max = INT32_MAX) {
+      const int64_t v = config.GetInt(key);
+      if (v < INT32_MIN || v > INT32_MAX) config.GetInt(key, min, max);  // throws
+      return static_cast<int>(v);
+    };
     o.steps = config.GetInt("train.steps");
-    o.batch_size = get_int("train.batch_size");
+    o.batch_size = get_int("train.batch_size", 1);
     o.lr = config.GetFloat("train.lr");
-    o.eval_samples = get_int("train.eval_samples");
+    o.eval_samples = get_int("train.eval_samples", 1);
     o.seed =
         static_cast<uint64_t>(config.GetInt("train.seed", 0, std::numeric_limits<int64_t>::max()));
     o.device = config.GetString("train.device");
-    o.threads = get_int("train.threads");
-    o.log_every = get_int("train.log_every");
-    o.checkpoint_every = get_int("train.checkpoint_every");
+    const std::string threads_problem = ThreadsProblem(config.GetInt("train.threads"));
+    if (!threads_problem.empty()) throw ConfigError("train.threads", threads_problem);
+    o.threads = get_int("train.threads", 0);
+    o.log_every = get_int("train.log_every", 1);
+    o.checkpoint_every = get_int("train.checkpoint_every", 0);
     o.early_stop.every = config.GetInt("train.early_stop.every");
-    o.early_stop.samples = get_int("train.early_stop.samples");
+    o.early_stop.samples = get_int("train.early_stop.samples", 1);
     o.early_stop.accuracy = config.GetDouble("train.early_stop.accuracy");
     o.early_stop.stop = config.GetBool("train.early_stop.stop");
     o.erf.every = config.GetInt("train.erf_every");
-    o.erf.samples = get_int("train.erf_samples");
+    o.erf.samples = get_int("train.erf_samples", 1, 1000000);
     o.freeze = ReadFreeze(config);
     o.validate();
   } catch (const ConfigError& e) {

@@ -55,6 +55,28 @@ bool HoldsForeignFiles(const std::string& dir) {
   return false;
 }
 
+// Removes the temp files of atomic writes of the run's own files ("checkpoint.pt.tmp.HOST.PID.N",
+// "erf/step-S.csv.tmp...") that a writer killed mid-save left behind; called with the run's lock
+// held, so no other rfx process is writing them. Other files are left alone.
+void RemoveStaleTemps(const RunPaths& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> prefixes;
+  for (const std::string& p : paths.All())
+    prefixes.push_back(fs::path(p).filename().string() + ".tmp.");
+  auto sweep = [&](const std::string& dir, bool erf) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (!entry.is_regular_file(ec)) continue;
+      const std::string name = entry.path().filename().string();
+      bool own = erf && name.rfind("step-", 0) == 0 && name.find(".csv.tmp.") != std::string::npos;
+      for (const std::string& prefix : prefixes) own = own || name.rfind(prefix, 0) == 0;
+      if (own) fs::remove(entry.path(), ec);
+    }
+  };
+  sweep(fs::path(paths.config).parent_path().string(), false);
+  sweep(paths.erf_dir, true);
+}
+
 }  // namespace
 
 void ClearRunFiles(const RunPaths& paths) {
@@ -96,6 +118,7 @@ RunDirPlan PrepareRunDir(const Config& config, const RunOptions& run) {
     throw RunBusy("another rfx process is training in '" + run.out_dir + "'" +
                   (pid.empty() ? "" : " (pid " + pid + ")") + "; wait for it to finish");
   }
+  RemoveStaleTemps(paths);
   if (!run.force) {
     if (finished && !run.resume) {
       throw UsageError("'" + run.out_dir + "' holds a finished run (status " +

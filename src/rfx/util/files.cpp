@@ -162,11 +162,31 @@ void AppendLineDurable(const std::string& path, const std::string& line) {
 }
 
 std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // O_NONBLOCK and the type checked on the opened file: a FIFO in a file's place would wait for
+  // a writer forever (rfx merge hung on a results.jsonl that was one).
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.ok()) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw UsageError("'" + path + "' is " +
+                     (S_ISFIFO(st.st_mode)  ? "a pipe (FIFO)"
+                      : S_ISDIR(st.st_mode) ? "a directory"
+                                            : "not a regular file") +
+                     "; rfx reads it as a regular file");
+  }
+  std::string data;
+  char buf[65536];
+  while (true) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  return data;
 }
 
 std::vector<NumberedLine> ReadNumberedLines(const std::string& path, bool* truncated) {

@@ -18,7 +18,8 @@ void WriteFileAtomic(const std::string& path, const std::string& content);
 // thrown.
 void AppendLineDurable(const std::string& path, const std::string& line);
 
-// Reads a whole file; throws std::runtime_error naming the path when it cannot.
+// Reads a whole regular file; throws std::runtime_error naming the path when it cannot, and
+// UsageError when it is not a regular file (a FIFO is not waited on).
 std::string ReadFile(const std::string& path);
 
 // One complete line of a line-oriented log and its 1-based line number in the file.
