@@ -1,6 +1,7 @@
 // The measured time estimate behind `rfx sweep --dry-run`: real (tiny) trainings.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -23,13 +24,17 @@ Config OneCell(std::vector<std::string> extra) {
 TEST(DryRunTest, TheEstimateCountsEarlyStoppingChecksAndErfSnapshots) {
   // 20 checks of 512 samples (or 20 snapshots of 256) cost far more than 40 steps of 8: an
   // estimate that left them out (as it did) stays near the plain one.
-  const double plain = MeasureCellSeconds(OneCell({}));
+  // Each estimate is the faster of two (another process on the machine only adds time: one
+  // slowed plain estimate made this fail beside a build).
+  auto best = [](const Config& c) {
+    return std::min(MeasureCellSeconds(c), MeasureCellSeconds(c));
+  };
+  const double plain = best(OneCell({}));
   ASSERT_GT(plain, 0);
   const double checked =
-      MeasureCellSeconds(OneCell({"train.early_stop.every=2", "train.early_stop.samples=512"}));
+      best(OneCell({"train.early_stop.every=2", "train.early_stop.samples=512"}));
   EXPECT_GT(checked, 2 * plain) << "plain " << plain << " s, with checks " << checked << " s";
-  const double snapped =
-      MeasureCellSeconds(OneCell({"train.erf_every=2", "train.erf_samples=256"}));
+  const double snapped = best(OneCell({"train.erf_every=2", "train.erf_samples=256"}));
   EXPECT_GT(snapped, 2 * plain) << "plain " << plain << " s, with snapshots " << snapped << " s";
 }
 
