@@ -11,8 +11,9 @@
 # beyond glibc, libstdc++ and LibTorch/CUDA, which come from the machine's torch) and
 # manifest.json (the torch version built against, the commit). Libraries that only OpenCV's
 # image codecs pull in for formats rfx never reads (GDAL, GDCM, OpenEXR, TIFF, JPEG 2000, WebP:
-# ~190 MB) travel as empty stand-ins with the same sonames and symbol versions; a call into one
-# would fail at that call, and none is made (PNG and JPEG travel for real).
+# ~190 MB) travel as stand-ins with the same sonames, symbols and symbol versions
+# (scripts/gpu_stub.py); a call into one would abort naming it, and none is made (PNG, JPEG and
+# WebP travel for real).
 # `run` does the steps of scripts/gpu_check.py (the cuda suite, rfx bench train beside Python
 # torch's step on the same GPU, a short sweep with 1/2/4/8 trainings at once, one paper-scale
 # training) within ~8 minutes and writes OUT/gpu_check.json. `--cpu` runs the same steps on the
@@ -43,21 +44,21 @@ is_system_lib() {
 is_stub_lib() {
   case "$1" in
     libgdal.so.* | libgdcm*.so.* | libOpenEXR*.so.* | libIex*.so.* | libIlmThread*.so.* | \
-      libImath*.so.* | libtiff.so.* | libopenjp2.so.* | libwebp*.so.* | libsharpyuv.so.*)
+      libImath*.so.* | libtiff.so.* | libopenjp2.so.*)
       return 0 ;;
   esac
   return 1
 }
 
-# An empty shared library named `soname` defining the same symbol versions as `real`.
+# A stand-in for `soname` (real: its path here) defining what the bundle imports from it
+# (scripts/gpu_stub.py), written to `out`.
 make_stub() {
   local soname=$1 real=$2 out=$3 tmp
   tmp=$(mktemp -d)
-  objdump -p "$real" | awk '/^Version definitions:/{d=1; next} /^Version References:/{d=0}
-    d && NF >= 4 && $2 != "0x01" {print $4 " { };"}' > "$tmp/versions.map"
-  : > "$tmp/empty.c"
-  gcc -shared -nostdlib -o "$out/$soname" -Wl,-soname,"$soname" \
-    -Wl,--version-script="$tmp/versions.map" "$tmp/empty.c"
+  python3 scripts/gpu_stub.py "$real" "$tmp" "$out"/../bin/* "$out"/*.so*
+  local versions=()
+  [ -s "$tmp/stub.map" ] && versions=(-Wl,--version-script="$tmp/stub.map")
+  gcc -shared -fPIC -o "$out/$soname" -Wl,-soname,"$soname" "${versions[@]}" "$tmp/stub.c"
   rm -rf "$tmp"
 }
 
@@ -77,11 +78,12 @@ bundle() {
     strip --strip-unneeded -o "$dir/bin/$exe" "$RFX_BUILD_DIR/$exe"
   done
   # soname -> path as this machine resolves them, then a walk over DT_NEEDED from the binaries.
+  local multiarch=/usr/lib/$(gcc -print-multiarch)
   declare -A path_of=() seen=()
   while read -r name _ path _; do
     [ -n "${path:-}" ] && path_of[$name]=$path
   done < <(ldd "$dir/bin/rfx" "$dir/bin/rfx_cuda_tests" | awk '$2 == "=>" {print $1, $2, $3}')
-  local queue=()
+  local queue=() stubs=()
   for exe in "$dir"/bin/*; do
     while read -r so; do queue+=("$so"); done < <(objdump -p "$exe" | awk '/NEEDED/{print $2}')
   done
@@ -97,13 +99,22 @@ bundle() {
       exit 1
     fi
     case "$path" in "$site"/*) continue ;; esac  # LibTorch and CUDA: the machine's torch
+    # BLAS and LAPACK (OpenCV's core needs them; rfx calls neither): Debian's reference builds
+    # (liblapack3, libblas3: 8 MB) rather than OpenBLAS behind them here (43 MB).
+    case "$so" in
+      libblas.so.3) [ -f "$multiarch/blas/libblas.so.3" ] && path=$multiarch/blas/libblas.so.3 ;;
+      liblapack.so.3)
+        [ -f "$multiarch/lapack/liblapack.so.3" ] && path=$multiarch/lapack/liblapack.so.3 ;;
+    esac
     if is_stub_lib "$so"; then
-      make_stub "$so" "$path" "$dir/lib"
+      stubs+=("$so=$path")
       continue
     fi
     cp -L "$path" "$dir/lib/$so"
     while read -r dep; do queue+=("$dep"); done < <(objdump -p "$path" | awk '/NEEDED/{print $2}')
   done
+  # Stand-ins last: they define what the real libraries and programs import from them.
+  for stub in "${stubs[@]}"; do make_stub "${stub%%=*}" "${stub#*=}" "$dir/lib"; done
   local version commit
   version=$("$RFX_VENV/bin/python" -c 'import torch; print(torch.__version__)')
   commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
