@@ -70,10 +70,8 @@ bundle() {
   RFX_TARGETS="rfx rfx_cuda_tests" bash scripts/build.sh
   rm -rf "$dir"
   mkdir -p "$dir/bin" "$dir/lib"
-  local torch_root
-  torch_root=$("$RFX_VENV/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
   local site
-  site=$(dirname "$torch_root")
+  site=$(dirname "$RFX_TORCH_ROOT")
   for exe in rfx rfx_cuda_tests; do
     strip --strip-unneeded -o "$dir/bin/$exe" "$RFX_BUILD_DIR/$exe"
   done
