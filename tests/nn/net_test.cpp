@@ -251,6 +251,18 @@ TEST_F(NetTest, EveryActivationRuns) {
   }
 }
 
+// Puts every 4-d parameter in channels-last (or back to contiguous) and clears the gradients,
+// as the trainer lays out weights.
+void SetWeightLayout(const std::vector<at::Tensor>& params, bool channels_last) {
+  torch::NoGradGuard no_grad;
+  for (at::Tensor p : params) {
+    const auto fmt = channels_last && p.dim() == 4 ? at::MemoryFormat::ChannelsLast
+                                                   : at::MemoryFormat::Contiguous;
+    p.set_data(p.contiguous(fmt));
+    p.mutable_grad() = at::Tensor();
+  }
+}
+
 // LibTorch's own fused gelu in the training layout: four 3×3 conv modules (1 → 16 → 16 → 16 →
 // 2) whose weights are set to channels-last, at::gelu between them, a contiguous input. On 1.13's
 // CPU the first conv's weight and bias gradients come out as garbage (~1e26 relative error,
@@ -269,26 +281,20 @@ TEST_F(NetTest, TheCpuGeluWorkaroundIsUsedExactlyWhereLibTorchsFusedGeluIsWrong)
     }
   }
   const at::Tensor x0 = torch::rand({4, 1, 16, 16});
+  std::vector<at::Tensor> params;
+  for (auto& conv : convs) {
+    for (const auto& p : conv->parameters()) params.push_back(p);
+  }
   auto grads = [&](bool channels_last_weights) {
-    std::vector<at::Tensor> g;
-    for (auto& conv : convs) {
-      for (auto& p : conv->parameters()) {
-        torch::NoGradGuard no_grad;
-        const auto fmt = channels_last_weights && p.dim() == 4 ? at::MemoryFormat::ChannelsLast
-                                                               : at::MemoryFormat::Contiguous;
-        p.set_data(p.contiguous(fmt));
-        p.mutable_grad() = at::Tensor();
-      }
-    }
+    SetWeightLayout(params, channels_last_weights);
     at::Tensor h = x0;
     for (size_t i = 0; i < convs.size(); ++i) {
       h = convs[i]->forward(h);
       if (i + 1 < convs.size()) h = at::gelu(h);
     }
     h.pow(2).mean().backward();
-    for (auto& conv : convs) {
-      for (const auto& p : conv->parameters()) g.push_back(p.grad().contiguous());
-    }
+    std::vector<at::Tensor> g;
+    for (const auto& p : params) g.push_back(p.grad().contiguous());
     return g;
   };
   const auto reference = grads(false);
@@ -320,13 +326,7 @@ TEST_F(NetTest, GradientsInTheTrainingLayoutEqualTheContiguousOnesForEveryActiva
     }
     const at::Tensor x0 = torch::rand({4, 1, 16, 16});
     auto grads = [&](bool channels_last_weights, bool channels_last_input) {
-      for (auto& p : net->parameters()) {
-        torch::NoGradGuard no_grad;
-        const auto fmt = channels_last_weights && p.dim() == 4 ? at::MemoryFormat::ChannelsLast
-                                                               : at::MemoryFormat::Contiguous;
-        p.set_data(p.contiguous(fmt));
-        p.mutable_grad() = at::Tensor();
-      }
+      SetWeightLayout(net->parameters(), channels_last_weights);
       at::Tensor x = x0.contiguous(channels_last_input ? at::MemoryFormat::ChannelsLast
                                                        : at::MemoryFormat::Contiguous);
       x.set_requires_grad(true);
