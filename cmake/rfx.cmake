@@ -50,6 +50,9 @@ endfunction()
 # from tests/<name>/*_test.cpp; LABELS become ctest labels of every test in it (ctest -L
 # faults). A torch suite's main installs the rfx host allocator, as the programs do.
 function(rfx_test_suite name)
+  if(NOT TARGET rfx_test_paths)
+    rfx_test_paths()
+  endif()
   cmake_parse_arguments(ARG "TORCH" "" "DEPS;LABELS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${name}/*.cpp)
   if(NOT srcs)
@@ -63,13 +66,24 @@ function(rfx_test_suite name)
     rfx_settings(rfx_${name}_tests)
   endif()
   target_include_directories(rfx_${name}_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-  target_link_libraries(rfx_${name}_tests PRIVATE ${ARG_DEPS} GTest::gtest)
-  target_compile_definitions(rfx_${name}_tests PRIVATE RFX_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
-                                                       RFX_PYTHON="${RFX_PYTHON}")
+  target_link_libraries(rfx_${name}_tests PRIVATE ${ARG_DEPS} rfx_test_paths GTest::gtest)
   set(labels ${name})
   if(ARG_LABELS)
     set(labels ${ARG_LABELS})
   endif()
   gtest_discover_tests(rfx_${name}_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
                        PROPERTIES TIMEOUT 900 LABELS "${labels}")
+endfunction()
+
+# The one object that holds the build's absolute paths (source tree, RFX_PYTHON, the rfx
+# executable) for the tests: on a compile line they would make every test object of a new clone
+# miss ccache.
+function(rfx_test_paths)
+  configure_file(${CMAKE_SOURCE_DIR}/tests/test_paths.cpp.in
+                 ${CMAKE_BINARY_DIR}/generated/test_paths.cpp.in @ONLY)
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/generated/test_paths.cpp
+       INPUT ${CMAKE_BINARY_DIR}/generated/test_paths.cpp.in)
+  add_library(rfx_test_paths STATIC ${CMAKE_BINARY_DIR}/generated/test_paths.cpp)
+  target_include_directories(rfx_test_paths PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+  target_link_libraries(rfx_test_paths PRIVATE GTest::gtest)
 endfunction()

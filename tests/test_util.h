@@ -11,15 +11,19 @@
 
 namespace rfx::test {
 
-#ifdef RFX_EXE
+// Paths of this build, defined in one translation unit that CMake generates
+// (tests/test_paths.cpp.in): no other test file's compile line holds an absolute path, so a
+// fresh clone rebuilds every other test object from ccache.
+const char* SourceDir();  // the source tree
+const char* Python();     // RFX_PYTHON: the Python whose torch traces the test models
+const char* BuiltRfx();   // the rfx executable built beside the tests
+
 // The rfx executable under test: $RFX_TEST_EXE when set (a relocated build, as
-// scripts/gpu_check.sh runs the cuda suite on another machine), else the one built beside the
-// tests.
+// scripts/gpu_check.sh runs the cuda suite on another machine), else BuiltRfx().
 inline std::string RfxExe() {
   const char* e = std::getenv("RFX_TEST_EXE");
-  return e != nullptr && *e != '\0' ? e : RFX_EXE;
+  return e != nullptr && *e != '\0' ? e : BuiltRfx();
 }
-#endif
 
 // A fresh directory removed at the end of the test.
 class TempDir {

@@ -25,15 +25,17 @@ namespace rfx::test {
 struct TracedModels {
   std::string dir;     // empty when the models could not be made
   std::string reason;  // why not (skip: no torchvision; fail: anything else)
-  bool skip = false;   // RFX_PYTHON cannot import torchvision
+  bool skip = false;   // Python() cannot import torchvision
   std::string operator/(const std::string& name) const { return dir + "/" + name + ".pt"; }
 };
 
-inline const char* TraceScript() { return RFX_SOURCE_DIR "/tests/theory/trace_models.py"; }
+inline std::string TraceScript() {
+  return std::string(SourceDir()) + "/tests/theory/trace_models.py";
+}
 
 // Runs the script into `dir`; fills reason/skip on failure.
 inline bool TraceInto(const std::string& dir, const std::string& names, TracedModels* m) {
-  const auto r = RunCommand(std::string(RFX_PYTHON " ") + TraceScript() + " " + dir + " " + names);
+  const auto r = RunCommand(std::string(Python()) + " " + TraceScript() + " " + dir + " " + names);
   if (r.exit_code == 0) return true;
   m->skip = r.exit_code == 3;
   m->reason = "trace_models.py exited " + std::to_string(r.exit_code) + ": " + r.err;
@@ -60,7 +62,7 @@ inline const TracedModels& TracedCached(const std::string& names) {
   if (it != cache.end()) return it->second;
   std::ostringstream text;
   // Keyed by the Python too: each LibTorch build reads the graphs of its own torch.
-  text << std::ifstream(TraceScript()).rdbuf() << "\n" << names << "\n" << RFX_PYTHON;
+  text << std::ifstream(TraceScript()).rdbuf() << "\n" << names << "\n" << Python();
   namespace fs = std::filesystem;
   const fs::path dir =
       fs::temp_directory_path() / ("rfx-traced-" + std::to_string(::getuid()) + "-" +
@@ -86,9 +88,9 @@ inline const TracedModels& TracedCached(const std::string& names) {
 }  // namespace rfx::test
 
 // Skips (no torchvision) or fails (any other problem) the test when the models are missing.
-#define RFX_REQUIRE_TRACED(models)                                                  \
-  do {                                                                              \
-    if ((models).skip)                                                              \
-      GTEST_SKIP() << RFX_PYTHON " cannot import torchvision: " << (models).reason; \
-    ASSERT_FALSE((models).dir.empty()) << (models).reason;                          \
+#define RFX_REQUIRE_TRACED(models)                                                              \
+  do {                                                                                          \
+    if ((models).skip)                                                                          \
+      GTEST_SKIP() << rfx::test::Python() << " cannot import torchvision: " << (models).reason; \
+    ASSERT_FALSE((models).dir.empty()) << (models).reason;                                      \
   } while (0)

@@ -22,7 +22,7 @@ std::pair<int, int> PngSize(const std::string& path) {
 
 TEST(DatasetCliTest, PreviewWritesAGridWithOneColumnPerSample) {
   test::TempDir dir;
-  const std::string exe = RFX_EXE;
+  const std::string exe = rfx::test::RfxExe();
   auto r = test::RunCommand(exe + " dataset preview --set dataset.distance=8 --count 3 --out " +
                             (dir / "a.png"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -40,7 +40,7 @@ TEST(DatasetCliTest, PreviewWritesAGridWithOneColumnPerSample) {
 
 TEST(DatasetCliTest, BadValuesExitTwoNamingKeyOrFlag) {
   test::TempDir dir;
-  const std::string exe = RFX_EXE;
+  const std::string exe = rfx::test::RfxExe();
   auto r =
       test::RunCommand(exe + " dataset preview --set dataset.distance=99 --out " + (dir / "a.png"));
   EXPECT_EQ(r.exit_code, 2);
@@ -67,7 +67,7 @@ TEST(DatasetCliTest, BadValuesExitTwoNamingKeyOrFlag) {
 }
 
 TEST(DatasetCliTest, BenchPrintsSamplesPerSecondAsJson) {
-  const std::string exe = RFX_EXE;
+  const std::string exe = rfx::test::RfxExe();
   const auto r = test::RunCommand(exe +
                                   " bench dataset --seconds 0.2 --threads 1 --json "
                                   "--set dataset.image_size=32 --set dataset.distance=10");

@@ -10,7 +10,7 @@
 namespace rfx {
 namespace {
 
-const std::string kRfx = RFX_EXE;
+const std::string kRfx = rfx::test::RfxExe();
 
 TEST(EnvCliTest, JsonParsesWithTheStableKeys) {
   const auto r = test::RunCommand(kRfx + " env --json");

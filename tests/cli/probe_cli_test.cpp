@@ -12,7 +12,7 @@
 namespace rfx {
 namespace {
 
-const std::string kRfx = RFX_EXE;
+const std::string kRfx = rfx::test::RfxExe();
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
@@ -212,7 +212,7 @@ TEST(ProbeCliTest, GradientReplknetMatchesAPyTorchReference) {
                             dir / "rk.csv");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   WriteFileAtomic(dir / "rk.json", r.out);
-  r = test::RunCommand(RFX_PYTHON " " + std::string(RFX_SOURCE_DIR) +
+  r = test::RunCommand(std::string(rfx::test::Python()) + " " + rfx::test::SourceDir() +
                        "/tests/cli/replknet_reference.py --map " + dir / "rk.csv" + " --json " +
                        dir / "rk.json" + " --depth 4 --width 4 --size 24 --samples 3");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;

@@ -10,7 +10,7 @@
 namespace rfx {
 namespace {
 
-const std::string kRfx = RFX_EXE;
+const std::string kRfx = rfx::test::RfxExe();
 
 TEST(ProbeModelCliTest, TracedConvStackGivesTheFcnsRadius) {
   const auto& models = test::TracedCached("convs8");

@@ -10,7 +10,7 @@
 namespace rfx {
 namespace {
 
-const std::string kExe = RFX_EXE;
+const std::string kExe = rfx::test::RfxExe();
 const std::string kSmall =
     " --set dataset.image_size=32 --set net.depth=3 --set train.device=cpu --set train.threads=1";
 

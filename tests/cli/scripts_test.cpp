@@ -20,8 +20,9 @@
 namespace rfx {
 namespace {
 
-const std::string kScripts = std::string(RFX_SOURCE_DIR) + "/scripts/";
-const std::string kReproduce = "RFX=" + std::string(RFX_EXE) + " bash " + kScripts + "reproduce.sh";
+const std::string kScripts = std::string(rfx::test::SourceDir()) + "/scripts/";
+const std::string kReproduce =
+    "RFX=" + std::string(rfx::test::RfxExe()) + " bash " + kScripts + "reproduce.sh";
 
 std::string Slurp(const std::string& path) {
   std::ifstream f(path);
@@ -262,11 +263,11 @@ TEST(ScriptsTest, PlotErfTrainingDrawsTheFieldThroughATrainingThatTheProbeConfir
       " --set dataset.image_size=32 --set dataset.distance=7 --set net.depth=4"
       " --set train.steps=12 --set train.eval_samples=16 --set train.device=cpu"
       " --set train.threads=1 --set dataset.threads=1 --set train.erf_samples=4";
-  const std::string train = std::string(RFX_EXE) + " train" + sets;
+  const std::string train = std::string(rfx::test::RfxExe()) + " train" + sets;
   // Stopped after step 8: snapshots 0, 4, 8; the probe on its model.pt gives step 8's map.
   auto r = test::RunCommand(train + " --set train.erf_every=4 --stop-at 8 --out " + run);
   ASSERT_EQ(r.exit_code, 1) << r.err;  // stopped, resumable
-  r = test::RunCommand(std::string(RFX_EXE) + " probe gradient --checkpoint " + run +
+  r = test::RunCommand(std::string(rfx::test::RfxExe()) + " probe gradient --checkpoint " + run +
                        " --samples 4 --bootstrap 0 --set train.device=cpu --out " + dir / "p");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::vector<double> mine = CsvNumbers(run + "/erf/step-8.csv");

@@ -22,8 +22,8 @@
 namespace rfx {
 namespace {
 
-const std::string kRfx = RFX_EXE;
-const std::string kScript = std::string(RFX_SOURCE_DIR) + "/scripts/slurm_local.sh";
+const std::string kRfx = rfx::test::RfxExe();
+const std::string kScript = std::string(rfx::test::SourceDir()) + "/scripts/slurm_local.sh";
 const std::string kSweep =
     " --set sweep.mode=grid --set 'sweep.axes.net.depth=[1,6]'"
     " --set 'sweep.axes.dataset.distance=[7,9]' --set dataset.image_size=32"

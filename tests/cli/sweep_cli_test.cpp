@@ -20,7 +20,7 @@ namespace {
 using nlohmann::json;
 using test::RunCommand;
 
-std::string Rfx(const std::string& args) { return std::string(RFX_EXE) + " " + args; }
+std::string Rfx(const std::string& args) { return std::string(rfx::test::RfxExe()) + " " + args; }
 
 // Each bad sweep config exits 2 and names the key.
 void ExpectUsage(const std::string& args, const std::string& words) {
@@ -58,7 +58,7 @@ TEST(SweepCliTest, BadConfigFromAFileNamesItsLine) {
 }
 
 TEST(SweepCliTest, DryRunOfThePapersRangesIsAtMostAFifthOfTheGrid) {
-  const auto r = RunCommand(Rfx(std::string("sweep --config ") + RFX_SOURCE_DIR +
+  const auto r = RunCommand(Rfx(std::string("sweep --config ") + rfx::test::SourceDir() +
                                 "/experiments/e_depth_vs_distance.yaml --out /nonexistent/x "
                                 "--dry-run --no-measure --json"));
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -10,7 +10,7 @@
 namespace rfx {
 namespace {
 
-const std::string kRfx = RFX_EXE;
+const std::string kRfx = rfx::test::RfxExe();
 
 TEST(TheoryCliTest, Vgg16Json) {
   const auto r = test::RunCommand(kRfx + " theory --net vgg16 --input 224 --format json");

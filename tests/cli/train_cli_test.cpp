@@ -12,7 +12,7 @@
 namespace rfx {
 namespace {
 
-const std::string kExe = RFX_EXE;
+const std::string kExe = rfx::test::RfxExe();
 const std::string& kTiny = test::kTinyTrain;
 using test::Slurp;
 

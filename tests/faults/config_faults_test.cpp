@@ -19,7 +19,7 @@
 namespace rfx {
 namespace {
 
-const std::string kExe = RFX_EXE;
+const std::string kExe = rfx::test::RfxExe();
 // A tiny CPU run, so that a check that is missing costs seconds, not hours; `timeout` turns a
 // hang into a failure.
 const std::string kTiny =
@@ -169,7 +169,7 @@ TEST(ConfigFaults, ASecondDocumentAndDeepNestingAreNamed) {
               "two.yaml holds more than one YAML document");
   // Found by scripts/fuzz.sh: YAML::LoadAll never returned on this text (kept allocating).
   const std::string slow_yaml =
-      std::string(RFX_SOURCE_DIR) + "/fuzz/corpus/config/regression_loadall_loop.yaml";
+      std::string(rfx::test::SourceDir()) + "/fuzz/corpus/config/regression_loadall_loop.yaml";
   const auto t0 = std::chrono::steady_clock::now();
   const auto slow = Train("--config " + slow_yaml, dir);
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 30.0);

@@ -10,7 +10,7 @@
 namespace rfx {
 namespace {
 
-const std::string kExe = RFX_EXE;
+const std::string kExe = rfx::test::RfxExe();
 
 // OpenBLAS's threads, started as the library loads, retried a 128 MiB malloc forever under
 // `ulimit -v 600000`: the process hung in at::set_num_threads or at exit and ignored SIGTERM.

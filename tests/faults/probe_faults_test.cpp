@@ -16,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kExe = RFX_EXE;
+const std::string kExe = rfx::test::RfxExe();
 
 // Issue 23 item 12: `probe compare --plot` onto a full disk printed a 44-line Python traceback and
 // once left a 0-byte PNG. On a real 16 KiB tmpfs (root, as CI runs) the table's JSON fits and the

@@ -33,7 +33,7 @@ std::vector<std::string> Names(const std::string& dir) {
   return names;
 }
 
-std::string Rfx(const std::string& args) { return std::string(RFX_EXE) + " " + args; }
+std::string Rfx(const std::string& args) { return std::string(rfx::test::RfxExe()) + " " + args; }
 
 // A 2 MiB tmpfs, filled up by Fill(). Skips (saying why) where it cannot be mounted.
 class FullDiskTest : public ::testing::Test {

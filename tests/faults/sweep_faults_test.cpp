@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kExe = RFX_EXE;
+const std::string kExe = rfx::test::RfxExe();
 const std::vector<std::string> kSets = {"dataset.image_size=32", "dataset.distance=7",
                                         "net.depth=2",           "train.steps=4",
                                         "train.eval_samples=8",  "train.device=cpu",

@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const std::string kExe = RFX_EXE;
+const std::string kExe = rfx::test::RfxExe();
 const std::string& kTiny = test::kTinyTrain;
 using test::Slurp;
 
