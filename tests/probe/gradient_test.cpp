@@ -1,5 +1,6 @@
-// The gradient probe (Luo et al. 2016; DESIGN §1.7): linear nets against the impulse response
-// and box variances, the measures of RunGradient, checkpoints, non-finite gradients, heatmaps.
+// The gradient probe (Luo et al. 2016; docs/design.md#effective-rf-by-gradient): linear nets
+// against the impulse response and box variances, the measures of RunGradient, checkpoints,
+// non-finite gradients, heatmaps.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
