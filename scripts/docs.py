@@ -15,6 +15,7 @@ check refuses after every key's own check and before anything is allocated; a pr
 runs is killed after PROBE_TIMEOUT_S seconds and reported as an error.
 """
 import argparse
+import concurrent.futures
 import difflib
 import os
 import re
@@ -190,6 +191,11 @@ needs (the batch size, say) are refused by the memory check, not by a range of t
 
 def render_config(rfx):
     rows = read_defaults(DEFAULTS)
+    # The probes are independent processes: run them on every core (each loads LibTorch).
+    probed = [r for r in rows if not r[3] and "." in r[0] and type_name(r[1]) not in ("list", "map")]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        ranges = dict(zip([r[0] for r in probed],
+                          pool.map(lambda r: probe_range(rfx, r[0], r[1]), probed)))
     lines = [PREAMBLE]
     section = None
     for key, value, comment, is_section in rows:
@@ -205,7 +211,7 @@ def render_config(rfx):
             continue
         if "." not in key:
             continue
-        allowed = probe_range(rfx, key, value) if type_name(value) not in ("list", "map") else ""
+        allowed = ranges.get(key, "")
         meaning = " ".join(comment).replace("|", "\\|")
         cells = [f"`{key}`", type_name(value), f"`{show(value)}`", allowed.replace("|", "\\|"),
                  meaning]
@@ -233,9 +239,16 @@ def cmd_config(args):
 
 # ---------------------------------------------------------------- links
 def tracked_markdown():
-    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "*.md"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout
-    return sorted(p for p in set(out.split()) if os.path.exists(os.path.join(ROOT, p)))
+    """The repository's *.md files (git's list; without git, every *.md outside build folders)."""
+    proc = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "*.md"], cwd=ROOT,
+                          capture_output=True, text=True)
+    if proc.returncode == 0:
+        return sorted(p for p in set(proc.stdout.split()) if os.path.exists(os.path.join(ROOT, p)))
+    found = []
+    for top, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "build", "out", "gpu-bundle"))]
+        found += [os.path.relpath(os.path.join(top, f), ROOT) for f in files if f.endswith(".md")]
+    return sorted(found)
 
 
 def slug(heading):
