@@ -4,10 +4,13 @@
   docs.py config --rfx PATH [--check]   write docs/config.md from configs/defaults.yaml and the
                                         binary's own range checks (--check: exit 1 with a diff
                                         when the committed page is not current)
+  docs.py help --rfx PATH               rewrite the `rfx ... --help` blocks of docs/commands.md
+                                        and docs/probes.md (check fails when one is stale)
   docs.py check --rfx PATH              every relative link in every tracked *.md resolves (file
                                         and #anchor); every rfx command line quoted in a code
                                         block of docs/ and README.md names a subcommand whose
-                                        --help lists each of its --flags
+                                        --help lists each of its --flags; the --help blocks are
+                                        current
 
 The ranges come from running the binary on values that fail its validation. No probe may train:
 each one also sets a batch size no machine can hold (train.batch_size=2^31-1), which the memory
@@ -423,8 +426,43 @@ def check_commands(rfx, failures):
                                     f"{', '.join(sorted(set(bad)))}")
 
 
+
+# ---------------------------------------------------------------- --help blocks in the pages
+HELP_BLOCK = re.compile(r"(<!-- rfx-help: ([a-z ]+) -->\n)(.*?)(<!-- /rfx-help -->)", re.S)
+HELP_PAGES = ("docs/commands.md", "docs/probes.md")
+
+
+def render_help(rfx, text):
+    def fill(m):
+        out = subprocess.run([rfx] + m.group(2).split() + ["--help"], capture_output=True,
+                             text=True, timeout=60, check=True).stdout
+        return m.group(1) + "```text\n" + out.rstrip() + "\n```\n" + m.group(4)
+    return HELP_BLOCK.sub(fill, text)
+
+
+def cmd_help(args):
+    for rel in HELP_PAGES:
+        path = os.path.join(ROOT, rel)
+        old = open(path, encoding="utf-8").read()
+        new = render_help(args.rfx, old)
+        if new != old:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(new)
+    return 0
+
+
+def check_help(rfx, failures):
+    for rel in HELP_PAGES:
+        path = os.path.join(ROOT, rel)
+        old = open(path, encoding="utf-8").read()
+        if render_help(rfx, old) != old:
+            failures.append(f"{rel}: a --help block is not the binary's: run /usr/bin/python3 "
+                            "scripts/docs.py help --rfx PATH")
+
+
 def cmd_check(args):
     failures = []
+    check_help(args.rfx, failures)
     check_links(failures)
     check_commands(args.rfx, failures)
     for f in failures:
@@ -442,6 +480,9 @@ def main():
     p.add_argument("--rfx", required=True, help="the rfx executable whose checks give the ranges")
     p.add_argument("--check", action="store_true", help="exit 1 with a diff if not current")
     p.set_defaults(func=cmd_config)
+    p = sub.add_parser("help", help="rewrite the --help blocks of docs/commands.md, docs/probes.md")
+    p.add_argument("--rfx", required=True)
+    p.set_defaults(func=cmd_help)
     p = sub.add_parser("check", help="links in the Markdown, rfx command lines in docs/ and README")
     p.add_argument("--rfx", required=True)
     p.set_defaults(func=cmd_check)
