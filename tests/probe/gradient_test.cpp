@@ -227,7 +227,7 @@ TEST_F(ProbeTest, GradientAtAPositionIsTheCentreResultShifted) {
   EXPECT_THROW(RunGradient(config_, o), UsageError);
 }
 
-// Issue 23, minor: --samples 0 means the default (16, or every image) while the message said
+// Regression: --samples 0 means the default (16, or every image) while the message said
 // "allowed: 1 … 1000000".
 TEST(GradientOptionsTest, TheSamplesMessageNamesZero) {
   GradientOptions o;
