@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Issue 11's freezing claim, measured: `rfx profile` of a net with and without its first layer
+"""The freezing claim of docs/commands.md ("rfx profile"), measured: `rfx profile` of a net with and without its first layer
 frozen, alternated PAIRS times (so both see the same machine load), medians over the pairs.
 
     /usr/bin/python3 bench/profile_freeze.py build/rfx [--pairs 4] [--steps 30] [rfx profile args...]

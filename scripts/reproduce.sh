@@ -205,7 +205,7 @@ run_forward() {
   $PY scripts/summarize.py forward "$n" $((SECONDS - t0)) "${dirs[@]}" > "$OUT/$n/summary.txt"
 }
 
-# run_arch NAME: a small-CNN study (issue 11; '#| kind: arch'). Per '#| variant: LABEL SET'
+# run_arch NAME: a small-CNN study (experiments/cnn_*.yaml, '#| kind: arch'). Per '#| variant: LABEL SET'
 # line (SET is key=value for --set, or an overlay YAML for --config): a d50 sweep; '#| seeds: S'
 # trainings of the '#| cell: key=value ...' with the gradient ERF at step 0 and at the end
 # (train.erf_every larger than the steps), each in erf_LABEL_seed_S/; rfx profile's step time (60 steps)

@@ -21,7 +21,7 @@ PACKAGES=(
   build-essential cmake ninja-build git pkg-config ccache
   libtorch-dev libopencv-dev libcli11-dev libyaml-cpp-dev libgtest-dev nlohmann-json3-dev
   libbenchmark-dev libopenblas0-pthread liblapack3 libblas3
-  python3-matplotlib python3-numpy python3-opencv python3-torch python3-torchvision graphviz
+  python3-matplotlib python3-numpy python3-opencv python3-torch python3-torchvision python3-yaml graphviz
   slurm-wlm munge
 )
 

@@ -13,8 +13,17 @@ if [ -d .git ]; then
   git ls-files -z '*.cpp' '*.h' | xargs -0 "$RFX_VENV/bin/clang-format" --dry-run --Werror
 fi
 bash scripts/build.sh "$@"
+root=$PWD
 cd "$RFX_BUILD_DIR"
 # ctest runs one test per core: each starts with one intra-op thread, as Debian's LibTorch does
 # by itself (PyPI's OpenMP build would start with one per core and oversubscribe the machine).
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 ctest --output-on-failure --parallel "$(nproc)"
+# The documentation (docs/install.md, "The documentation's checks"): every relative link in the
+# Markdown resolves, every rfx command quoted in docs/ and README.md uses flags its --help lists,
+# and docs/config.md is what configs/defaults.yaml and the binary's range checks give.
+cd "$root"
+rfx_exe=$RFX_BUILD_DIR/rfx
+[[ $rfx_exe = /* ]] || rfx_exe=$root/$rfx_exe
+/usr/bin/python3 scripts/docs.py check --rfx "$rfx_exe"
+/usr/bin/python3 scripts/docs.py config --check --rfx "$rfx_exe"

@@ -1,4 +1,4 @@
-// rfx train: one training run (DESIGN §1.4) into a run directory.
+// rfx train: one training run (docs/design.md#training-and-accuracy) into a run directory.
 #include <csignal>
 #include <iostream>
 

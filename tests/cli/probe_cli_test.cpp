@@ -157,7 +157,7 @@ TEST(ProbeCliTest, GradientFlagErrorsNameTheFlag) {
   EXPECT_NE(r.err.find("x.png"), std::string::npos) << r.err;
 }
 
-// Issue 23 item 10: `probe gradient --size 16384 --samples 1` under ulimit -v 4000000 died out
+// Regression: `probe gradient --size 16384 --samples 1` under ulimit -v 4000000 died out
 // of memory with a ~40-line c10 stack trace. Its memory is estimated first, as train's is, and a
 // probe's train.threads is bounded as train's is.
 TEST(ProbeCliTest, AGradientThatCannotFitIsRefusedBeforeAllocating) {
@@ -293,7 +293,7 @@ TEST(ProbeCliTest, BenchProbeReportsSpeedup) {
   EXPECT_GT(j["incremental_s"].get<double>(), 0.0);
   EXPECT_GT(j["fresh_s"].get<double>(), 0.0);
   EXPECT_GT(j["speedup"].get<double>(), 0.0);
-  // Issue 23 item 6: --threads was unbounded (100000 started ~1000 threads and kept going).
+  // Regression: --threads was unbounded (100000 started ~1000 threads and kept going).
   const auto many = test::RunCommand(
       kRfx + " bench probe --max-depth 6 --size 24 --threads 100000 --device cpu --json");
   EXPECT_EQ(many.exit_code, 2) << many.err;

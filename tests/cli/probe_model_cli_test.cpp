@@ -138,7 +138,7 @@ TEST(ProbeModelCliTest, GradientAndErrors) {
   EXPECT_NE(r.err.find("--node applies to --model"), std::string::npos) << r.err;
 }
 
-// Issue 23 item 8: rfx's own model.pt (weights, no TorchScript code) given to --model exited 1
+// Regression: rfx's own model.pt (weights, no TorchScript code) given to --model exited 1
 // with "Method 'forward' is not defined." and a 14-line c10 backtrace. Exit 2 saying what the
 // file is and what to pass instead.
 TEST(ProbeModelCliTest, ARunsModelPtSaysToPassTheRun) {

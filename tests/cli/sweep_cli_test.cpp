@@ -39,7 +39,7 @@ TEST(SweepCliTest, BadConfigsExitTwoNamingTheKey) {
               "sweep.axes.dataset.distance");
   ExpectUsage("--set 'sweep.axes.net.depth=[2,4]'", "sweep.threshold.axis");
   ExpectUsage("--shard 3/2" + dist, "--shard");
-  // Issue 23 item 2: this range made a cell net.depth=-9223372036854775808.
+  // Regression: this range made a cell net.depth=-9223372036854775808.
   ExpectUsage(
       "--set sweep.mode=grid --set 'sweep.axes={net.depth: {from: 9223372036854775800, "
       "to: 9223372036854775807, step: 5}}'",
@@ -125,7 +125,7 @@ TEST(SweepCliTest, MergeIsIdempotentAndFitReadsTheMergedResults) {
   EXPECT_EQ(RunCommand(Rfx("fit " + dir / "nothing")).exit_code, 2);
 }
 
-// Issue 23, minor: `fit --budget 0` was accepted where -1 was refused, `--accuracy ''` read as 0,
+// Regression: `fit --budget 0` was accepted where -1 was refused, `--accuracy ''` read as 0,
 // and CLI11's "Could not convert" said nothing of what is allowed.
 TEST(SweepCliTest, FitFlagsSayWhatIsAllowed) {
   test::TempDir dir;
@@ -209,7 +209,7 @@ TEST(SweepCliTest, ResumeAfterKillLosesAndDuplicatesNothing) {
   EXPECT_NE(changed.err.find("train.steps"), std::string::npos) << changed.err;
 }
 
-// Issue 23 item 1: `sweep.axes={train.seed: [5, 6]}` with 2 repeats exited 0 with 2 records,
+// Regression: `sweep.axes={train.seed: [5, 6]}` with 2 repeats exited 0 with 2 records,
 // both labelled 5, trained with seeds 0 and 1. Now a cell trains its axis value + the repeat
 // (the record's loss is that of `rfx train` with that seed), and seeds two cells would share
 // are refused.

@@ -109,7 +109,7 @@ TEST(TheoryCliTest, BadInputExits2NamingTheFlag) {
   }
 }
 
-// Issue 23 item 11: six 4096x upsamples of 10^6 printed -9223372036854775808x... and "empty
+// Regression: six 4096x upsamples of 10^6 printed -9223372036854775808x... and "empty
 // output", exit 0. Sizes past 2^46 are refused naming the layer.
 TEST(TheoryCliTest, SizesThatWouldOverflowAreRefused) {
   std::string layers = "[";

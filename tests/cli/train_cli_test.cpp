@@ -117,7 +117,7 @@ TEST(TrainCli, SigintCheckpointsAndResumeContinues) {
   EXPECT_EQ(result["steps"].get<int64_t>(), stopped + 5);
 }
 
-// Issue 23, minor: `--stop-at ''` read as 0 and `--stop-at 1.5` said only "Could not convert".
+// Regression: `--stop-at ''` read as 0 and `--stop-at 1.5` said only "Could not convert".
 TEST(TrainCli, StopAtSaysWhatIsAllowed) {
   test::TempDir dir;
   for (const char* text : {"''", "1.5", "0", "x"}) {
@@ -151,7 +151,7 @@ TEST(TrainCli, BenchTrainPrintsStepTimeAndRate) {
                s0 = 2.0 * 2 * 2048;
   EXPECT_NEAR(j["gflop_per_step"].get<double>(), (2 * f0 + 3 * f1 + 3 * f2 + 2 * s0) / 1e9, 1e-9);
   EXPECT_EQ(test::RunCommand(kExe + " bench train --depth 0 --json").exit_code, 2);
-  // Issue 23 item 6: --threads 100000 started ~1000 threads and kept going; bounded as
+  // Regression: --threads 100000 started ~1000 threads and kept going; bounded as
   // train.threads is.
   const auto many = test::RunCommand(kExe +
                                      " bench train --depth 3 --batch 2 --size 32 "

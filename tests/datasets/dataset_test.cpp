@@ -1,5 +1,5 @@
-// The е/ё and dot recipes (DESIGN §1.1): glyph placement, labels, targets, determinism,
-// validation and config errors (the augmentation: elastic_test.cpp).
+// The е/ё and dot recipes (docs/design.md#data-sets): glyph placement, labels, targets,
+// determinism, validation and config errors (the augmentation: elastic_test.cpp).
 #include "datasets/dataset.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
-// The elastic augmentation (DESIGN §1.1): displacement bounds, the blurred noise field, the local
-// remap against OpenCV's full-canvas remap, and how far it moves ink.
+// The elastic augmentation (docs/design.md#data-sets): displacement bounds, the blurred noise
+// field, the local remap against OpenCV's full-canvas remap, and how far it moves ink.
 #include "datasets/elastic.h"
 
 #include <gtest/gtest.h>

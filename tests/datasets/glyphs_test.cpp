@@ -1,4 +1,4 @@
-// The study's glyphs (dataset.glyphs: study): the bitmaps of issue 13, pixel for pixel, at the
+// The study's glyphs (dataset.glyphs: study): the study's own bitmaps, pixel for pixel, at the
 // study's positions, pasted by overwriting; resized by area averaging at other scales.
 #include "datasets/glyphs.h"
 

@@ -1,4 +1,4 @@
-// Hostile configuration (issue 9, items 6, 7 and 10): values with no sane bound, numbers that
+// Hostile configuration: values with no sane bound, numbers that
 // wrap or overflow their type, files that are not config files, keys given twice. Each must
 // end in exit code 2 naming the key (or the file), quickly, with nothing written.
 #include <gtest/gtest.h>
@@ -76,7 +76,7 @@ TEST(ConfigFaults, AnIntegerBeyondIntIsOutOfRangeNotNegative) {
   const auto r = Train("--set net.depth=2147483648", dir);
   ExpectUsage(r, "'net.depth'", "value 2147483648 is out of range");
   EXPECT_EQ(r.err.find("-2147483648 is"), std::string::npos) << r.err;
-  // Issue 23, minor: the message named int's range (-2147483648..2147483647), not the key's.
+  // Regression: the message named int's range (-2147483648..2147483647), not the key's.
   ExpectUsage(r, "'net.depth'", "allowed: 1..4096");
   ExpectUsage(Train("--set net.width=-2147483649", dir), "'net.width'", "allowed: 1..4096");
   for (const char* key : {"train.eval_samples", "train.log_every"}) {
@@ -101,7 +101,7 @@ TEST(ConfigFaults, UnboundedSizesAreRefusedUpFront) {
   ExpectUsage(Train("--set dataset.prefetch=100000", dir), "'dataset.prefetch'", "1..64");
 }
 
-// Issue 23 item 4: 9 nested levels of 10 aliases, ~700 bytes, expand to 10^9 layers: `rfx train`
+// Regression: 9 nested levels of 10 aliases, ~700 bytes, expand to 10^9 layers: `rfx train`
 // grew to 22 GB until the OOM killer ended it, `rfx theory` hung. Refused at parse time.
 std::string AliasBomb() {
   std::string s = "net:\n  arch: layers\n  layers:\n    - &a0 relu\n";
@@ -160,7 +160,7 @@ TEST(ConfigFaults, AnAliasInsideItsOwnAnchorIsRefused) {
   ExpectUsage(Train("--set 'net.layers=&b [relu, *b]'", dir), "'net.layers'", "YAML nodes");
 }
 
-// Issue 23, minor: a second YAML document was silently ignored; nesting past yaml-cpp's depth
+// Regression: a second YAML document was silently ignored; nesting past yaml-cpp's depth
 // limit read "not valid YAML: bad file".
 TEST(ConfigFaults, ASecondDocumentAndDeepNestingAreNamed) {
   test::TempDir dir;

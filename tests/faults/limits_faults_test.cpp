@@ -1,4 +1,4 @@
-// Faults of the process's limits, reproduced for real (issue 23 item 7): a low address-space
+// Faults of the process's limits, reproduced for real: a low address-space
 // limit (ulimit -v) under which every command hung, `rfx env` included.
 #include <gtest/gtest.h>
 

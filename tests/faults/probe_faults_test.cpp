@@ -1,4 +1,4 @@
-// Faults of the probes, reproduced for real (issue 23): a plot written onto a full disk.
+// Faults of the probes, reproduced for real: a plot written onto a full disk.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 const std::string kExe = rfx::test::RfxExe();
 
-// Issue 23 item 12: `probe compare --plot` onto a full disk printed a 44-line Python traceback and
+// Regression: `probe compare --plot` onto a full disk printed a 44-line Python traceback and
 // once left a 0-byte PNG. On a real 16 KiB tmpfs (root, as CI runs) the table's JSON fits and the
 // PNG does not: one sentence, exit 1, no PNG and no temp file left.
 TEST(ProbeFaults, APlotOntoAFullDiskFailsWithOneSentenceAndLeavesNoFile) {

@@ -1,5 +1,5 @@
 // Faults of the file layer and the results store: a really full disk, hostile record files,
-// empty paths, a second writer. Each test reproduces a fault of issue 9.
+// empty paths, a second writer. Each test reproduces a fault found before.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -150,7 +150,7 @@ TEST(MergeFaultTest, ASecondWriterIsRefused) {
   EXPECT_FALSE(FileExists(sweep::ResultsPath(dir.path())));
 }
 
-// Issue 23, minor: `rfx merge` hung when results.jsonl was a FIFO (it waited for a writer).
+// Regression: `rfx merge` hung when results.jsonl was a FIFO (it waited for a writer).
 TEST(MergeFaultTest, AFifoInPlaceOfResultsIsRefusedWithoutWaiting) {
   test::TempDir dir;
   ASSERT_EQ(::mkfifo(sweep::ResultsPath(dir.path()).c_str(), 0600), 0);

@@ -1,4 +1,4 @@
-// Faults of a sweep, reproduced for real (issue 9): a cell whose training cannot run, in both
+// Faults of a sweep, reproduced for real: a cell whose training cannot run, in both
 // worker modes; axis values that no cell may take; fits that must not count failures.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -166,7 +166,7 @@ TEST(SweepFaultsTest, AnAdaptiveSweepKilledAnywhereResumesToTheSameRecords) {
   EXPECT_EQ(records(killed.path()), reference);
 }
 
-// Issue 23 item 3: deleting DIR/sweep.yaml disabled the other-config guard: a rerun with another
+// Regression: deleting DIR/sweep.yaml disabled the other-config guard: a rerun with another
 // config appended its records and fit pooled both. Now a sweep refuses results without a
 // sweep.yaml, and every record carries its config's hash, which sweep, fit and merge check.
 TEST(SweepFaultsTest, RecordsOfAnotherConfigAreNeverPooled) {

@@ -1,4 +1,4 @@
-// Faults of one training, reproduced for real (issue 9): a full disk while a checkpoint is
+// Faults of one training, reproduced for real: a full disk while a checkpoint is
 // written, a truncated checkpoint, SIGTERM during the final evaluation, and input that used to
 // be accepted silently.
 #include <gtest/gtest.h>
@@ -106,7 +106,7 @@ TEST(TrainFaults, ATruncatedCheckpointIsMovedAsideAndTheRunStartsOver) {
   EXPECT_EQ(r["loss"], json::parse(Slurp(dir / "clean/result.json"))["loss"]);
 }
 
-// Issue 23 item 13: a kill -9 during a save left checkpoint.pt.tmp.HOST.PID.N behind (3 runs of
+// Regression: a kill -9 during a save left checkpoint.pt.tmp.HOST.PID.N behind (3 runs of
 // 12) and --resume never removed it; sweep cells collected them. The files below are what such a
 // kill leaves; a resume (holding the run's lock) removes the run's own temp files, nothing else.
 TEST(TrainFaults, AResumeRemovesTheTempFilesOfAKilledSave) {

@@ -143,7 +143,7 @@ TEST_F(InitTest, DecomposedComposesToTheBoxInFloat64) {
       EXPECT_LT(err, 1e-9) << "N = " << n;
     }
   }
-  // The factors are exactly DESIGN's kernels, once each.
+  // The factors are exactly the kernels of docs/design.md#initialisations, once each.
   const std::vector<int> order = DecomposedOrder(7);
   EXPECT_EQ(order, (std::vector<int>{1, 7, 2, 6, 3, 5, 4}));
   const at::Tensor k = DecomposedKernel(2, 3);

@@ -1,5 +1,6 @@
-// The forward-pass probe (DESIGN §1.5): depth parsing, the trinomial row of constant nets, the
-// incremental scan against fresh nets, fcn_resnet50, layer lists, BatchNorm modes, options.
+// The forward-pass probe (docs/design.md#forward-pass-estimate): depth parsing, the trinomial row
+// of constant nets, the incremental scan against fresh nets, fcn_resnet50, layer lists, BatchNorm
+// modes, options.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

@@ -1,5 +1,6 @@
-// The gradient probe (Luo et al. 2016; DESIGN §1.7): linear nets against the impulse response
-// and box variances, the measures of RunGradient, checkpoints, non-finite gradients, heatmaps.
+// The gradient probe (Luo et al. 2016; docs/design.md#effective-rf-by-gradient): linear nets
+// against the impulse response and box variances, the measures of RunGradient, checkpoints,
+// non-finite gradients, heatmaps.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -226,7 +227,7 @@ TEST_F(ProbeTest, GradientAtAPositionIsTheCentreResultShifted) {
   EXPECT_THROW(RunGradient(config_, o), UsageError);
 }
 
-// Issue 23, minor: --samples 0 means the default (16, or every image) while the message said
+// Regression: --samples 0 means the default (16, or every image) while the message said
 // "allowed: 1 … 1000000".
 TEST(GradientOptionsTest, TheSamplesMessageNamesZero) {
   GradientOptions o;

@@ -91,7 +91,7 @@ TEST(ImagesTest, ListingAndErrorsNameInputsAndTheFile) {
   EXPECT_THROW(ParseDoubles("", "--std"), UsageError);
 }
 
-// Issue 23 item 9: a 60000² PNG failed in OpenCV with a raw assertion, no file name, exit 1. The
+// Regression: a 60000² PNG failed in OpenCV with a raw assertion, no file name, exit 1. The
 // header's size is checked before decoding. The files are real PNG and JPEG files written by
 // OpenCV whose header then declares 60000×60000 (a PNG of that size would take 3.6 GB to write).
 TEST(ImagesTest, AHugeImageIsRefusedFromItsHeaderNamingTheFile) {

@@ -39,7 +39,7 @@ TEST(SweepOptionsTest, RangeExpandsInclusive) {
   EXPECT_EQ(o.axes[1].Text(2), "10");
 }
 
-// Issue 23 item 2: integer ranges went through doubles (9007199254740993 became ...992, a value
+// Regression: integer ranges went through doubles (9007199254740993 became ...992, a value
 // near 2^63 became -2^63) and the count overflowed in the message.
 TEST(SweepOptionsTest, IntegerRangesAreExactToTheLastInteger) {
   auto texts = [](const std::string& range) {
@@ -132,7 +132,7 @@ TEST(PlanTest, CellConfigSetsAxesAndSeed) {
   EXPECT_NE(plan.CellKey({1, 0}, 0), plan.CellKey({1, 0}, 1));
 }
 
-// Issue 23 item 1: a train.seed axis sets the cell's seed; the repeats offset it, and every
+// Regression: a train.seed axis sets the cell's seed; the repeats offset it, and every
 // (cell, repeat) trains its own seed under its own key.
 TEST(PlanTest, SeedAxisChoosesTheSeedAndRepeatsOffsetIt) {
   const Plan plan(Sweep(

@@ -313,7 +313,7 @@ TEST(RunSweepTest, ErfSnapshotsDoNotChangeWhichCellsAreDone) {
   }
 }
 
-// Issue 23 item 1: a sweep along train.seed trained seeds 0 and 1 for both values and called
+// Regression: a sweep along train.seed trained seeds 0 and 1 for both values and called
 // the second value's cells reused. Each cell trains its own seed, and its record says which.
 TEST(RunSweepTest, ASeedAxisTrainsEachCellsOwnSeed) {
   test::TempDir dir;
@@ -343,7 +343,7 @@ TEST(RunSweepTest, ASeedAxisTrainsEachCellsOwnSeed) {
     labelled.insert({r["train.seed"].get<int64_t>(), seed});
   }
   EXPECT_EQ(labelled, (std::set<std::pair<int64_t, int64_t>>{{5, 5}, {5, 6}, {7, 7}, {7, 8}}));
-  // Issue 23 item 2: a range of seeds past 2^53 trained 1 seed (2^53, not in the range) and
+  // Regression: a range of seeds past 2^53 trained 1 seed (2^53, not in the range) and
   // called the other 4 cells reused.
   trained.clear();
   const Config big =

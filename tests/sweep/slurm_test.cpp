@@ -90,7 +90,7 @@ TEST(SlurmTest, BadOptionsNameTheFieldAndWhatIsAllowed) {
   const std::string too_many = ErrorOf(Grid(), Opts(dir / "a", 5));
   EXPECT_TRUE(Contains(too_many, "shards '5'")) << too_many;
   EXPECT_TRUE(Contains(too_many, "allowed 1..4")) << too_many;
-  // Issue 23 item 5: every shard was planned before the count was checked (2^31 - 1 shards
+  // Regression: every shard was planned before the count was checked (2^31 - 1 shards
   // never ended, 10,000 took 66 s). Now the count is checked first.
   const auto t0 = std::chrono::steady_clock::now();
   const std::string most = ErrorOf(Grid(), Opts(dir / "a", 2147483647));

@@ -87,14 +87,14 @@ class Config {
 // reports: train.device, train.threads, dataset.threads, dataset.prefetch, train.log_every,
 // train.checkpoint_every, train.erf_every, train.erf_samples (snapshots of the field that
 // read the net and leave it, its gradients and the RNG streams untouched). Weights and accuracy are
-// the same function of the config on any thread count (DESIGN §4) and agree to float rounding on
-// another device; log_every only moves the window that TrainResult.loss averages and the step at
-// which a divergence is seen. Meant as the one list for resuming a training (these may differ from
-// the stored config.yaml), the sweep's cell keys and the results store's config comparison. The
-// three lists it replaces differ: sweep/plan.cpp's kNonResultKeys and sweep/store.cpp's
-// kIgnoredForCells leave train.device out (a sweep moved from a CPU to a GPU box redoes its
-// finished cells), and the store also ignores the whole `sweep.` section (it describes the
-// sweep, not a cell; not a key, so not listed here); train.cpp's WithResumableKeysFrom leaves
+// the same function of the config on any thread count (docs/design.md#conventions) and agree to
+// float rounding on another device; log_every only moves the window that TrainResult.loss averages
+// and the step at which a divergence is seen. Meant as the one list for resuming a training (these
+// may differ from the stored config.yaml), the sweep's cell keys and the results store's config
+// comparison. The three lists it replaces differ: sweep/plan.cpp's kNonResultKeys and
+// sweep/store.cpp's kIgnoredForCells leave train.device out (a sweep moved from a CPU to a GPU box
+// redoes its finished cells), and the store also ignores the whole `sweep.` section (it describes
+// the sweep, not a cell; not a key, so not listed here); train.cpp's WithResumableKeysFrom leaves
 // log_every and checkpoint_every out (a resume that checkpoints more often is refused).
 const std::vector<std::string>& ResultNeutralKeys();
 

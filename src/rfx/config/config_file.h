@@ -1,5 +1,6 @@
 // Reading a config file without trusting it, and the checks yaml-cpp does not make on a parsed
-// document (issue 9: /dev/zero as a config, a directory as a config, duplicate keys).
+// document (hostile input: /dev/zero as a config, a directory as a config, duplicate keys;
+// tests/faults/config_faults_test.cpp reproduces each).
 #pragma once
 #include <yaml-cpp/yaml.h>
 

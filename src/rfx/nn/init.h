@@ -1,6 +1,6 @@
-// Initialisation schemes (DESIGN §1.3), applied to a built net, seeded: the same (net, options,
-// seed) gives the same weights on every run and device (values are drawn on the CPU from a
-// private generator, then copied into the parameters; the global torch RNG is not touched).
+// Initialisation schemes (docs/design.md#initialisations), applied to a built net, seeded: the same
+// (net, options, seed) gives the same weights on every run and device (values are drawn on the CPU
+// from a private generator, then copied into the parameters; the global torch RNG is not touched).
 #pragma once
 #include <ATen/ATen.h>
 #include <c10/core/ScalarType.h>
@@ -57,9 +57,9 @@ struct InitOptions {
 //             layer's input channels). With equal input channels each layer then applies
 //             exactly its kernel, so the composite of the N layers (no activation:
 //             FcnImpl::forward_linear) is the all-ones (2N+1)² box: bounded. Skip weights 0.
-//             The N kernels are DESIGN's (k = 1 … N); their order along the depth is
-//             interleaved (1, N, 2, N−1, …) because in plain order (1, 2, …, N) the partial
-//             products grow like 16^N: float32 is off by 1% at N = 7 and float64 by 1e-7 at
+//             The N kernels are docs/design.md#initialisations' (k = 1 … N); their order along the
+//             depth is interleaved (1, N, 2, N−1, …) because in plain order (1, 2, …, N) the
+//             partial products grow like 16^N: float32 is off by 1% at N = 7 and float64 by 1e-7 at
 //             N = 10. Interleaved, float64 holds 1e-11 at N = 10 and float32 breaks near N = 12.
 //             With decomposed_noise a > 0, each layer's kernel first gets U(±a) noise (one 3×3
 //             draw per layer, shared by its channel pairs); every kernel is then multiplied by

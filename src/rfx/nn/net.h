@@ -1,4 +1,4 @@
-// The nets of the study (DESIGN §1.2): a plain fully convolutional stack (`fcn`, optional
+// The nets of the study (docs/design.md#nets): a plain fully convolutional stack (`fcn`, optional
 // input-projection or residual skips), torchvision's FCN-ResNet50 layout (`fcn_resnet50`) and
 // a user's layer list (`layers`, layers_net.h). Every net maps a float image [B, 1, H, W] to a
 // 2-channel map [B, 2, H, W] (channel 0 "е", channel 1 "ё"). Build one with BuildNet(), initialise

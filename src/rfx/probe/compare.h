@@ -1,6 +1,7 @@
 // `rfx probe compare`: the three views of one model side by side, per depth (fcn) or for the
 // net as configured: the analytic field (rfx::theory), the impulse radius (forward probe) and
-// the gradient ERF with bootstrap intervals (gradient probe) — DESIGN §1.5–1.7.
+// the gradient ERF with bootstrap intervals (gradient probe) —
+// docs/design.md#forward-pass-estimate, #analytic-receptive-fields, #effective-rf-by-gradient.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <optional>

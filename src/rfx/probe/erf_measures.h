@@ -1,6 +1,6 @@
-// The measures of a gradient ERF map (DESIGN §1.7), how the map is scaled before them (rfx's
-// own options or RepLKNet's erf scripts), and their bootstrap confidence intervals over the
-// input samples. Free of torch.
+// The measures of a gradient ERF map (docs/design.md#effective-rf-by-gradient), how the map is
+// scaled before them (rfx's own options or RepLKNet's erf scripts), and their bootstrap confidence
+// intervals over the input samples. Free of torch.
 #pragma once
 #include <cstdint>
 #include <vector>

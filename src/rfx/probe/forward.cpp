@@ -1,4 +1,4 @@
-// The forward-pass estimate (DESIGN §1.5) and its incremental depth scan.
+// The forward-pass estimate (docs/design.md#forward-pass-estimate) and its incremental depth scan.
 #include <torch/torch.h>
 
 #include <algorithm>

@@ -1,5 +1,6 @@
-// The gradient effective receptive field (Luo et al. 2016; DESIGN §1.7): inputs (noise, task
-// samples, images), per-sample maps, measures and their bootstrap intervals.
+// The gradient effective receptive field (Luo et al. 2016;
+// docs/design.md#effective-rf-by-gradient): inputs (noise, task samples, images), per-sample maps,
+// measures and their bootstrap intervals.
 #include <torch/torch.h>
 
 #include <algorithm>

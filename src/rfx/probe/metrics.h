@@ -1,5 +1,6 @@
 // Measures on response maps and profiles, free of torch: radius at a level, Gaussian σ by
-// moments, high-contribution area ratios (DESIGN §1.5, §1.7).
+// moments, high-contribution area ratios (docs/design.md#forward-pass-estimate,
+// #effective-rf-by-gradient).
 #pragma once
 #include <cstdint>
 #include <string>

@@ -1,6 +1,6 @@
-// Probes without training (DESIGN §1.5, §1.7): the forward-pass impulse estimate of the field
-// radius, scanned over depths in one incremental pass, and the gradient effective RF of Luo et
-// al. (2016) of a fresh or trained net.
+// Probes without training (docs/design.md#forward-pass-estimate, #effective-rf-by-gradient): the
+// forward-pass impulse estimate of the field radius, scanned over depths in one incremental pass,
+// and the gradient effective RF of Luo et al. (2016) of a fresh or trained net.
 #pragma once
 #include <ATen/ATen.h>
 #include <c10/core/Device.h>

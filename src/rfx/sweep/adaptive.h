@@ -1,6 +1,7 @@
-// Adaptive sampling of one depth's threshold (`sweep.mode: adaptive`, DESIGN §1.9): a Bayesian
-// staircase of the QUEST family (Watson & Pelli 1983) that picks, like Kontsevich & Tyler's
-// (1999) Ψ method, the distance whose outcome minimises the expected entropy of d50.
+// Adaptive sampling of one depth's threshold (`sweep.mode: adaptive`,
+// docs/design.md#measuring-a-field-under-noise): a Bayesian staircase of the QUEST family (Watson &
+// Pelli 1983) that picks, like Kontsevich & Tyler's (1999) Ψ method, the distance whose outcome
+// minimises the expected entropy of d50.
 //
 // The rule (pure math, no torch, no randomness):
 // - Model: P(learned | d) = (1 − λ)·σ((d50 − d)/s) with a fixed lapse λ = `lapse` (robustness

@@ -1,9 +1,9 @@
-// The adaptive mode (DESIGN §1.9): per depth, a Bayesian staircase on the threshold axis
-// (adaptive.h). The next training of a depth is a pure function of that depth's finished
-// records and of the prior centre, which is the final estimate of the search `workers` places
-// earlier in this shard's list when it belongs to the same chain (the same worker ran it just
-// before). So a killed sweep rerun with the same --workers and --shard asks for exactly the
-// trainings an uninterrupted one would, and never retrains a recorded one.
+// The adaptive mode (docs/design.md#measuring-a-field-under-noise): per depth, a Bayesian staircase
+// on the threshold axis (adaptive.h). The next training of a depth is a pure function of that
+// depth's finished records and of the prior centre, which is the final estimate of the search
+// `workers` places earlier in this shard's list when it belongs to the same chain (the same worker
+// ran it just before). So a killed sweep rerun with the same --workers and --shard asks for exactly
+// the trainings an uninterrupted one would, and never retrains a recorded one.
 #include <cmath>
 #include <map>
 

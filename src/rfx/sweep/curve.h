@@ -1,5 +1,6 @@
-// How the field grows with depth (DESIGN §1.9): the per-depth d50s of a psychometric fit against
-// depth N, fitted by weighted least squares (weights 1/se², se from the d50 CIs) as
+// How the field grows with depth (docs/design.md#measuring-a-field-under-noise): the per-depth d50s
+// of a psychometric fit against depth N, fitted by weighted least squares (weights 1/se², se from
+// the d50 CIs) as
 //   sqrt:   d50 = a·√N + b
 //   linear: d50 = a·N + b
 //   power:  d50 = a·N^p, or a·N^p + b only when the intercept lowers the AIC by more than 6

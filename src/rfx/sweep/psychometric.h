@@ -1,5 +1,5 @@
-// Learning as a probability (DESIGN §1.9): a training at (depth, distance) is a Bernoulli trial,
-// learned or not, with
+// Learning as a probability (docs/design.md#measuring-a-field-under-noise): a training at (depth,
+// distance) is a Bernoulli trial, learned or not, with
 //   P(learned | d) = (1 − λ)·σ((d50 − d)/s),   σ the logistic,
 // λ a lapse rate (trainings that fail whatever the distance; Wichmann & Hill 2001), s > 0 the
 // slope (px) and d50 the field of the depth (P is half its maximum there). Pure math, no torch.

@@ -1,4 +1,5 @@
-// Analytic receptive fields of a layer graph (DESIGN §1.6), per axis (height, width).
+// Analytic receptive fields of a layer graph (docs/design.md#analytic-receptive-fields), per axis
+// (height, width).
 //
 // Per axis, a unit of a layer has an output side n, a receptive field r (largest over paths),
 // r_min (smallest over paths), a jump j (input px between adjacent units) and start (the input

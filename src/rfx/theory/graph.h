@@ -1,6 +1,6 @@
-// The layer graph of `rfx theory` (DESIGN §1.6): nodes in topological order with their
-// per-axis geometry (kernel, stride, padding, dilation, ...). Pure description, no torch and no
-// arithmetic of fields (analysis.h does that).
+// The layer graph of `rfx theory` (docs/design.md#analytic-receptive-fields): nodes in topological
+// order with their per-axis geometry (kernel, stride, padding, dilation, ...). Pure description, no
+// torch and no arithmetic of fields (analysis.h does that).
 #pragma once
 #include <string>
 #include <vector>

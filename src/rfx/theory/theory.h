@@ -1,6 +1,6 @@
-// Analytic receptive fields (DESIGN §1.6): the layer graph (graph.h), its per-layer, per-axis
-// table (analysis.h), the named nets and the layer list, and the `rfx theory` outputs.
-// Pure arithmetic: no torch here.
+// Analytic receptive fields (docs/design.md#analytic-receptive-fields): the layer graph (graph.h),
+// its per-layer, per-axis table (analysis.h), the named nets and the layer list, and the `rfx
+// theory` outputs. Pure arithmetic: no torch here.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -20,8 +20,8 @@ namespace rfx::theory {
 
 // Named nets. The classic references follow torchvision's layouts, features up to the last
 // conv stage: vgg16 (to pool5), alexnet (to the last max pool), resnet18/34/50 (to layer4).
-// fcn and fcn_resnet50 are the project's nets (DESIGN §1.2), fcn from `net.*` keys; layers is
-// net.arch layers (the net.layers list).
+// fcn and fcn_resnet50 are the project's nets (docs/design.md#nets), fcn from `net.*` keys; layers
+// is net.arch layers (the net.layers list).
 enum class NamedNet {
   kFcn,
   kFcnResNet50,

@@ -1,5 +1,5 @@
-// The training loop (DESIGN §1.4). Options, results, accuracy, checkpoints and the run directory
-// live in their own files of rfx/train.
+// The training loop (docs/design.md#training-and-accuracy). Options, results, accuracy, checkpoints
+// and the run directory live in their own files of rfx/train.
 #include "rfx/train/train.h"
 
 #include <torch/nn/functional/loss.h>

@@ -1,4 +1,5 @@
-// Training one net on one data set (DESIGN §1.4): Adam, MSE, accuracy on fresh samples.
+// Training one net on one data set (docs/design.md#training-and-accuracy): Adam, MSE, accuracy on
+// fresh samples.
 //
 // Determinism: the weights are initialised by nn::InitNet with seed train.seed; training
 // step s (0-based) uses samples s·B … s·B+B−1 of the training stream of the data set with seed
@@ -146,9 +147,9 @@ constexpr int kExitResumeConflict = 3;
 // status kFailed with a message saying how to resume.
 TrainResult RunTraining(const Config& config, const RunOptions& run);
 
-// The accuracy rule of DESIGN §1.4. `output` is [B, 2, H, W]; for each channel, the mean over
-// the disc of radius `radius` px around (H/2, W/2); returns bool [B]: true (ё) where
-// mean_ё ≥ mean_е. On the output's device, no host sync.
+// The accuracy rule of docs/design.md#training-and-accuracy. `output` is [B, 2, H, W]; for each
+// channel, the mean over the disc of radius `radius` px around (H/2, W/2); returns bool [B]: true
+// (ё) where mean_ё ≥ mean_е. On the output's device, no host sync.
 at::Tensor PredictYo(const at::Tensor& output, int radius = 2);
 
 // Accuracy of `net` on samples 0 … samples−1 of `stream` of `dataset`, in eval mode, batches of

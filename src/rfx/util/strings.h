@@ -1,4 +1,4 @@
-// Small text helpers shared by every component's messages: one place each (issue 9).
+// Small text helpers shared by every component's messages: one place each.
 #pragma once
 #include <string>
 #include <vector>
