@@ -100,8 +100,12 @@ export SLURM_CONF=$conf
 slurmctld -c
 slurmd
 timeout=${RFX_SLURM_START_TIMEOUT:-20}
-for _ in $(seq $(( timeout * 5 ))); do
-  if sinfo -h -o '%t' 2>/dev/null | grep -q idle; then
+# A wall-clock deadline, each sinfo bounded too: when something else answers on the
+# controller's port, sinfo waits for a reply for its whole MessageTimeout (~28 s with retries),
+# and counting tries instead of seconds once made a 3 s limit take 7 minutes.
+deadline=$(( SECONDS + timeout ))
+while [ "$SECONDS" -lt "$deadline" ]; do
+  if timeout 2 sinfo -h -o '%t' 2>/dev/null | grep -q idle; then
     echo "export SLURM_CONF=$conf"
     exit 0
   fi
