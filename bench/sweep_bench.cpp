@@ -8,12 +8,12 @@
 #include <random>
 #include <vector>
 
-#include "rfx/sweep/adaptive.h"
-#include "rfx/sweep/psychometric.h"
+#include "rfx/stats/adaptive.h"
+#include "rfx/stats/psychometric.h"
 
 namespace {
 
-using rfx::sweep::Trial;
+using rfx::stats::Trial;
 
 // The swept distances: 7 … 48 (42 values, the study's e-task range).
 std::vector<double> Distances() {
@@ -38,10 +38,10 @@ std::vector<Trial> Trials(int n) {
 void BM_NextAdaptive(benchmark::State& state) {
   const std::vector<double> distances = Distances();
   const std::vector<Trial> trials = Trials(static_cast<int>(state.range(0)));
-  rfx::sweep::AdaptiveOptions o;
+  rfx::stats::AdaptiveOptions o;
   o.max_trainings = 1000;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(rfx::sweep::NextAdaptive(distances, trials, 14.0, o));
+    benchmark::DoNotOptimize(rfx::stats::NextAdaptive(distances, trials, 14.0, o));
   }
 }
 BENCHMARK(BM_NextAdaptive)->Arg(6)->Arg(40)->Arg(200)->Unit(benchmark::kMicrosecond);
@@ -50,7 +50,7 @@ void BM_FitPsychometricOneDepth(benchmark::State& state) {
   const std::map<double, std::vector<Trial>> by_depth = {
       {14.0, Trials(static_cast<int>(state.range(0)))}};
   for (auto _ : state) {
-    benchmark::DoNotOptimize(rfx::sweep::FitPsychometric(by_depth));
+    benchmark::DoNotOptimize(rfx::stats::FitPsychometric(by_depth));
   }
 }
 BENCHMARK(BM_FitPsychometricOneDepth)->Arg(6)->Arg(40)->Arg(200)->Unit(benchmark::kMicrosecond);

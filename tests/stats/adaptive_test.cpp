@@ -1,4 +1,4 @@
-#include "rfx/sweep/adaptive.h"
+#include "rfx/stats/adaptive.h"
 
 #include <gtest/gtest.h>
 
@@ -14,11 +14,11 @@
 #include <utility>
 #include <vector>
 
-#include "rfx/sweep/curve.h"
-#include "rfx/sweep/psychometric.h"
+#include "rfx/stats/curve.h"
+#include "rfx/stats/psychometric.h"
 #include "rfx/util/error.h"
 
-namespace rfx::sweep {
+namespace rfx::stats {
 namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -323,4 +323,4 @@ TEST(Adaptive, AcceptanceNarrowerExponentThanAGrid) {
 }
 
 }  // namespace
-}  // namespace rfx::sweep
+}  // namespace rfx::stats

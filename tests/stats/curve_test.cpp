@@ -1,4 +1,4 @@
-#include "rfx/sweep/curve.h"
+#include "rfx/stats/curve.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 
 #include "rfx/util/error.h"
 
-namespace rfx::sweep {
+namespace rfx::stats {
 namespace {
 
 // The oracle: a sweep over depths 2..24 and every integer distance in [lo, hi], `reps`
@@ -241,4 +241,4 @@ TEST(CurveSimulation, FullFitIsFast) {
 }
 
 }  // namespace
-}  // namespace rfx::sweep
+}  // namespace rfx::stats

@@ -1,4 +1,4 @@
-#include "rfx/sweep/psychometric.h"
+#include "rfx/stats/psychometric.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 
 #include "rfx/util/error.h"
 
-namespace rfx::sweep {
+namespace rfx::stats {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -227,4 +227,4 @@ TEST(Psychometric, Validate) {
 }
 
 }  // namespace
-}  // namespace rfx::sweep
+}  // namespace rfx::stats

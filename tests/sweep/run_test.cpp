@@ -86,7 +86,7 @@ TEST(RunSweepTest, GridTrainsEveryCellOnceAndResumesWithoutRetraining) {
   const DirFit fit = FitSweepDir(dir.path());
   ASSERT_EQ(fit.groups.size(), 1u);
   for (const auto& e : fit.groups[0].curve.fit.depths) {
-    ASSERT_EQ(e.censored, Censoring::kNone) << e.depth;
+    ASSERT_EQ(e.censored, stats::Censoring::kNone) << e.depth;
     const int t = TrueThreshold(static_cast<int64_t>(e.depth));
     EXPECT_GE(e.d50, t) << e.depth;
     EXPECT_LE(e.d50, t + 1) << e.depth;
@@ -129,10 +129,10 @@ TEST(RunSweepTest, SeesNothingAndSeesEverything) {
   const SweepSummary s = RunSweep(c, Opts(dir.path()), oracle.Make());
   ASSERT_EQ(s.searches.size(), 2u);
   EXPECT_FALSE(s.searches[0].value.has_value());
-  EXPECT_EQ(s.searches[0].censored, Censoring::kBelow);
+  EXPECT_EQ(s.searches[0].censored, stats::Censoring::kBelow);
   EXPECT_EQ(s.searches[0].cells, 1);
   EXPECT_EQ(*s.searches[1].value, 7);
-  EXPECT_EQ(s.searches[1].censored, Censoring::kAbove);
+  EXPECT_EQ(s.searches[1].censored, stats::Censoring::kAbove);
   const json j = FitSweepDir(dir.path()).ToJson();
   EXPECT_TRUE(j["thresholds"][0]["distance"].is_null());
   EXPECT_EQ(j["thresholds"][1]["censored"], "above");
@@ -149,7 +149,7 @@ TEST(RunSweepTest, RepeatsAverageAccuracy) {
   const Config c = Config::Load("", {"dataset.glyph_scale=0.1", "sweep.axes.net.depth=[2]",
                                      "sweep.axes.dataset.distance=[2,3,4]", "sweep.repeats=2"});
   const SweepSummary s = RunSweep(c, Opts(dir.path()), eval);
-  EXPECT_EQ(s.searches[0].censored, Censoring::kBelow);
+  EXPECT_EQ(s.searches[0].censored, stats::Censoring::kBelow);
   EXPECT_EQ(s.trained, 2);
   const auto recs = ReadRecords(ResultsPath(dir.path()));
   ASSERT_EQ(recs.size(), 2u);

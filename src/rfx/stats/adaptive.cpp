@@ -1,4 +1,4 @@
-#include "rfx/sweep/adaptive.h"
+#include "rfx/stats/adaptive.h"
 
 #include <algorithm>
 #include <array>
@@ -9,7 +9,7 @@
 
 #include "rfx/util/error.h"
 
-namespace rfx::sweep {
+namespace rfx::stats {
 namespace {
 
 constexpr int kSlopes = 7;               // slope grid points
@@ -253,4 +253,4 @@ int64_t AdaptiveBudget(int depths, const AdaptiveOptions& options) {
   return static_cast<int64_t>(depths) * options.max_trainings;
 }
 
-}  // namespace rfx::sweep
+}  // namespace rfx::stats

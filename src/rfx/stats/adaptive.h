@@ -24,9 +24,9 @@
 #include <string>
 #include <vector>
 
-#include "rfx/sweep/psychometric.h"
+#include "rfx/stats/psychometric.h"
 
-namespace rfx::sweep {
+namespace rfx::stats {
 
 // `sweep.adaptive.*` keys.
 struct AdaptiveOptions {
@@ -75,4 +75,4 @@ AdaptiveStep NextAdaptive(const std::vector<double>& distances, const std::vecto
 // The most trainings an adaptive sweep of `depths` depths can cost (for --dry-run).
 int64_t AdaptiveBudget(int depths, const AdaptiveOptions& options);
 
-}  // namespace rfx::sweep
+}  // namespace rfx::stats

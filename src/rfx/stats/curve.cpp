@@ -1,4 +1,4 @@
-#include "rfx/sweep/curve.h"
+#include "rfx/stats/curve.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include "rfx/util/error.h"
 #include "rfx/util/json.h"
 
-namespace rfx::sweep {
+namespace rfx::stats {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -332,7 +332,7 @@ std::string CurveReport::Verdict() const {
 }
 
 nlohmann::json CurveReport::ToJson() const {
-  return {{"fit", rfx::sweep::ToJson(fit)},
+  return {{"fit", rfx::stats::ToJson(fit)},
           {"sqrt", sqrt_fit.ToJson()},
           {"linear", linear.ToJson()},
           {"power", power.ToJson()},
@@ -350,4 +350,4 @@ nlohmann::json CurveReport::ToJson() const {
           {"verdict", Verdict()}};
 }
 
-}  // namespace rfx::sweep
+}  // namespace rfx::stats

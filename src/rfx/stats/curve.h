@@ -22,7 +22,7 @@
 // Measured (d50 = 3√N, s = 1, depths 2–24, distances 3–17, 3 trials per cell, B = 100): the
 // p CI holds 0.5 and excludes 1 in 94.5% of 200 sweeps (94.0% with 10% lapses; the bootstrap
 // is ~5% narrow, the usual small-sample shortfall); with d50 = 0.8·N (distances 1–21) N is
-// preferred in 200/200 (199/200 with lapses). tests/sweep/curve_test.cpp checks these (p on 100
+// preferred in 200/200 (199/200 with lapses). tests/stats/curve_test.cpp checks these (p on 100
 // of the sweeps). One FitCurve of that size with B = 200 takes ~0.1 s of CPU at -O2 (~0.14 s with
 // lapses, whose likelihood needs the global d50 search).
 #pragma once
@@ -33,9 +33,9 @@
 #include <string>
 #include <vector>
 
-#include "rfx/sweep/psychometric.h"
+#include "rfx/stats/psychometric.h"
 
-namespace rfx::sweep {
+namespace rfx::stats {
 
 enum class CurveKind { kSqrt, kLinear, kPower };
 const char* CurveKindText(CurveKind k);  // "sqrt", "linear", "power"
@@ -102,4 +102,4 @@ CurveModel FitPowerModel(const std::vector<double>& depth, const std::vector<dou
 CurveReport FitCurve(const std::map<double, std::vector<Trial>>& by_depth,
                      const PsychometricOptions& psy = {}, const CurveOptions& curve = {});
 
-}  // namespace rfx::sweep
+}  // namespace rfx::stats

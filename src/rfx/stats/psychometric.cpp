@@ -1,4 +1,4 @@
-#include "rfx/sweep/psychometric.h"
+#include "rfx/stats/psychometric.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,11 +6,11 @@
 #include <tuple>
 #include <utility>
 
-#include "rfx/sweep/psychometric_ml.h"
+#include "rfx/stats/psychometric_ml.h"
 #include "rfx/util/error.h"
 #include "rfx/util/json.h"
 
-namespace rfx::sweep {
+namespace rfx::stats {
 namespace detail {
 
 double DepthEval(const Depth& dep, double d50, double s, double lam, Deriv* out) {
@@ -281,4 +281,4 @@ nlohmann::json ToJson(const PsychometricFit& f) {
           {"log_likelihood", Num(f.log_likelihood)}};
 }
 
-}  // namespace rfx::sweep
+}  // namespace rfx::stats

@@ -10,7 +10,7 @@
 //    or one per depth.
 //  * Shared slope: plain ML. With many depths and few trials each it is biased steep (the
 //    incidental-parameter problem: ≈ −8% at 23 depths × 45 trials), so the d50 CIs cover 93%
-//    instead of 95% on simulated sweeps (tests/sweep/psychometric_test.cpp). The Cox–Reid
+//    instead of 95% on simulated sweeps (tests/stats/psychometric_test.cpp). The Cox–Reid
 //    adjusted profile likelihood removes that bias on noisy data but breaks on separable data
 //    (every depth learns up to a distance and nothing beyond, as threshold searches give): its
 //    −½·log I(d50) term → −∞ as s → 0 and drove s to ~9 px and every d50 to its data's edge;
@@ -38,7 +38,7 @@
 //    from the estimate, then regula falsi to 1e-4 px; an end not reached inside the search
 //    range is ±∞. A censored depth's interval is open on the far side and holds the bound:
 //    kAbove → [min(profile end, largest), +∞), kBelow → (−∞, max(profile end, smallest)].
-//  * Measured (tests/sweep/curve_test.cpp, d50 = 3√N, s = 1, depths 2–24, distances 3–17,
+//  * Measured (tests/stats/curve_test.cpp, d50 = 3√N, s = 1, depths 2–24, distances 3–17,
 //    3 trials per cell, 200 sweeps): 95% CIs cover the truth for 94.3% of depth estimates,
 //    94.9% with 10% lapses.
 #pragma once
@@ -47,7 +47,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-namespace rfx::sweep {
+namespace rfx::stats {
 
 // One training: the distance it had to see across and whether it learned (accuracy ≥ level).
 struct Trial {
@@ -123,4 +123,4 @@ double NormalQuantile(double q);
 nlohmann::json ToJson(const DepthEstimate& e);
 nlohmann::json ToJson(const PsychometricFit& f);
 
-}  // namespace rfx::sweep
+}  // namespace rfx::stats

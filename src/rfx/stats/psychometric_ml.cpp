@@ -1,10 +1,10 @@
-#include "rfx/sweep/psychometric_ml.h"
+#include "rfx/stats/psychometric_ml.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-namespace rfx::sweep::detail {
+namespace rfx::stats::detail {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -379,4 +379,4 @@ std::pair<double, double> JointFit::Interval(size_t j, const double* Ghat, doubl
   return {ends[0], ends[1]};
 }
 
-}  // namespace rfx::sweep::detail
+}  // namespace rfx::stats::detail

@@ -5,9 +5,9 @@
 #include <utility>
 #include <vector>
 
-#include "rfx/sweep/psychometric.h"
+#include "rfx/stats/psychometric.h"
 
-namespace rfx::sweep::detail {
+namespace rfx::stats::detail {
 
 constexpr double kMinSlope = 0.25;  // px
 enum { kD = 0, kU = 1, kL = 2 };    // parameter order of Deriv: d50, u = log s, λ
@@ -90,4 +90,4 @@ class JointFit {
   double gsum_[3] = {}, hsum_[2][2] = {};                    // their sums at the fit
 };
 
-}  // namespace rfx::sweep::detail
+}  // namespace rfx::stats::detail

@@ -1,12 +1,13 @@
+#include "rfx/stats/search.h"
+
 #include <algorithm>
 #include <functional>
 #include <limits>
 #include <map>
+#include <set>
 #include <vector>
 
-#include "rfx/sweep/plan.h"
-
-namespace rfx::sweep {
+namespace rfx::stats {
 
 int FindThreshold(int m, int start, const std::function<bool(int)>& sees) {
   if (m <= 0) return -1;
@@ -113,4 +114,4 @@ int64_t ChainBound(int m, const std::vector<int>& groups, int64_t* worst_any) {
   return worst;
 }
 
-}  // namespace rfx::sweep
+}  // namespace rfx::stats

@@ -18,7 +18,7 @@ bool Learned(const train::TrainResult& r, double level) { return r.ok() && r.acc
 
 // The finished trainings of a search, and how many each distance index has (repeats 0..n-1).
 struct DepthRecords {
-  std::vector<Trial> trials;
+  std::vector<stats::Trial> trials;
   std::vector<int> count;  // per distance index
 };
 
@@ -44,7 +44,7 @@ DepthRecords ReadDepth(const Plan& plan, const CellRunner& runner, const Search&
 void RunAdaptiveSearches(const Plan& plan, const SweepRunOptions& o, CellRunner& runner,
                          SweepSummary* sum) {
   const SweepOptions& so = plan.options();
-  const AdaptiveOptions& ao = so.adaptive;
+  const stats::AdaptiveOptions& ao = so.adaptive;
   const auto searches = ShardSearches(plan, o.shard, o.shard_count);
   const int ti = plan.threshold_axis_index();
   std::vector<double> distances;
@@ -64,10 +64,10 @@ void RunAdaptiveSearches(const Plan& plan, const SweepRunOptions& o, CellRunner&
     for (size_t k = static_cast<size_t>(w); k < searches.size(); k += workers) {
       const Search& s = searches[k];
       if (s.chain != prior_chain) prior = NAN;
-      AdaptiveStep step;
+      stats::AdaptiveStep step;
       while (true) {
         const DepthRecords d = ReadDepth(plan, runner, s, distances, ao.max_trainings + 1);
-        step = NextAdaptive(distances, d.trials, prior, ao);
+        step = stats::NextAdaptive(distances, d.trials, prior, ao);
         if (step.done) break;
         Cell cell = s.outer;
         cell[ti] = step.distance_index;
@@ -87,8 +87,9 @@ void RunAdaptiveSearches(const Plan& plan, const SweepRunOptions& o, CellRunner&
       res.ci_lo = step.ci_lo;
       res.ci_hi = step.ci_hi;
       res.reason = step.reason;
-      if (step.stop == AdaptiveStop::kOutOfRange) {
-        res.censored = step.d50 < distances.front() ? Censoring::kBelow : Censoring::kAbove;
+      if (step.stop == stats::AdaptiveStop::kOutOfRange) {
+        res.censored =
+            step.d50 < distances.front() ? stats::Censoring::kBelow : stats::Censoring::kAbove;
       }
       {
         std::lock_guard<std::mutex> lock(runner.mutex());

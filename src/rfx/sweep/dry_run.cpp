@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <map>
 
+#include "rfx/stats/search.h"
 #include "rfx/sweep/cell_runner.h"
 #include "rfx/sweep/run.h"
 #include "rfx/util/progress.h"
@@ -34,7 +35,7 @@ DryRun PlanDryRun(const Config& config, const SweepRunOptions& o) {
   d.cells = d.searches * m;
   if (so.mode == SweepMode::kAdaptive) {
     d.trainings_bound = d.trainings_bound_any =
-        AdaptiveBudget(static_cast<int>(d.searches), so.adaptive);
+        stats::AdaptiveBudget(static_cast<int>(d.searches), so.adaptive);
     return d;
   }
   // Groups per chain: the chain's searches that share a wave share a start.
@@ -53,7 +54,7 @@ DryRun PlanDryRun(const Config& config, const SweepRunOptions& o) {
   }
   for (const auto& [chain, g] : groups) {
     int64_t any = 0;
-    d.trainings_bound += ChainBound(m, g, &any) * so.repeats;
+    d.trainings_bound += stats::ChainBound(m, g, &any) * so.repeats;
     d.trainings_bound_any += any * so.repeats;
   }
   return d;

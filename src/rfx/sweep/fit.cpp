@@ -38,12 +38,12 @@ void FitOptions::validate() const {
   }
 }
 
-std::map<double, std::vector<Trial>> Outcomes(const std::vector<json>& records,
-                                              const std::string& depth_key,
-                                              const std::string& axis_key, double level,
-                                              int64_t budget, const json& fixed, int* failed,
-                                              int* unchecked) {
-  std::map<double, std::vector<Trial>> out;
+std::map<double, std::vector<stats::Trial>> Outcomes(const std::vector<json>& records,
+                                                     const std::string& depth_key,
+                                                     const std::string& axis_key, double level,
+                                                     int64_t budget, const json& fixed, int* failed,
+                                                     int* unchecked) {
+  std::map<double, std::vector<stats::Trial>> out;
   if (failed) *failed = 0;
   if (unchecked) *unchecked = 0;
   for (const auto& r : records) {
@@ -76,23 +76,23 @@ std::map<double, std::vector<Trial>> Outcomes(const std::vector<json>& records,
 
 json GroupFit::ToJson() const {
   json j;
-  const PsychometricFit& f = curve.fit;
+  const stats::PsychometricFit& f = curve.fit;
   j["thresholds"] = json::array();
   j["depths"] = json::array();
-  for (const DepthEstimate& e : f.depths) {
+  for (const stats::DepthEstimate& e : f.depths) {
     json t = {{"depth", e.depth}, {"ci", {Num(e.ci_lo), Num(e.ci_hi)}}};
-    t["distance"] = e.censored == Censoring::kBelow ? json(nullptr) : Num(e.d50);
-    if (e.censored != Censoring::kNone) t["censored"] = CensoringText(e.censored);
+    t["distance"] = e.censored == stats::Censoring::kBelow ? json(nullptr) : Num(e.d50);
+    if (e.censored != stats::Censoring::kNone) t["censored"] = stats::CensoringText(e.censored);
     j["thresholds"].push_back(t);
-    j["depths"].push_back(rfx::sweep::ToJson(e));
+    j["depths"].push_back(rfx::stats::ToJson(e));
   }
   if (curve.fitted) {
     j["models"]["power"] = curve.power.ToJson();
     j["models"]["power"]["p_ci"] = {Num(curve.p_lo), Num(curve.p_hi)};
     j["models"]["sqrt"] = curve.sqrt_fit.ToJson();
     j["models"]["linear"] = curve.linear.ToJson();
-    j["preferred"] = CurveKindText(curve.preferred);
-    j["exponent"] = ExponentVerdictText(curve.exponent());
+    j["preferred"] = stats::CurveKindText(curve.preferred);
+    j["exponent"] = stats::ExponentVerdictText(curve.exponent());
     j["delta_aic"] = Num(curve.delta_aic);
   } else {
     j["models"] = json::object();
@@ -113,10 +113,10 @@ json GroupFit::ToJson() const {
 std::string GroupFit::ToText() const {
   std::string s = "depth    d50   95% CI            trainings  learned\n";
   char buf[256];
-  for (const DepthEstimate& e : curve.fit.depths) {
+  for (const stats::DepthEstimate& e : curve.fit.depths) {
     std::string d50 = Fmt("%.2f", e.d50);
-    if (e.censored == Censoring::kAbove) d50 = ">" + Fmt("%.0f", e.d50);
-    if (e.censored == Censoring::kBelow) d50 = "<" + Fmt("%.0f", e.d50);
+    if (e.censored == stats::Censoring::kAbove) d50 = ">" + Fmt("%.0f", e.d50);
+    if (e.censored == stats::Censoring::kBelow) d50 = "<" + Fmt("%.0f", e.d50);
     const std::string ci = "[" + Fmt("%.2f", e.ci_lo) + ", " + Fmt("%.2f", e.ci_hi) + "]";
     std::snprintf(buf, sizeof buf, "%5g  %6s   %-16s  %9d  %7d\n", e.depth, d50.c_str(), ci.c_str(),
                   e.trainings, e.learned);
@@ -131,7 +131,7 @@ std::string GroupFit::ToText() const {
   }
   s += "\n";
   if (curve.fitted) {
-    const CurveModel& p = curve.power;
+    const stats::CurveModel& p = curve.power;
     std::snprintf(buf, sizeof buf, "sqrt    d50 = %.4g * sqrt(N) + %.4g   R2 %.3f   AIC %.1f\n",
                   curve.sqrt_fit.a, curve.sqrt_fit.b, curve.sqrt_fit.r2, curve.sqrt_fit.aic);
     s += buf;

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "rfx/sweep/curve.h"
-#include "rfx/sweep/psychometric.h"
+#include "rfx/stats/curve.h"
+#include "rfx/stats/psychometric.h"
 
 namespace rfx::sweep {
 
@@ -33,16 +33,16 @@ struct FitOptions {
 // in `*failed`. A training is learned when its status is ok and accuracy >= level, and, with a
 // budget, its learned_at is at most the budget; records without periodic checks cannot say that
 // and are counted in `*unchecked` (and left out) when a budget is given.
-std::map<double, std::vector<Trial>> Outcomes(const std::vector<nlohmann::json>& records,
-                                              const std::string& depth_key,
-                                              const std::string& axis_key, double level,
-                                              int64_t budget, const nlohmann::json& fixed,
-                                              int* failed, int* unchecked);
+std::map<double, std::vector<stats::Trial>> Outcomes(const std::vector<nlohmann::json>& records,
+                                                     const std::string& depth_key,
+                                                     const std::string& axis_key, double level,
+                                                     int64_t budget, const nlohmann::json& fixed,
+                                                     int* failed, int* unchecked);
 
 // The fit of one combination of the axes other than depth and distance.
 struct GroupFit {
   nlohmann::json where = nlohmann::json::object();  // the fixed axis values
-  CurveReport curve;
+  stats::CurveReport curve;
   int trainings = 0;  // outcomes used
   int failed = 0;     // failed trainings left out
   int unchecked = 0;  // with a budget: trainings without periodic checks, left out

@@ -57,9 +57,9 @@ DirFit FitSweepDir(const std::string& dir, const FitOptions& options) {
     if (seen.insert(g.dump()).second) wheres.push_back(g);
   }
   if (wheres.empty()) wheres.push_back(json::object());
-  PsychometricOptions psy;
+  stats::PsychometricOptions psy;
   psy.shared_slope = options.shared_slope;
-  CurveOptions curve;
+  stats::CurveOptions curve;
   curve.bootstrap = options.bootstrap;
   curve.seed = options.seed;
   for (const auto& where : wheres) {
@@ -74,7 +74,7 @@ DirFit FitSweepDir(const std::string& dir, const FitOptions& options) {
           "0); none of the " +
           std::to_string(g.unchecked) + " trainings in " + dir + " has them");
     }
-    g.curve = FitCurve(outcomes, psy, curve);
+    g.curve = stats::FitCurve(outcomes, psy, curve);
     fit.groups.push_back(std::move(g));
   }
   return fit;

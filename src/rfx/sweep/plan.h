@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "rfx/config/config.h"
-#include "rfx/sweep/adaptive.h"
+#include "rfx/stats/adaptive.h"
 
 namespace rfx::sweep {
 
@@ -40,7 +40,7 @@ struct SweepOptions {
   int repeats = 1;                                  // sweep.repeats (>= 1): seeds seed + r
   std::string threshold_axis = "dataset.distance";  // sweep.threshold.axis (numeric, among axes)
   double accuracy = 0.9;                            // sweep.threshold.accuracy in (0, 1]
-  AdaptiveOptions adaptive;                         // sweep.adaptive.* (adaptive mode)
+  stats::AdaptiveOptions adaptive;                  // sweep.adaptive.* (adaptive mode)
   void validate() const;
   // Reads and checks sweep.* against `config` (every axis key must be a settable config key
   // whose type accepts every value). Errors name the offending key, e.g. sweep.axes.net.depth.
@@ -117,24 +117,6 @@ class Plan {
   std::string config_hash_;
   void CheckSeeds() const;
 };
-
-// Finds the largest index t in [-1, m) with sees(i) true for all i <= t, assuming sees is
-// monotone (true up to t, false after). Gallops from `start` (clamped to [0, m)) outward in
-// steps 1, 2, 4, ... then bisects the bracket. -1 = sees nothing, m-1 = sees everything.
-// Each index is asked at most once.
-int FindThreshold(int m, int start, const std::function<bool(int)>& sees);
-
-// Number of distinct indices FindThreshold asks when the true answer is `t` and it starts at
-// `start`.
-int SearchCost(int m, int start, int t);
-
-// Worst-case number of cell evaluations of a chain of searches over `m` values, where the
-// searches are run in `groups` (consecutive sizes, summing to the chain length); every search
-// of a group starts one step past the answer t of the last search of the previous group (index
-// t + 1: "does the deeper net see one step further?"; the first group starts at index 0). Assumes
-// the answers do not decrease along the chain (a deeper net sees at least as far); `worst_any` (if
-// given) receives the bound without that assumption.
-int64_t ChainBound(int m, const std::vector<int>& groups, int64_t* worst_any = nullptr);
 
 // Values of an axis spec (a YAML list or {from, to, step}); throws ConfigError for `key`.
 std::vector<YAML::Node> AxisValues(const std::string& key, const YAML::Node& spec);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 
+#include "rfx/stats/search.h"
 #include "rfx/sweep/cell_runner.h"
 #include "rfx/sweep/store.h"
 #include "rfx/util/error.h"
@@ -64,7 +65,7 @@ void RunThresholdSearches(const Plan& plan, const SweepRunOptions& o, CellRunner
       auto it = chain_answer.find(s.chain);
       const int start = it == chain_answer.end() ? 0 : std::min(it->second + 1, m - 1);
       int asked = 0;
-      const int t = FindThreshold(m, start, [&](int idx) {
+      const int t = stats::FindThreshold(m, start, [&](int idx) {
         Cell cell = s.outer;
         cell[ti] = idx;
         double acc = 0;
@@ -87,8 +88,8 @@ void RunThresholdSearches(const Plan& plan, const SweepRunOptions& o, CellRunner
         ScalarNumber(so.axes[ti].values[t], &v);
         res.value = v;
       }
-      res.censored =
-          t < 0 ? Censoring::kBelow : (t == m - 1 ? Censoring::kAbove : Censoring::kNone);
+      res.censored = t < 0 ? stats::Censoring::kBelow
+                           : (t == m - 1 ? stats::Censoring::kAbove : stats::Censoring::kNone);
       const std::string note = DescribeCell(plan, s.outer) + " threshold " +
                                (t < 0 ? std::string("none") : so.axes[ti].Text(t));
       int64_t done = 0;
@@ -130,8 +131,8 @@ std::string SweepSummary::ToText() const {
       continue;
     }
     std::string v = r.value ? json(*r.value).dump() : "none";
-    if (r.censored == Censoring::kBelow) v = "none (sees nothing)";
-    if (r.censored == Censoring::kAbove) v = ">= " + v + " (sees everything)";
+    if (r.censored == stats::Censoring::kBelow) v = "none (sees nothing)";
+    if (r.censored == stats::Censoring::kAbove) v = ">= " + v + " (sees everything)";
     std::snprintf(buf, sizeof buf, "%s  threshold %s  (%d cells)\n", where.c_str(), v.c_str(),
                   r.cells);
     s += buf;

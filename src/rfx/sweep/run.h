@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "rfx/config/config.h"
+#include "rfx/stats/psychometric.h"
 #include "rfx/sweep/plan.h"
-#include "rfx/sweep/psychometric.h"
 #include "rfx/train/train.h"
 
 namespace rfx::sweep {
@@ -46,7 +46,7 @@ struct SweepRunOptions {
 struct SearchResult {
   nlohmann::json outer;         // the outer axis values, config key -> value
   std::optional<double> value;  // threshold: the largest value seen (none: sees nothing)
-  Censoring censored = Censoring::kNone;
+  stats::Censoring censored = stats::Censoring::kNone;
   int cells = 0;  // threshold: cells the search asked for; adaptive: trainings of the depth
   // adaptive: the staircase's last estimate of d50 and its 95% interval, and why it stopped.
   double d50 = NAN, ci_lo = NAN, ci_hi = NAN;
