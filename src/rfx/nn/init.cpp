@@ -157,7 +157,7 @@ void InitFcn(FcnImpl& net, const InitOptions& options, at::Generator& gen) {
     Assign(conv->bias, at::zeros(conv->bias.sizes()));
   }
   for (auto& s : net.skip) {
-    const double v = SkipStartsOpen(scheme) ? 0.9 / static_cast<double>(s->weight.size(1)) : 0.0;
+    const double v = SkipStartsOpen(scheme) ? SkipStartWeight(s->weight.size(1)) : 0.0;
     torch::NoGradGuard no_grad;
     s->weight.fill_(v);
   }

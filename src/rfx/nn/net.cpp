@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "rfx/nn/depth_key.h"
 #include "rfx/nn/layers_net.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
@@ -43,7 +44,7 @@ torch::nn::Conv2d MakeConv(int64_t in, int64_t out, int64_t k, bool bias, int64_
 }  // namespace
 
 void NetOptions::validate() const {
-  CheckRange("net.depth", depth, 1, kMaxDepth);
+  CheckRange(kDepthKey, depth, 1, kMaxDepth);
   CheckRange("net.width", width, 1, kMaxWidth);
   CheckRange("net.kernel", kernel, 1, kMaxKernel);
   if (kernel % 2 == 0) {
@@ -74,7 +75,7 @@ NetOptions NetOptions::FromConfig(const Config& config) {
       CheckRange(key, v, min, max);
       return static_cast<int>(v);
     };
-    o.depth = get_int("net.depth", 1, kMaxDepth);
+    o.depth = get_int(kDepthKey, 1, kMaxDepth);
     o.width = get_int("net.width", 1, kMaxWidth);
     o.kernel = get_int("net.kernel", 1, kMaxKernel);
     o.skip = ParseSkipKind(config.GetString("net.skip"));
@@ -146,7 +147,7 @@ FcnImpl::FcnImpl(const NetOptions& options) : options_(options) {
       skip.push_back(MakeConv(ins[j], ins[j + 1], 1, /*bias=*/false));
       skips->push_back(skip.back());
       torch::NoGradGuard no_grad;
-      skip.back()->weight.fill_(0.9 / static_cast<double>(ins[j]));
+      skip.back()->weight.fill_(SkipStartWeight(ins[j]));
     }
     register_module("skips", skips);
   }

@@ -1,12 +1,18 @@
 // The fcn's skip variants (net.skip), their text in one place. Header-only, so that theory and
 // the benchmarks name them without linking the nets.
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "rfx/util/enum_text.h"
 #include "rfx/util/error.h"
 
 namespace rfx::nn {
+
+// The input skip's 1×1 convs start at kSkipGain / n_in, n_in the channels they read (the
+// paper's value): each starts as 0.9 × the mean of its input channels (docs/design.md#nets).
+constexpr double kSkipGain = 0.9;
+inline double SkipStartWeight(int64_t n_in) { return kSkipGain / static_cast<double>(n_in); }
 
 enum class SkipKind {
   kNone,      // a plain stack

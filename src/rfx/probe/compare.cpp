@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstdio>
 
+#include "rfx/nn/depth_key.h"
 #include "rfx/nn/init.h"
 #include "rfx/probe/common.h"
+#include "rfx/stats/level.h"
 #include "rfx/theory/theory.h"
 #include "rfx/util/error.h"
 
@@ -53,7 +55,7 @@ CompareTarget TargetFromConfig(const Config& config, const std::vector<int>& dep
   }
   t.depths = depths;
   if (arch == nn::NetArch::kFcn && depths.empty())
-    t.depths = {static_cast<int>(config.GetInt("net.depth"))};
+    t.depths = {static_cast<int>(config.GetInt(nn::kDepthKey))};
   t.label = std::string(nn::NetArchText(arch)) + " from config";
   return t;
 }
@@ -244,7 +246,8 @@ nlohmann::json CompareResult::ToJson() const {
     j["gradient"] = {{"agg", e.agg},     {"scale", e.scale},     {"replknet", e.replknet},
                      {"input", e.input}, {"samples", e.samples}, {"source", e.source}};
     if (e.ci) {
-      j["bootstrap"] = {{"replicates", e.ci->replicates}, {"units", e.ci->units}, {"level", 0.95}};
+      j["bootstrap"] = {
+          {"replicates", e.ci->replicates}, {"units", e.ci->units}, {"level", stats::kCiLevel}};
     }
   }
   j["wall_s"] = wall_s;

@@ -5,6 +5,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "rfx/stats/level.h"
+
 namespace rfx::probe {
 
 const std::vector<double>& AreaFractions() {
@@ -117,7 +119,7 @@ ErfCi BootstrapErf(const std::vector<Map>& units, const std::vector<int64_t>& co
     for (size_t a = 0; a < nareas; ++a) areas[a].push_back(m.areas[a].ratio);
   }
   auto interval = [](const std::vector<double>& v) {
-    return Interval{Quantile(v, 0.025), Quantile(v, 0.975)};
+    return Interval{Quantile(v, (1 - stats::kCiLevel) / 2), Quantile(v, (1 + stats::kCiLevel) / 2)};
   };
   ErfCi ci;
   ci.replicates = replicates;

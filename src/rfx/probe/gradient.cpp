@@ -14,6 +14,7 @@
 #include "rfx/probe/images.h"
 #include "rfx/probe/probe.h"
 #include "rfx/runtime/device.h"
+#include "rfx/stats/level.h"
 #include "rfx/util/error.h"
 
 namespace rfx::probe {
@@ -107,7 +108,7 @@ nlohmann::json GradientResult::ToJson() const {
     j["bootstrap"] = {{"replicates", ci->replicates},
                       {"units", ci->units},
                       {"seed", ci->seed},
-                      {"level", 0.95},
+                      {"level", stats::kCiLevel},
                       {"method", "percentile, resampling the input samples with replacement"}};
   }
   j["wall_s"] = wall_s;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "rfx/nn/depth_key.h"
 #include "rfx/probe/common.h"
 #include "rfx/probe/probe.h"
 #include "rfx/theory/theory.h"
@@ -67,7 +68,7 @@ Placement PlaceInNet(const Config& config, const Position& at, int h, int w) {
 Config WithDepth(const Config& config, int depth) {
   if (depth <= 0) return config;
   Config c = config;
-  c.Set("net.depth", YAML::Node(depth), "probe --depths");
+  c.Set(nn::kDepthKey, YAML::Node(depth), "probe --depths");
   return c;
 }
 

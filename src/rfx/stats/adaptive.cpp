@@ -7,6 +7,7 @@
 #include <map>
 #include <utility>
 
+#include "rfx/stats/level.h"
 #include "rfx/util/error.h"
 
 namespace rfx::stats {
@@ -17,7 +18,7 @@ constexpr double kSlopeLo = 0.25;        // smallest slope, in units of the dist
 constexpr double kSlopeHi = 8.0;         // largest slope, same units
 constexpr double kStepPerSpacing = 5;    // d50 grid points per distance spacing
 constexpr int kMaxGrid = 400;            // most d50 grid points
-constexpr double kLevel = 0.95;          // credible level of the interval
+constexpr double kLevel = kCiLevel;      // credible level of the interval
 constexpr double kTieTolerance = 1e-12;  // relative: expected entropies this close tie
 
 // The (d50, slope) grid; cell (i, j) is at index i * kSlopes + j.

@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "rfx/stats/level.h"
 #include "rfx/stats/psychometric.h"
 
 namespace rfx::stats {
@@ -64,10 +65,10 @@ struct CurveModel {
 
 // Errors name the keys "curve.<field>".
 struct CurveOptions {
-  int bootstrap = 200;     // replicates for p's CI, >= 0 (0: no CI); < 20 gives a crude CI
-  uint64_t seed = 1;       // bootstrap seed
-  double ci_level = 0.95;  // confidence of p's CI, in (0, 1)
-  void validate() const;   // ConfigError (a UsageError) naming the field
+  int bootstrap = 200;         // replicates for p's CI, >= 0 (0: no CI); < 20 gives a crude CI
+  uint64_t seed = 1;           // bootstrap seed
+  double ci_level = kCiLevel;  // confidence of p's CI, in (0, 1)
+  void validate() const;       // ConfigError (a UsageError) naming the field
 };
 
 struct CurveReport {
@@ -75,10 +76,10 @@ struct CurveReport {
   CurveModel sqrt_fit, linear, power;  // power: a·N^p (+ b if supported, else b NaN)
   double p_lo = std::numeric_limits<double>::quiet_NaN();  // bootstrap CI of p
   double p_hi = std::numeric_limits<double>::quiet_NaN();
-  double ci_level = 0.95;  // of [p_lo, p_hi]
-  int bootstrap_used = 0;  // replicates with >= 3 usable depths (the others are dropped)
-  double c_hat = 1;        // ĉ of the AIC
-  bool fitted = false;     // >= 3 uncensored depths with finite CIs
+  double ci_level = kCiLevel;  // of [p_lo, p_hi]
+  int bootstrap_used = 0;      // replicates with >= 3 usable depths (the others are dropped)
+  double c_hat = 1;            // ĉ of the AIC
+  bool fitted = false;         // >= 3 uncensored depths with finite CIs
   CurveKind preferred = CurveKind::kSqrt;                       // sqrt or linear only
   double delta_aic = std::numeric_limits<double>::quiet_NaN();  // AIC(other) − AIC(preferred)
   int censored_depths = 0;

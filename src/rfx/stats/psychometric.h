@@ -47,6 +47,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "rfx/stats/level.h"
+
 namespace rfx::stats {
 
 // One training: the distance it had to see across and whether it learned (accuracy ≥ level).
@@ -62,12 +64,12 @@ const char* CensoringText(Censoring c);  // "", "below", "above"
 
 // Errors name the keys "psychometric.<field>".
 struct PsychometricOptions {
-  double ci_level = 0.95;    // confidence of every interval, in (0, 1)
-  bool shared_slope = true;  // one slope s for all depths (thin per-depth data), else per depth
-  double lapse_max = 0.2;    // λ is fitted in [0, lapse_max], lapse_max in [0, 0.5); 0 disables
-  bool intervals = true;     // profile-likelihood CIs of d50; false: point estimates only (fast,
-                             // e.g. for bootstrap replicates), ci_lo/ci_hi stay NaN
-  void validate() const;     // ConfigError (a UsageError) naming the field
+  double ci_level = kCiLevel;  // confidence of every interval, in (0, 1)
+  bool shared_slope = true;    // one slope s for all depths (thin per-depth data), else per depth
+  double lapse_max = 0.2;      // λ is fitted in [0, lapse_max], lapse_max in [0, 0.5); 0 disables
+  bool intervals = true;       // profile-likelihood CIs of d50; false: point estimates only (fast,
+                               // e.g. for bootstrap replicates), ci_lo/ci_hi stay NaN
+  void validate() const;       // ConfigError (a UsageError) naming the field
 };
 
 struct DepthEstimate {
@@ -80,7 +82,7 @@ struct DepthEstimate {
   double lapse = 0;                                         // λ
   int trainings = 0, learned = 0;
   Censoring censored = Censoring::kNone;
-  double ci_level = 0.95;  // the level of [ci_lo, ci_hi]
+  double ci_level = kCiLevel;  // the level of [ci_lo, ci_hi]
   // (ci_hi − ci_lo)/(2·z), z the normal quantile of ci_level: the weight for curve fits.
   // +∞ for a censored depth, NaN without intervals.
   double se() const;

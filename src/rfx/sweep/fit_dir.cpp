@@ -1,5 +1,6 @@
 #include <set>
 
+#include "rfx/nn/depth_key.h"
 #include "rfx/sweep/fit.h"
 #include "rfx/sweep/plan.h"
 #include "rfx/sweep/store.h"
@@ -39,7 +40,7 @@ DirFit FitSweepDir(const std::string& dir, const FitOptions& options) {
   if (others.empty()) throw UsageError("the sweep in " + dir + " has no depth axis to fit against");
   const Axis* depth = others[0];
   for (const Axis* a : others) {
-    if (a->key == "net.depth") depth = a;
+    if (a->key == nn::kDepthKey) depth = a;
   }
   fit.depth_key = depth->key;
   // Groups: every combination of the remaining axes seen in the records.

@@ -8,6 +8,7 @@
 #include <limits>
 #include <set>
 
+#include "rfx/nn/depth_key.h"
 #include "rfx/util/hash.h"
 
 namespace rfx::sweep {
@@ -47,7 +48,7 @@ Plan::Plan(const Config& base, SweepOptions options)
   if (options_.searched()) {
     for (size_t i = 0; i < options_.axes.size(); ++i) {
       if (static_cast<int>(i) == threshold_index_) continue;
-      if (options_.axes[i].key == "net.depth") chain_index_ = static_cast<int>(i);
+      if (options_.axes[i].key == nn::kDepthKey) chain_index_ = static_cast<int>(i);
     }
     if (chain_index_ < 0) {
       for (size_t i = 0; i < options_.axes.size(); ++i) {

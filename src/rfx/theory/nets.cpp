@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <set>
 
+#include "rfx/nn/depth_key.h"
 #include "rfx/nn/skip.h"
 #include "rfx/theory/theory.h"
 #include "rfx/util/enum_text.h"
@@ -222,9 +223,9 @@ Graph BuildNet(NamedNet net, const Config& config) {
     case NamedNet::kFcn:
       break;
   }
-  const int64_t depth = config.GetInt("net.depth"), kernel = config.GetInt("net.kernel");
+  const int64_t depth = config.GetInt(nn::kDepthKey), kernel = config.GetInt("net.kernel");
   const int64_t step = config.GetInt("net.skip_step");
-  if (depth < 1 || depth > 100000) config.Fail("net.depth", "must be in 1 … 100000");
+  if (depth < 1 || depth > 100000) config.Fail(nn::kDepthKey, "must be in 1 … 100000");
   if (kernel < 1 || kernel % 2 == 0) config.Fail("net.kernel", "must be odd and >= 1");
   if (step < 1) config.Fail("net.skip_step", "must be >= 1");
   nn::SkipKind skip = nn::SkipKind::kNone;

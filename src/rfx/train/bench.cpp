@@ -105,7 +105,7 @@ class BaselineFcnImpl : public torch::nn::Module {
           "skip" + std::to_string(j),
           torch::nn::Conv2d(torch::nn::Conv2dOptions(ins[j], ins[j + 1], 1).bias(false))));
       torch::NoGradGuard no_grad;
-      skips_.back()->weight.fill_(0.9 / static_cast<double>(ins[j]));
+      skips_.back()->weight.fill_(nn::SkipStartWeight(ins[j]));
     }
   }
 

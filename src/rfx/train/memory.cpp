@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "datasets/batch_source.h"
+#include "rfx/nn/depth_key.h"
 #include "rfx/nn/layers_net.h"
 #include "rfx/train/train.h"
 #include "rfx/util/error.h"
@@ -243,7 +244,7 @@ MemoryEstimate EstimateTrainingBytes(const nn::NetOptions& net, const data::Data
   if (net.arch == nn::NetArch::kFcn) {
     nn::NetOptions n = net;
     n.depth = net0.depth;
-    consider("net.depth", net.depth, net0.depth, Estimate(n, data, batch_size, prefetch));
+    consider(nn::kDepthKey, net.depth, net0.depth, Estimate(n, data, batch_size, prefetch));
     n = net;
     n.width = net0.width;
     consider("net.width", net.width, net0.width, Estimate(n, data, batch_size, prefetch));
