@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -20,6 +21,7 @@
 #include "rfx/config/config.h"
 #include "rfx/nn/freeze.h"
 #include "rfx/nn/net.h"
+#include "rfx/train/observer.h"
 #include "rfx/util/error.h"
 
 namespace rfx::train {
@@ -34,8 +36,9 @@ struct EarlyStopOptions {
   bool enabled() const { return every > 0; }
 };
 
-// `train.erf_every`, `train.erf_samples`: the gradient ERF of the net while it trains (see
-// erf_track.h). Off unless `every` > 0. Does not change the trained net (a result-neutral key).
+// `train.erf_every`, `train.erf_samples`: the gradient ERF of the net while it trains, taken by
+// the observer probe::ErfTracker (rfx/probe/erf_track.h) that whoever starts the training
+// attaches. Off unless `every` > 0. Does not change the trained net (a result-neutral key).
 struct ErfTrackOptions {
   int64_t every = 0;  // train.erf_every: steps between snapshots (0 = off; else also step 0, end)
   int samples = 16;   // train.erf_samples: noise inputs per snapshot (>= 1)
@@ -104,6 +107,9 @@ struct RunOptions {
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler: checkpoint and stop
   int64_t stop_at_step = 0;  // > 0: stop as if signalled once this step is done (time-sliced
                              // jobs: run N steps, then --resume in the next job)
+  // Told of the run and of the net after each step (observer.h), in this order: e.g. the
+  // ERF snapshots of train.erf_every (probe::ErfTracker), which train does not take by itself.
+  std::vector<std::shared_ptr<TrainObserver>> observers;
 };
 
 // Errors of RunTraining that callers act on (by type, never by message text).
