@@ -1,8 +1,11 @@
+#include "rfx/sweep/dry_run.h"
+
 #include <cstdio>
 #include <map>
 
 #include "rfx/sweep/cell_runner.h"
 #include "rfx/sweep/run.h"
+#include "rfx/sweep/validate_cells.h"
 #include "rfx/util/progress.h"
 
 namespace rfx::sweep {

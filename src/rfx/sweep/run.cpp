@@ -7,8 +7,12 @@
 #include <cstdio>
 #include <map>
 
+#include "rfx/sweep/adaptive_run.h"
 #include "rfx/sweep/cell_runner.h"
+#include "rfx/sweep/record.h"
 #include "rfx/sweep/store.h"
+#include "rfx/sweep/sweep_dir.h"
+#include "rfx/sweep/validate_cells.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
 #include "rfx/util/lock.h"
@@ -16,10 +20,6 @@
 namespace rfx::sweep {
 
 using nlohmann::json;
-
-// Defined in adaptive_run.cpp.
-void RunAdaptiveSearches(const Plan& plan, const SweepRunOptions& o, CellRunner& runner,
-                         SweepSummary* sum);
 
 namespace {
 

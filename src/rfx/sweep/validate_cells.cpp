@@ -1,3 +1,5 @@
+#include "rfx/sweep/validate_cells.h"
+
 #include <optional>
 #include <set>
 

@@ -1,9 +1,11 @@
 // The named nets of `rfx theory` (the layer lists: layers.cpp).
+#include "rfx/theory/nets.h"
+
 #include <algorithm>
 #include <set>
 
 #include "rfx/nn/skip.h"
-#include "rfx/theory/theory.h"
+#include "rfx/theory/layers.h"
 #include "rfx/util/enum_text.h"
 #include "rfx/util/error.h"
 

@@ -16,6 +16,7 @@
 #include "datasets/batch_source.h"
 #include "rfx/nn/init.h"
 #include "rfx/runtime/device.h"
+#include "rfx/train/accuracy.h"
 #include "rfx/train/checkpoint.h"
 #include "rfx/train/memory.h"
 #include "rfx/train/model.h"
