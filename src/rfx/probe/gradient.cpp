@@ -10,7 +10,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 #include "rfx/nn/init.h"
 #include "rfx/probe/common.h"
 #include "rfx/probe/images.h"

@@ -3,7 +3,7 @@
 #include <optional>
 #include <set>
 
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 #include "rfx/nn/init.h"
 #include "rfx/nn/net.h"
 #include "rfx/runtime/device.h"

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "datasets/batch_source.h"
+#include "rfx/data/batch_source.h"
 
 namespace rfx::train {
 

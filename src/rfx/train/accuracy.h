@@ -7,7 +7,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 #include "rfx/nn/net.h"
 
 namespace rfx::train {

@@ -13,7 +13,7 @@
 #include <memory>
 #include <sstream>
 
-#include "datasets/batch_source.h"
+#include "rfx/data/batch_source.h"
 #include "rfx/nn/init.h"
 #include "rfx/runtime/device.h"
 #include "rfx/train/accuracy.h"

@@ -14,8 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "datasets/dataset.h"
 #include "rfx/config/config.h"
+#include "rfx/data/dataset.h"
 #include "rfx/nn/net.h"
 #include "rfx/train/observer.h"
 #include "rfx/train/options.h"
