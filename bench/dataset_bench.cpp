@@ -4,9 +4,9 @@
 
 #include <vector>
 
-#include "datasets/batch_source.h"
-#include "datasets/dataset.h"
-#include "datasets/elastic.h"
+#include "rfx/data/batch_source.h"
+#include "rfx/data/dataset.h"
+#include "rfx/data/elastic.h"
 
 namespace {
 

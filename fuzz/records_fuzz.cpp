@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <string>
 
+#include "rfx/sweep/merge.h"
 #include "rfx/sweep/store.h"
+#include "rfx/sweep/sweep_dir.h"
 #include "rfx/util/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -34,7 +34,7 @@ declare -A extra=(
   [layers]="src/rfx/nn/layer_spec.cpp"
   [records]="src/rfx/sweep/store.cpp src/rfx/sweep/sweep_dir.cpp src/rfx/sweep/plan.cpp
              src/rfx/sweep/merge.cpp src/rfx/util/lock.cpp
-             src/rfx/sweep/sweep_options.cpp src/rfx/stats/adaptive.cpp
+             src/rfx/stats/adaptive.cpp
              src/rfx/stats/psychometric.cpp src/rfx/stats/psychometric_ml.cpp"
 )
 compile() {  # source -> object, rebuilt when the source is newer

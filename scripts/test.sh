@@ -12,6 +12,9 @@ source scripts/libtorch.sh
 if [ -d .git ]; then
   git ls-files -z '*.cpp' '*.h' | xargs -0 "$RFX_VENV/bin/clang-format" --dry-run --Werror
 fi
+# The components' layering (docs/design.md#architecture), also like a test: no file includes a
+# header of a component outside its CMake DEPS, and each .cpp implements the header of its name.
+/usr/bin/python3 scripts/check_layers.py
 bash scripts/build.sh "$@"
 root=$PWD
 cd "$RFX_BUILD_DIR"

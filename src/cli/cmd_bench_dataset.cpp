@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "datasets/throughput.h"
+#include "rfx/data/throughput.h"
 
 namespace rfx::cli {
 

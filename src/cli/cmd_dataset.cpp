@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "datasets/preview.h"
+#include "rfx/data/preview.h"
 
 namespace rfx::cli {
 

@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "rfx/sweep/fit.h"
+#include "rfx/sweep/fit_dir.h"
 
 namespace rfx::cli {
 

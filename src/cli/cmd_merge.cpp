@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "rfx/sweep/merge.h"
 #include "rfx/sweep/store.h"
 
 namespace rfx::cli {

@@ -9,7 +9,7 @@
 #include "cli/commands.h"
 #include "cli/probe_flags.h"
 #include "cli/probe_model.h"
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 #include "rfx/nn/net.h"
 #include "rfx/probe/probe.h"
 #include "rfx/runtime/device.h"

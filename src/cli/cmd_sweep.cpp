@@ -8,6 +8,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "rfx/sweep/child_eval.h"
+#include "rfx/sweep/dry_run.h"
 #include "rfx/sweep/run.h"
 #include "rfx/sweep/train_eval.h"
 #include "rfx/util/error.h"

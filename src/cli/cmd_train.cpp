@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "rfx/probe/erf_track.h"
 #include "rfx/train/train.h"
 
 namespace rfx::cli {
@@ -47,6 +48,8 @@ Runner AddTrainCommand(CLI::App& app) {
     g_stop.store(false);
     run->stop = &g_stop;
     InstallStopHandlers();
+    // train.erf_every's snapshots (the tracker does nothing when it is 0).
+    run->observers = {std::make_shared<probe::ErfTracker>()};
     train::TrainResult r;
     try {
       r = train::RunTraining(c, *run);

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cuda_test.h"
-#include "datasets/batch_source.h"
+#include "rfx/data/batch_source.h"
 #include "rfx/util/error.h"
 
 namespace rfx::data {

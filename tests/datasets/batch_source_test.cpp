@@ -1,6 +1,6 @@
 // BatchSource: order, determinism across thread counts and batch sizes, bounded prefetch,
 // early stop, options.
-#include "datasets/batch_source.h"
+#include "rfx/data/batch_source.h"
 
 #include <gtest/gtest.h>
 

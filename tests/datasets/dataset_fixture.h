@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 
 namespace rfx::data::testing {
 

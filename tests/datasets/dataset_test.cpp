@@ -1,6 +1,6 @@
 // The е/ё and dot recipes (docs/design.md#data-sets): glyph placement, labels, targets,
 // determinism, validation and config errors (the augmentation: elastic_test.cpp).
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The elastic augmentation (docs/design.md#data-sets): displacement bounds, the blurred noise
 // field, the local remap against OpenCV's full-canvas remap, and how far it moves ink.
-#include "datasets/elastic.h"
+#include "rfx/data/elastic.h"
 
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "dataset_fixture.h"
-#include "datasets/dataset.h"
-#include "datasets/glyphs.h"
 #include "remap_reference.h"
+#include "rfx/data/dataset.h"
+#include "rfx/data/glyphs.h"
 
 namespace rfx::data {
 namespace {

@@ -1,6 +1,6 @@
 // The study's glyphs (dataset.glyphs: study): the study's own bitmaps, pixel for pixel, at the
 // study's positions, pasted by overwriting; resized by area averaging at other scales.
-#include "datasets/glyphs.h"
+#include "rfx/data/glyphs.h"
 
 #include <gtest/gtest.h>
 
@@ -9,9 +9,9 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
-#include "datasets/dataset.h"
-#include "datasets/elastic.h"
 #include "remap_reference.h"
+#include "rfx/data/dataset.h"
+#include "rfx/data/elastic.h"
 #include "rfx/util/error.h"
 
 namespace rfx::data {

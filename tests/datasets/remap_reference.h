@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <opencv2/imgproc.hpp>
 
-#include "datasets/dataset.h"
-#include "datasets/elastic.h"
+#include "rfx/data/dataset.h"
+#include "rfx/data/elastic.h"
 
 namespace rfx::data {
 

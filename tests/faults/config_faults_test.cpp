@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <string>
 
-#include "datasets/batch_source.h"
 #include "rfx/config/config.h"
+#include "rfx/data/batch_source.h"
 #include "rfx/nn/init.h"
 #include "rfx/nn/net.h"
 #include "rfx/runtime/device.h"

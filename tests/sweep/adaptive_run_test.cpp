@@ -8,7 +8,9 @@
 #include <mutex>
 #include <set>
 
+#include "rfx/sweep/dry_run.h"
 #include "rfx/sweep/fit.h"
+#include "rfx/sweep/fit_dir.h"
 #include "rfx/sweep/run.h"
 #include "rfx/sweep/store.h"
 #include "rfx/util/hash.h"

@@ -9,7 +9,10 @@
 #include <mutex>
 #include <set>
 
+#include "rfx/sweep/dry_run.h"
 #include "rfx/sweep/fit.h"
+#include "rfx/sweep/fit_dir.h"
+#include "rfx/sweep/merge.h"
 #include "rfx/sweep/store.h"
 #include "rfx/sweep/train_eval.h"
 #include "rfx/util/files.h"

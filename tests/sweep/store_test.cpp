@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "rfx/sweep/merge.h"
+#include "rfx/sweep/sweep_dir.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
 #include "rfx/util/lock.h"

@@ -8,6 +8,7 @@
 
 #include "rfx/nn/init.h"
 #include "rfx/nn/layers_net.h"
+#include "rfx/train/accuracy.h"
 #include "rfx/util/files.h"
 #include "seeded_test.h"
 #include "train_fixture.h"

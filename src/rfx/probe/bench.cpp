@@ -1,8 +1,10 @@
 // `rfx bench probe`: the incremental depth scan against a fresh net per depth.
+#include "rfx/probe/bench.h"
+
 #include <sys/resource.h>
 #include <torch/torch.h>
 
-#include "rfx/probe/probe.h"
+#include "rfx/probe/forward.h"
 #include "rfx/runtime/device.h"
 #include "rfx/util/error.h"
 

@@ -1,4 +1,6 @@
 // The forward-pass estimate (docs/design.md#forward-pass-estimate) and its incremental depth scan.
+#include "rfx/probe/forward.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 
 #include "rfx/nn/init.h"
 #include "rfx/probe/common.h"
-#include "rfx/probe/probe.h"
 #include "rfx/util/error.h"
 
 namespace rfx::probe {

@@ -1,6 +1,8 @@
 // The gradient effective receptive field (Luo et al. 2016;
 // docs/design.md#effective-rf-by-gradient): inputs (noise, task samples, images), per-sample maps,
 // measures and their bootstrap intervals.
+#include "rfx/probe/gradient.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -8,11 +10,10 @@
 #include <cmath>
 #include <cstdio>
 
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 #include "rfx/nn/init.h"
 #include "rfx/probe/common.h"
 #include "rfx/probe/images.h"
-#include "rfx/probe/probe.h"
 #include "rfx/runtime/device.h"
 #include "rfx/stats/level.h"
 #include "rfx/util/error.h"

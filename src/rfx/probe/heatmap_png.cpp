@@ -1,11 +1,11 @@
-// WriteHeatmapPng (probe.h): a map as a colour PNG.
+// WriteHeatmapPng (heatmap_png.h): a map as a colour PNG.
+#include "rfx/probe/heatmap_png.h"
+
 #include <algorithm>
 #include <cmath>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
-
-#include "rfx/probe/probe.h"
 
 namespace rfx::probe {
 

@@ -1,12 +1,13 @@
 // --position: the output pixel a probe reads, the input pixel it corresponds to (through the
 // analytic graph's jump and start), and the forward profile and extents read there.
+#include "rfx/probe/placement.h"
+
 #include <torch/torch.h>
 
 #include <cmath>
 
 #include "rfx/nn/depth_key.h"
 #include "rfx/probe/common.h"
-#include "rfx/probe/probe.h"
 #include "rfx/theory/theory.h"
 #include "rfx/util/error.h"
 

@@ -4,10 +4,13 @@
 // `workers` places earlier in this shard's list when it belongs to the same chain (the same worker
 // ran it just before). So a killed sweep rerun with the same --workers and --shard asks for exactly
 // the trainings an uninterrupted one would, and never retrains a recorded one.
+#include "rfx/sweep/adaptive_run.h"
+
 #include <cmath>
 #include <map>
 
 #include "rfx/sweep/cell_runner.h"
+#include "rfx/sweep/record.h"
 #include "rfx/sweep/run.h"
 
 namespace rfx::sweep {

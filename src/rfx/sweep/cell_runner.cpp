@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "rfx/runtime/device.h"
+#include "rfx/sweep/record.h"
 #include "rfx/util/error.h"
 
 namespace rfx::sweep {

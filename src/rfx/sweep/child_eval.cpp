@@ -1,3 +1,5 @@
+#include "rfx/sweep/child_eval.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>

@@ -1,9 +1,12 @@
+#include "rfx/sweep/dry_run.h"
+
 #include <cstdio>
 #include <map>
 
 #include "rfx/stats/search.h"
 #include "rfx/sweep/cell_runner.h"
 #include "rfx/sweep/run.h"
+#include "rfx/sweep/validate_cells.h"
 #include "rfx/util/progress.h"
 
 namespace rfx::sweep {

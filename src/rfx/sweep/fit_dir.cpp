@@ -1,9 +1,12 @@
+#include "rfx/sweep/fit_dir.h"
+
 #include <set>
 
 #include "rfx/nn/depth_key.h"
 #include "rfx/sweep/fit.h"
 #include "rfx/sweep/plan.h"
 #include "rfx/sweep/store.h"
+#include "rfx/sweep/sweep_dir.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
 

@@ -1,5 +1,7 @@
 // Merging a sweep's record files (shards) into results.jsonl and results.csv, keeping what cannot
 // be parsed in results.rejected.jsonl.
+#include "rfx/sweep/merge.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <optional>
@@ -8,6 +10,7 @@
 #include "rfx/sweep/plan.h"
 #include "rfx/sweep/store.h"
 #include "rfx/sweep/store_internal.h"
+#include "rfx/sweep/sweep_dir.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
 #include "rfx/util/lock.h"

@@ -1,3 +1,5 @@
+#include "rfx/sweep/record.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>

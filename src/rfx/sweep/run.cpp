@@ -8,8 +8,12 @@
 #include <map>
 
 #include "rfx/stats/search.h"
+#include "rfx/sweep/adaptive_run.h"
 #include "rfx/sweep/cell_runner.h"
+#include "rfx/sweep/record.h"
 #include "rfx/sweep/store.h"
+#include "rfx/sweep/sweep_dir.h"
+#include "rfx/sweep/validate_cells.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
 #include "rfx/util/lock.h"
@@ -17,10 +21,6 @@
 namespace rfx::sweep {
 
 using nlohmann::json;
-
-// Defined in adaptive_run.cpp.
-void RunAdaptiveSearches(const Plan& plan, const SweepRunOptions& o, CellRunner& runner,
-                         SweepSummary* sum);
 
 namespace {
 

@@ -68,41 +68,4 @@ struct SweepSummary {
 SweepSummary RunSweep(const Config& config, const SweepRunOptions& options,
                       const Evaluator& evaluate);
 
-// The plan of a sweep without running it.
-struct DryRun {
-  SweepMode mode = SweepMode::kThreshold;
-  int64_t grid_cells = 0;       // every combination
-  int64_t cells = 0;            // grid: cells of this shard
-  int64_t searches = 0;         // threshold/adaptive: searches (depths) of this shard
-  int64_t trainings_bound = 0;  // upper bound of trainings (threshold: thresholds assumed not to
-                                // decrease along the chain axis)
-  int64_t trainings_bound_any = 0;  // threshold: bound without that assumption
-  int64_t grid_trainings = 0;       // trainings a full grid of this shard would take
-  double cell_s = -1;               // measured seconds per training (-1: not measured)
-  double estimate_s = -1;           // trainings_bound * cell_s / workers
-  int workers = 1;
-  nlohmann::json ToJson() const;
-  std::string ToText() const;
-};
-DryRun PlanDryRun(const Config& config, const SweepRunOptions& options);
-
-// Record JSON of a finished training: key, the axis values, repeat, seed, config_hash
-// (Plan::ConfigHash), then the TrainResult's own JSON (TrainResult::FromJson reads a record
-// back).
-nlohmann::json MakeRecord(const Plan& plan, const Cell& cell, int repeat,
-                          const train::TrainResult& r);
-// A scalar YAML value as JSON (integer, number, boolean or string).
-nlohmann::json ScalarJson(const YAML::Node& n);
-
-// An Evaluator that runs `exe train --config CELLDIR.yaml --out CELLDIR --resume` in a child
-// process (its output in CELLDIR.log) and reads CELLDIR/result.json. A crash of the child is a
-// kFailed training; exit code 2 (bad config) stops the sweep; exit code
-// train::kExitResumeConflict (the cell's files were made with other settings) reruns it with
-// --force. The child dies with the sweep.
-Evaluator ChildProcessEvaluator(const std::string& exe, const std::atomic<bool>* stop = nullptr);
-
-// Checks the config of every cell this shard may train (every grid cell, every value of a
-// search) before anything trains: ConfigError naming the axis values of the first bad cell.
-void ValidateCells(const Plan& plan, int shard, int shard_count);
-
 }  // namespace rfx::sweep

@@ -12,8 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "rfx/sweep/dry_run.h"
 #include "rfx/sweep/run.h"
 #include "rfx/sweep/store.h"
+#include "rfx/sweep/sweep_dir.h"
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
 

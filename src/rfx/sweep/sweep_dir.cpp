@@ -1,5 +1,7 @@
 // The sweep-directory guard: a directory holds one sweep's cells (sweep.yaml), compared and
 // stored by CheckAndStoreConfig.
+#include "rfx/sweep/sweep_dir.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <map>

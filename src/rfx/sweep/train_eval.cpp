@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "rfx/probe/erf_track.h"
 #include "rfx/train/train.h"
 #include "rfx/util/error.h"
 
@@ -54,6 +55,7 @@ Evaluator InProcessEvaluator(const std::atomic<bool>* stop) {
     run.resume = true;
     run.progress = false;
     run.stop = stop;
+    run.observers = {std::make_shared<probe::ErfTracker>()};  // train.erf_every's snapshots
     try {
       return train::RunTraining(config, run);
     } catch (const train::ResumeConflict&) {
@@ -92,6 +94,7 @@ double MeasureCellSeconds(const Config& config) {
       train::RunOptions run;
       run.progress = false;
       run.out_dir = scratch.path() + "/run-" + std::to_string(runs++);
+      run.observers = {std::make_shared<probe::ErfTracker>()};  // the snapshots' cost
       const auto t0 = std::chrono::steady_clock::now();
       train::RunTraining(c, run);
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -1,7 +1,9 @@
+#include "rfx/sweep/validate_cells.h"
+
 #include <optional>
 #include <set>
 
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 #include "rfx/nn/init.h"
 #include "rfx/nn/net.h"
 #include "rfx/runtime/device.h"

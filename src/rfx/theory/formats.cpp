@@ -1,10 +1,12 @@
 // `rfx theory`: options, building the net, and the table / JSON / Graphviz outputs.
+#include "rfx/theory/formats.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
-#include "rfx/theory/theory.h"
+#include "rfx/theory/layers.h"
 #include "rfx/theory/torchscript.h"
 #include "rfx/util/enum_text.h"
 #include "rfx/util/error.h"

@@ -1,7 +1,8 @@
 // The layer list (nn/layer_spec.h) as a theory graph: the conversion shared by `theory.layers`
 // and `net.arch: layers`, so the analytic table describes the very net that trains.
+#include "rfx/theory/layers.h"
+
 #include "rfx/nn/layer_spec.h"
-#include "rfx/theory/theory.h"
 #include "rfx/util/error.h"
 
 namespace rfx::theory {

@@ -1,10 +1,12 @@
 // The named nets of `rfx theory` (the layer lists: layers.cpp).
+#include "rfx/theory/nets.h"
+
 #include <algorithm>
 #include <set>
 
 #include "rfx/nn/depth_key.h"
 #include "rfx/nn/skip.h"
-#include "rfx/theory/theory.h"
+#include "rfx/theory/layers.h"
 #include "rfx/util/enum_text.h"
 #include "rfx/util/error.h"
 

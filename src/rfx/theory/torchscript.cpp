@@ -1,6 +1,6 @@
 // rfx theory --model: the walk over the inlined forward graph and the spatial ops
 // (convolutions, pools, adaptive pools, upsampling); merges and channel plumbing are in
-// torchscript_channels.cpp.
+// torchscript_walker.cpp.
 #include "rfx/theory/torchscript.h"
 
 #include <torch/script.h>

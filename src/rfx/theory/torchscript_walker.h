@@ -1,5 +1,5 @@
 // The TorchScript walker of rfx theory --model (torchscript.cpp: the walk and the spatial ops;
-// torchscript_channels.cpp: merges and channel plumbing). Internal to rfx/theory.
+// torchscript_walker.cpp: merges and channel plumbing). Internal to rfx/theory.
 #pragma once
 #include <torch/script.h>
 

@@ -1,10 +1,11 @@
+#include "rfx/train/accuracy.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "datasets/batch_source.h"
-#include "rfx/train/train.h"
+#include "rfx/data/batch_source.h"
 
 namespace rfx::train {
 

@@ -11,7 +11,7 @@
 #include <memory>
 #include <vector>
 
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 #include "rfx/nn/init.h"
 #include "rfx/nn/net.h"
 #include "rfx/runtime/device.h"

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <vector>
 
-#include "datasets/batch_source.h"
+#include "rfx/data/batch_source.h"
 #include "rfx/nn/depth_key.h"
 #include "rfx/nn/layers_net.h"
 #include "rfx/train/train.h"

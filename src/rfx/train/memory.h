@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include "datasets/dataset.h"
 #include "rfx/config/config.h"
+#include "rfx/data/dataset.h"
 #include "rfx/nn/net.h"
 
 namespace rfx::train {

@@ -1,9 +1,10 @@
+#include "rfx/train/options.h"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
 
 #include "rfx/runtime/device.h"
-#include "rfx/train/train.h"
 #include "rfx/util/error.h"
 #include "rfx/util/strings.h"
 

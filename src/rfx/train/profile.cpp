@@ -8,7 +8,7 @@
 #include <chrono>
 #include <memory>
 
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 #include "rfx/nn/freeze.h"
 #include "rfx/runtime/device.h"
 #include "rfx/train/memory.h"

@@ -1,7 +1,8 @@
+#include "rfx/train/result.h"
+
 #include <cmath>
 #include <stdexcept>
 
-#include "rfx/train/train.h"
 #include "rfx/util/enum_text.h"
 #include "rfx/util/json.h"
 

@@ -13,11 +13,11 @@
 #include <memory>
 #include <sstream>
 
-#include "datasets/batch_source.h"
+#include "rfx/data/batch_source.h"
 #include "rfx/nn/init.h"
 #include "rfx/runtime/device.h"
+#include "rfx/train/accuracy.h"
 #include "rfx/train/checkpoint.h"
-#include "rfx/train/erf_track.h"
 #include "rfx/train/memory.h"
 #include "rfx/train/model.h"
 #include "rfx/train/run_dir.h"
@@ -96,10 +96,10 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
   Model model = FreshModel(config, opt, net_opt, init_opt, device);
   Window window;
   window.Reset(device);
-  ErfTracker erf(config, opt, keep ? &paths : nullptr, device);
   int64_t step = 0;
   double wall_before = 0;
-  LastWindow last;  // the last window logged (its loss is the training's)
+  LastWindow last;       // the last window logged (its loss is the training's)
+  bool resumed = false;  // from the checkpoint (not started over from an unreadable one)
   if (resuming) {
     try {
       const Restored r =
@@ -110,7 +110,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
       result.early_stopped = r.early_stopped;
       last = r.last;
       TrimMetrics(paths.metrics, step);
-      erf.Resume(step);
+      resumed = true;
     } catch (const CheckpointUnreadable& e) {
       // Moved aside, not deleted: the bytes stay for a post-mortem; the run starts over.
       const std::string& bad = paths.bad_checkpoint;
@@ -126,6 +126,11 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
   }
   nn::Net& net = *model.net;
   torch::optim::Adam& optimizer = *model.optimizer;
+  const TrainStart start{config, opt, keep ? &paths : nullptr, device, resumed, step};
+  for (const auto& o : run.observers) o->Start(start);
+  auto observe = [&](bool last_step) {
+    for (const auto& o : run.observers) o->AfterStep(net, step, last_step);
+  };
   auto wall = [&] { return wall_before + Seconds(t0); };
 
   source_opt.batch_size = opt.batch_size;
@@ -192,7 +197,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
     return true;
   };
 
-  if (train_more) erf.At(net, step, /*last=*/false);  // the initial net (or a lost snapshot)
+  if (train_more) observe(/*last_step=*/false);  // the initial net (or a resumed one)
   while (train_more && step < opt.steps) {
     if (stop_requested() || (run.stop_at_step > 0 && step >= run.stop_at_step)) {
       stopped = true;
@@ -222,7 +227,7 @@ TrainResult RunTraining(const Config& config, const RunOptions& run) {
         break;
       }
     }
-    erf.At(net, step, /*last=*/step == opt.steps || result.early_stopped);
+    observe(/*last_step=*/step == opt.steps || result.early_stopped);
     if (result.early_stopped) break;
     if (opt.checkpoint_every > 0 && step % opt.checkpoint_every == 0 && step < opt.steps) {
       checkpoint();

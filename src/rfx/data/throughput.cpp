@@ -1,11 +1,11 @@
-#include "datasets/throughput.h"
+#include "rfx/data/throughput.h"
 
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
 
-#include "datasets/batch_source.h"
+#include "rfx/data/batch_source.h"
 #include "rfx/util/error.h"
 
 namespace rfx::data {

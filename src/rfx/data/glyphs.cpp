@@ -1,4 +1,4 @@
-#include "datasets/glyphs.h"
+#include "rfx/data/glyphs.h"
 
 #include <algorithm>
 #include <cmath>

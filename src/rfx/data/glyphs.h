@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <opencv2/core.hpp>
 
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 
 namespace rfx::data::detail {
 

@@ -1,4 +1,4 @@
-#include "datasets/elastic.h"
+#include "rfx/data/elastic.h"
 
 #include <algorithm>
 #include <cmath>

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 
 namespace rfx {
 class Config;

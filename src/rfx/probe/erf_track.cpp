@@ -1,4 +1,4 @@
-#include "rfx/train/erf_track.h"
+#include "rfx/probe/erf_track.h"
 
 #include <chrono>
 #include <filesystem>
@@ -12,7 +12,7 @@
 #include "rfx/util/error.h"
 #include "rfx/util/files.h"
 
-namespace rfx::train {
+namespace rfx::probe {
 
 namespace {
 
@@ -31,18 +31,20 @@ int64_t MapStep(const std::string& name) {
 
 }  // namespace
 
-ErfTracker::ErfTracker(const Config& config, const TrainOptions& train, const RunPaths* paths,
-                       c10::Device device)
-    : config_(config),
-      options_(train.erf),
-      paths_(train.erf.enabled() ? paths : nullptr),
-      device_(device),
-      seed_(train.seed) {}
+void ErfTracker::Start(const train::TrainStart& start) {
+  config_ = start.config;
+  options_ = start.options.erf;
+  paths_.reset();
+  if (options_.enabled() && start.paths != nullptr) paths_ = *start.paths;
+  device_ = start.device;
+  seed_ = start.options.seed;
+  recorded_.clear();
+  if (start.resumed) Resume(start.step);
+}
 
 void ErfTracker::Resume(int64_t step) {
-  recorded_.clear();
-  if (paths_ == nullptr) return;
-  TrimMetrics(paths_->erf_log, step);  // also drops a line cut short by a kill
+  if (!paths_) return;
+  train::TrimMetrics(paths_->erf_log, step);  // also drops a line cut short by a kill
   if (FileExists(paths_->erf_log)) {
     for (const std::string& line : ReadCompleteLines(paths_->erf_log)) {
       recorded_.insert(nlohmann::json::parse(line).at("step").get<int64_t>());
@@ -56,8 +58,8 @@ void ErfTracker::Resume(int64_t step) {
   }
 }
 
-void ErfTracker::At(nn::Net& net, int64_t step, bool last) {
-  if (paths_ == nullptr) return;
+void ErfTracker::AfterStep(nn::Net& net, int64_t step, bool last) {
+  if (!paths_) return;
   if (!(step % options_.every == 0 || last) || recorded_.count(step) > 0) return;
   Snapshot(net, step);
   recorded_.insert(step);
@@ -65,16 +67,16 @@ void ErfTracker::At(nn::Net& net, int64_t step, bool last) {
 
 void ErfTracker::Snapshot(nn::Net& net, int64_t step) {
   const auto t0 = std::chrono::steady_clock::now();
-  probe::GradientOptions o;  // the probe's defaults: noise, |grad|, no scaling, level 0.0012
+  GradientOptions o;  // the probe's defaults: noise, |grad|, no scaling, level 0.0012
   o.samples = options_.samples;
   o.bootstrap = 0;
   nlohmann::json line{{"step", step}};
   try {
-    const probe::GradientResult r = probe::MeasureGradient(net, config_, o, device_, seed_);
+    const GradientResult r = MeasureGradient(net, *config_, o, device_, seed_);
     MakeDirs(paths_->erf_dir);
-    probe::WriteMapCsv(r.map, paths_->ErfMap(step));
+    WriteMapCsv(r.map, paths_->ErfMap(step));
     nlohmann::json areas = nlohmann::json::array();
-    for (const probe::AreaResult& a : r.area_ratios) {
+    for (const AreaResult& a : r.area_ratios) {
       areas.push_back({{"t", a.t}, {"ratio", a.ratio}});
     }
     line["radius"] = r.radius;
@@ -99,4 +101,4 @@ void ErfTracker::Snapshot(nn::Net& net, int64_t step) {
   AppendLineDurable(paths_->erf_log, line.dump());
 }
 
-}  // namespace rfx::train
+}  // namespace rfx::probe

@@ -1,9 +1,10 @@
-// rfx theory --model: merges and channel plumbing — channel concatenation, slices, chunks and
-// splits, reshapes that keep H and W, and channels-last blocks (ConvNeXt's permute,
-// layer_norm over channels, linear, permute back).
+// rfx theory --model, the walker's (torchscript_walker.h) merges and channel plumbing — channel
+// concatenation, slices, chunks and splits, reshapes that keep H and W, and channels-last blocks
+// (ConvNeXt's permute, layer_norm over channels, linear, permute back).
+#include "rfx/theory/torchscript_walker.h"
+
 #include <torch/script.h>
 
-#include "rfx/theory/torchscript_walker.h"
 #include "rfx/util/error.h"
 
 namespace rfx::theory::ts {

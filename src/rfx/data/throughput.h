@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 
 namespace rfx::data {
 

@@ -84,7 +84,7 @@ class Generator {
 
  private:
   DatasetOptions options_;
-  // Pre-rendered glyph layers etc. live behind this pointer (datasets/*.cpp).
+  // Pre-rendered glyph layers etc. live behind this pointer (src/rfx/data/*.cpp).
   struct Impl;
   std::shared_ptr<const Impl> impl_;
 };

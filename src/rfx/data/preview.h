@@ -5,7 +5,7 @@
 #include <opencv2/core.hpp>
 #include <string>
 
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 
 namespace rfx::data {
 

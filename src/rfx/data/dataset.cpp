@@ -1,13 +1,13 @@
-#include "datasets/dataset.h"
+#include "rfx/data/dataset.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
-#include "datasets/elastic.h"
-#include "datasets/glyphs.h"
 #include "rfx/config/config.h"
+#include "rfx/data/elastic.h"
+#include "rfx/data/glyphs.h"
 #include "rfx/util/enum_text.h"
 #include "rfx/util/error.h"
 #include "rfx/util/strings.h"

@@ -1,5 +1,6 @@
-// train.erf_every: snapshots of the gradient ERF while a net trains (rfx/train/erf_track.h).
-#include "rfx/train/erf_track.h"
+// train.erf_every: snapshots of the gradient ERF while a net trains (rfx/probe/erf_track.h), by
+// the tracker attached to each training here as `rfx train` and the sweep attach it.
+#include "rfx/probe/erf_track.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -13,7 +14,7 @@
 #include "rfx/probe/probe.h"
 #include "rfx/util/files.h"
 #include "seeded_test.h"
-#include "train_fixture.h"
+#include "train/train_fixture.h"
 
 namespace rfx::train {
 namespace {
@@ -26,7 +27,12 @@ Config Small(std::vector<std::string> sets) {
   return test::SmallTraining(sets);
 }
 
-RunOptions Quiet(const std::string& dir) { return test::QuietRun(dir); }
+// test::QuietRun with the ERF tracker attached.
+RunOptions Quiet(const std::string& dir) {
+  RunOptions run = test::QuietRun(dir);
+  run.observers.push_back(std::make_shared<probe::ErfTracker>());
+  return run;
+}
 
 std::vector<nlohmann::json> Lines(const std::string& path) {
   std::vector<nlohmann::json> out;
@@ -238,8 +244,7 @@ TEST_F(ErfTrackTest, BadKeysNameTheKey) {
 }
 
 TEST_F(ErfTrackTest, ARunWithoutADirectoryTakesNoSnapshots) {
-  RunOptions none;
-  none.progress = false;
+  RunOptions none = Quiet("");
   EXPECT_EQ(RunTraining(Small({"train.erf_every=1"}), none).status, TrainStatus::kOk);
 }
 

@@ -1,4 +1,4 @@
-#include "datasets/preview.h"
+#include "rfx/data/preview.h"
 
 #include <cmath>
 #include <opencv2/imgcodecs.hpp>

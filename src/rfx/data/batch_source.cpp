@@ -1,4 +1,4 @@
-#include "datasets/batch_source.h"
+#include "rfx/data/batch_source.h"
 
 #include <condition_variable>
 #include <cstdlib>
