@@ -20,6 +20,7 @@ runs is killed after PROBE_TIMEOUT_S seconds and reported as an error.
 import argparse
 import concurrent.futures
 import difflib
+import functools
 import os
 import re
 import signal
@@ -348,16 +349,19 @@ COMMAND = re.compile(r"^\s*(?:\./)?(?:build/)?rfx\s+(.*)$")
 GROUPS = ("probe", "bench", "dataset")
 
 
-def help_flags(rfx, words, cache):
-    key = tuple(words)
-    if key not in cache:
-        proc = subprocess.run([rfx] + list(words) + ["--help"], capture_output=True, text=True,
-                              timeout=60)
-        if proc.returncode != 0:
-            cache[key] = None
-        else:
-            cache[key] = set(re.findall(r"(--[A-Za-z][\w-]*)", proc.stdout)) | {"--help"}
-    return cache[key]
+@functools.lru_cache(maxsize=None)
+def help_text(rfx, words):
+    """`rfx WORDS --help`'s output (words: a tuple), or None where rfx refuses it; each asked once."""
+    proc = subprocess.run([rfx] + list(words) + ["--help"], capture_output=True, text=True,
+                          timeout=60)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def help_flags(rfx, words):
+    text = help_text(rfx, tuple(words))
+    if text is None:
+        return None
+    return set(re.findall(r"(--[A-Za-z][\w-]*)", text)) | {"--help"}
 
 
 def quoted_commands(path):
@@ -386,10 +390,8 @@ def check_commands(rfx, failures):
     docs = os.path.join(ROOT, "docs")
     if os.path.isdir(docs):
         files += [os.path.join(docs, f) for f in sorted(os.listdir(docs)) if f.endswith(".md")]
-    top = help_flags(rfx, [], {})
-    subcommands = set(re.findall(r"^\s{2}([a-z]+)\s", subprocess.run(
-        [rfx, "--help"], capture_output=True, text=True).stdout, re.M))
-    cache = {}
+    top = help_flags(rfx, [])
+    subcommands = set(re.findall(r"^\s{2}([a-z]+)\s", help_text(rfx, ()) or "", re.M))
     for path in files:
         rel = os.path.relpath(path, ROOT)
         for n, body in quoted_commands(path):
@@ -416,7 +418,7 @@ def check_commands(rfx, failures):
                 rest = rest[:rest.index("--")]
             flags = [f for w in rest for f in re.findall(r"(?<![\w-])(--[A-Za-z][\w-]*)", w)]
             for words_ in variants:
-                known = help_flags(rfx, words_, cache)
+                known = help_flags(rfx, words_)
                 if known is None:
                     failures.append(f"{rel}:{n}: rfx {' '.join(words_)}: no such subcommand")
                     continue
@@ -434,8 +436,9 @@ HELP_PAGES = ("docs/commands.md", "docs/probes.md")
 
 def render_help(rfx, text):
     def fill(m):
-        out = subprocess.run([rfx] + m.group(2).split() + ["--help"], capture_output=True,
-                             text=True, timeout=60, check=True).stdout
+        out = help_text(rfx, tuple(m.group(2).split()))
+        if out is None:
+            raise RuntimeError(f"rfx {m.group(2)} --help failed")
         return m.group(1) + "```text\n" + out.rstrip() + "\n```\n" + m.group(4)
     return HELP_BLOCK.sub(fill, text)
 
