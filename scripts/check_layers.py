@@ -10,8 +10,7 @@ libraries). Two rules, each violation printed as file:line: message, exit status
    executable) may include every component; no component includes a header of src/cli.
 2. Every .cpp under src/rfx implements the header of its own name (foo.cpp beside foo.h). In
    src/cli, main.cpp, common.cpp (the helpers commands.h declares) and the cmd_*.cpp files (one
-   subcommand each, registered through commands.h) are exempt, and so are the files PENDING
-   lists (each with its reason).
+   subcommand each, registered through commands.h) are exempt.
 
 Usage: scripts/check_layers.py [--root DIR] (default: the repository holding this script).
 """
@@ -24,9 +23,6 @@ COMPONENT_RE = re.compile(r"^\s*rfx_component\s*\(([^)]*)\)", re.M | re.S)
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 CLI_DIR = "src/cli"
 CLI_EXEMPT = re.compile(r"^(main|common|cmd_\w+)\.cpp$")
-# Files of src/rfx that may lack their header for now, each with the reason. A listed file that
-# no longer exists is reported (remove it from the list), not an error.
-PENDING = {}
 # Where CMake's include path looks for "..." headers (cmake/rfx.cmake: src/ and the root).
 INCLUDE_ROOTS = ["src", "."]
 
@@ -138,8 +134,6 @@ def main():
                 if rel in checked:
                     continue
                 checked.add(rel)
-                if rel in PENDING:
-                    continue
                 if not os.path.isfile(os.path.join(folder, f[:-len(".cpp")] + ".h")):
                     errors.append(f"{rel}:1: no header of its own name ({f[:-4]}.h): a .cpp "
                                   "implements the declarations of the header beside it")
@@ -147,11 +141,6 @@ def main():
         if f.endswith(".cpp") and not CLI_EXEMPT.match(f):
             if not os.path.isfile(os.path.join(root, CLI_DIR, f[:-4] + ".h")):
                 errors.append(f"{CLI_DIR}/{f}:1: no header of its own name ({f[:-4]}.h)")
-
-    for rel, why in PENDING.items():
-        if not os.path.isfile(os.path.join(root, rel)):
-            print(f"check_layers: note: {rel} is gone; remove it from PENDING ({why})",
-                  file=sys.stderr)
 
     for e in errors:
         print(e, file=sys.stderr)
